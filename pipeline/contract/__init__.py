@@ -1,0 +1,41 @@
+"""The contract model: load, resolve and validate AsyncAPI 2.x/3.x documents into one typed model.
+
+Everything in eventdeck reads the AsyncAPI documents through this package, never by parsing YAML itself.
+"""
+
+from .errors import (
+    ContractError,
+    ContractInvalid,
+    Diagnostic,
+    Location,
+    RefError,
+    Severity,
+    SourceError,
+    VersionError,
+)
+from .loader import ContractLoader, discover, load_catalogue
+from .model import Action, Catalogue, Document, Event, Example, Info, Operation, Schema, Server, Tag
+
+__all__ = [
+    "Action",
+    "Catalogue",
+    "ContractError",
+    "ContractInvalid",
+    "ContractLoader",
+    "Diagnostic",
+    "Document",
+    "Event",
+    "Example",
+    "Info",
+    "Location",
+    "Operation",
+    "RefError",
+    "Schema",
+    "Server",
+    "Severity",
+    "SourceError",
+    "Tag",
+    "VersionError",
+    "discover",
+    "load_catalogue",
+]

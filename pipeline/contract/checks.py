@@ -1,0 +1,167 @@
+"""What JSON Schema alone cannot check: examples against their schemas, the eventdeck extensions, event names.
+
+Each check reads the model-in-making and adds diagnostics; none raises. Whether a finding is an error or a warning
+can depend on who wrote the document: an *eventdeck document* (one that declares ``x-eventbridge``) is held to the
+house rules, a third-party document only gets warnings for them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import jsonschema
+from jsonschema.exceptions import best_match
+
+from .errors import DiagnosticSink, Location, Severity
+from .model import Example, Schema
+from .schemas import data_problems, validator_for
+
+NAME_PATTERN = re.compile(r"^[A-Z][A-Za-z0-9]*(\.[A-Z][A-Za-z0-9]*)+$")
+
+# Where each eventdeck extension may stand, by the kind of object that carries it.
+EXTENSIONS_BY_PLACE = {
+    "document": ("x-eventbridge", "x-sealing"),
+    "info": ("x-backstage",),
+    "server": ("x-eventbridge",),
+    "message": ("x-enrichment", "x-sealing", "x-lifecycle"),
+}
+KNOWN_EXTENSIONS = tuple(sorted({name for names in EXTENSIONS_BY_PLACE.values() for name in names}))
+
+
+@cache
+def extension_validator(name: str) -> jsonschema.Draft202012Validator:
+    """The validator of one extension's JSON Schema (shipped in ``pipeline/contract/extensions/``)."""
+    text = resources.files("pipeline.contract").joinpath("extensions", f"{name}.json").read_text("utf-8")
+    schema = json.loads(text)
+    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+
+
+def check_extensions(place: str, value: Any, location: Location, sink: DiagnosticSink) -> None:
+    """Validate the eventdeck extensions on one object against their published JSON Schemas."""
+    if not isinstance(value, dict):
+        return
+    for name in EXTENSIONS_BY_PLACE[place]:
+        if name not in value:
+            continue
+        at = location.child(name)
+        for error in extension_validator(name).iter_errors(value[name]):
+            detail = best_match([error])
+            pointer = "".join(f"/{p}" for p in detail.absolute_path)
+            sink.error("extension-invalid", f"{name}{pointer or ''}: {detail.message}",
+                       Location(at.file, at.pointer + pointer, location.line, location.column))
+
+
+def check_examples(name: str, payload: Schema | None, headers: Schema | None, examples: tuple[Example, ...],
+                   sink: DiagnosticSink) -> None:
+    """Every example's payload and headers must be valid against the message's schemas."""
+    for label, schema, pick in (("payload", payload, _payload), ("headers", headers, _headers)):
+        if schema is None or not schema.is_json_schema or not examples:
+            continue
+        validator = _safe_validator(schema, sink)
+        if validator is None:
+            continue
+        for index, example in enumerate(examples):
+            present, value = pick(example)
+            if not present:
+                continue
+            shown = example.name or f"#{index}"
+            for pointer, message in data_problems(validator, value):
+                at = Location(example.location.file, f"{example.location.pointer}/{label}{pointer}",
+                              example.location.line, example.location.column)
+                sink.error("example-invalid",
+                           f"example '{shown}' of {name} does not match its {label} schema at "
+                           f"'{pointer or '/'}': {message}", at)
+
+
+def _payload(example: Example) -> tuple[bool, Any]:
+    return example.has_payload, example.payload
+
+
+def _headers(example: Example) -> tuple[bool, Any]:
+    return example.headers is not None, example.headers
+
+
+def _safe_validator(schema: Schema, sink: DiagnosticSink) -> Any:
+    try:
+        return validator_for(schema.document, schema.dialect)
+    except (jsonschema.exceptions.SchemaError, jsonschema.exceptions.UnknownType, TypeError) as exc:
+        sink.error("schema-invalid", f"schema cannot be used for validation: {exc}", schema.location)
+        return None
+
+
+def check_name(name: str, named: bool, eventdeck_document: bool, location: Location, sink: DiagnosticSink) -> None:
+    """Event names follow ``{Entity}.{Event}.{Metadata}`` so consumers can filter on any prefix."""
+    severity = Severity.ERROR if eventdeck_document else Severity.WARNING
+    if not named:
+        sink.add(severity, "name-missing",
+                 f"message has no 'name'; eventdeck uses '{name}' (give it a name like 'Payment.Authorised.Ecom')",
+                 location)
+    elif not NAME_PATTERN.match(name):
+        sink.add(severity, "name-hierarchy",
+                 f"event name '{name}' does not follow {{Entity}}.{{Event}}.{{Metadata}} "
+                 "(PascalCase parts joined by dots, e.g. 'Payment.Authorised.Ecom')", location)
+
+
+def hierarchy_parts(name: str) -> tuple[str, ...]:
+    return tuple(name.split(".")) if NAME_PATTERN.match(name) else (name,)
+
+
+# Subtrees that hold user data or schemas, where a key named "tags" is not an AsyncAPI tag list.
+_NOT_STRUCTURE = frozenset({"payload", "headers", "examples", "schemas", "schema", "bindings", "x-enrichment"})
+
+
+def check_unique_tags(root: Any, locate: Any, sink: DiagnosticSink) -> None:
+    """Tag names must be unique within each ``tags`` list (as the AsyncAPI tag object requires)."""
+    stack: list[tuple[Any, str]] = [(root, "")]
+    seen: set[int] = set()
+    while stack:
+        node, pointer = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, dict):
+            for key, value in node.items():
+                child = f"{pointer}/{key.replace('~', '~0').replace('/', '~1')}"
+                if key == "tags" and isinstance(value, list):
+                    names = [t.get("name") for t in value if isinstance(t, dict)]
+                    for index, name in enumerate(names):
+                        if name is not None and name in names[:index]:
+                            sink.error("tags-unique", f"tag '{name}' appears twice in this tags list",
+                                       locate(f"{child}/{index}"))
+                elif key not in _NOT_STRUCTURE and not key.startswith("x-"):
+                    stack.append((value, child))
+        elif isinstance(node, list):
+            stack.extend((item, f"{pointer}/{i}") for i, item in enumerate(node))
+
+
+def check_schema_examples(name: str, schema: Schema | None, sink: DiagnosticSink) -> None:
+    """``examples`` written inside a schema (at any depth) must be valid against that very subschema."""
+    if schema is None or not schema.is_json_schema or not isinstance(schema.document, dict):
+        return
+    validator = None
+    stack: list[tuple[Any, str]] = [(schema.document, "")]
+    while stack:
+        node, pointer = stack.pop()
+        if isinstance(node, dict):
+            examples = node.get("examples")
+            if isinstance(examples, list) and examples and ("type" in node or "properties" in node
+                                                           or "allOf" in node or "$ref" in node):
+                validator = validator or _safe_validator(schema, sink)
+                if validator is None:
+                    return
+                sub = validator.evolve(schema=node)
+                for index, example in enumerate(examples):
+                    for error in sub.iter_errors(example):
+                        sink.error("schema-example-invalid",
+                                   f"schema example #{index} of {name} at '{pointer or '/'}' is not valid against "
+                                   f"its own schema: {error.message}", schema.location)
+                        break
+            for key, value in node.items():
+                if key not in ("examples", "example", "default", "const", "enum"):
+                    stack.append((value, f"{pointer}/{key}"))
+        elif isinstance(node, list):
+            stack.extend((item, f"{pointer}/{i}") for i, item in enumerate(node))

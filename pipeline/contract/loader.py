@@ -1,0 +1,325 @@
+"""Load a catalogue: find the AsyncAPI documents, model each one, check them, and assemble the :class:`Catalogue`.
+
+The loader keeps what it learnt between calls: a document whose files (its own and every file it references) did
+not change is not parsed, dereferenced, validated or normalised again, so ``mkdocs serve`` rebuilds stay fast.
+It refuses (raises) only what cannot be modelled at all; everything else becomes diagnostics, and ``strict=True``
+turns any error-level diagnostic into :class:`ContractInvalid`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jsonschema.exceptions import best_match
+
+from . import checks, specs
+from .errors import ContractError, ContractInvalid, Diagnostic, DiagnosticSink, Location, Severity, VersionError
+from .model import Catalogue, Document, Event
+from .normalise import Normaliser, RawEvent, tags_of
+from .refs import Dereferencer, Sources, resolve_pointer
+
+DOCUMENT_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """Everything about one root document that depends only on its files (so it can be cached)."""
+
+    document_id: str
+    uri: str
+    asyncapi: str
+    normalised: Any
+    eventdeck_document: bool
+    diagnostics: tuple[Diagnostic, ...]
+    files: tuple[str, ...]
+    stamps: tuple[tuple[int, int] | None, ...]
+
+
+def discover(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    """The root documents among ``paths``: files as given; in folders, every ``*.yaml|yml|json`` whose top-level
+    mapping has an ``asyncapi`` key (shared schema files beside them are not documents)."""
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            for candidate in sorted(path.rglob("*")):
+                if candidate.suffix in DOCUMENT_SUFFIXES and candidate.is_file() and _looks_like_root(candidate):
+                    found.append(candidate)
+        else:
+            found.append(path)
+    return found
+
+
+def _looks_like_root(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return False
+    return b"asyncapi" in head and (b"asyncapi:" in head or b'"asyncapi"' in head)
+
+
+def document_id_for(path: Path, base: Path | None) -> str:
+    """A stable, URL-safe id: the path below ``base`` without suffix, folders joined by '-'."""
+    try:
+        relative = path.resolve().relative_to(base.resolve()) if base else Path(path.name)
+    except ValueError:
+        relative = Path(path.name)
+    return "-".join(relative.with_suffix("").parts)
+
+
+class ContractLoader:
+    """Loads catalogues and remembers unchanged documents between loads."""
+
+    def __init__(self, *, allow_http: bool = False, http_cache_dir: Path | None = None) -> None:
+        self.sources = Sources(allow_http=allow_http, http_cache_dir=http_cache_dir)
+        self._prepared: dict[str, _Prepared] = {}
+
+    def load(self, paths: Iterable[str | os.PathLike[str]] = ("asyncapi",), *, strict: bool = False) -> Catalogue:
+        """Model every document under ``paths``. Raises :class:`ContractError` listing every document that could
+        not be modelled; with ``strict``, raises :class:`ContractInvalid` if any error diagnostic was found."""
+        given = [Path(p) for p in paths]
+        roots = discover(given)
+        base = given[0] if len(given) == 1 and given[0].is_dir() else _common_folder(roots)
+        if not roots:
+            raise ContractError(f"no AsyncAPI documents found in {', '.join(map(str, given))}",
+                                Location(str(given[0]) if given else "."))
+        prepared: list[_Prepared] = []
+        fatal: list[Diagnostic] = []
+        for path in roots:
+            try:
+                prepared.append(self._prepare(path, document_id_for(path, base)))
+            except ContractError as exc:
+                fatal.extend(exc.diagnostics)
+        if fatal:
+            raise ContractError(_summary(fatal), fatal[0].location, fatal)
+        catalogue = assemble(prepared)
+        if strict and catalogue.errors:
+            raise ContractInvalid(_summary(catalogue.errors), catalogue.errors[0].location, catalogue.errors)
+        return catalogue
+
+    def _prepare(self, path: Path, document_id: str) -> _Prepared:
+        uri = str(path.resolve())
+        cached = self._prepared.get(uri)
+        if cached is not None and cached.document_id == document_id and \
+                tuple(self.sources.stamp(f) for f in cached.files) == cached.stamps:
+            return cached
+        files: dict[str, None] = {}
+        sink = DiagnosticSink()
+        deref = Dereferencer(self.sources, sink, on_file=lambda f: files.setdefault(f, None))
+        source = deref.document(uri, Location(uri))
+        sink.items.extend(source.diagnostics)
+        raw = source.data
+        if not isinstance(raw, dict):
+            raise ContractError("an AsyncAPI document must be a mapping at the top level", Location(uri, "", 1, 1))
+        version = raw.get("asyncapi")
+        if not isinstance(version, str) or version not in specs.SUPPORTED_VERSIONS:
+            raise VersionError(
+                f"'asyncapi: {version}' is not a version eventdeck supports "
+                f"(expected one of {', '.join(specs.SUPPORTED_VERSIONS)})" if version is not None else
+                "missing 'asyncapi' version field: is this an AsyncAPI document?",
+                source.locate("/asyncapi" if version is not None else ""))
+        root = deref.deref_root(uri)
+        _check_official(version, root, deref, sink)
+        normaliser = Normaliser(document_id, uri, root, deref, sink)
+        normalised = normaliser.run()
+        eventdeck_document = "x-eventbridge" in raw
+        root_location = Location(uri, "", 1, 1)
+        checks.check_extensions("document", root, root_location, sink)
+        info = root.get("info")
+        checks.check_extensions("info", info, source.locate("/info") if info else root_location, sink)
+        for server in normalised.servers:
+            checks.check_extensions("server", server.extensions, server.location, sink)
+        for event in normalised.events:
+            checks.check_extensions("message", event.message, event.location, sink)
+            checks.check_name(event.name, event.named, eventdeck_document, event.location, sink)
+            checks.check_examples(event.name, event.payload, event.headers, event.examples, sink)
+            checks.check_schema_examples(event.name, event.payload, sink)
+        checks.check_unique_tags(raw, source.locate, sink)
+        file_list = tuple(files)
+        prepared = _Prepared(document_id, uri, version, normalised, eventdeck_document, tuple(_unique(sink.items)),
+                             file_list, tuple(self.sources.stamp(f) for f in file_list))
+        self._prepared[uri] = prepared
+        return prepared
+
+
+def _check_official(version: str, root: Any, deref: Dereferencer, sink: DiagnosticSink) -> None:
+    """Validate the dereferenced document against the official AsyncAPI JSON Schema of its version."""
+    validator = specs.official_validator(version)
+    if not version.startswith("2."):
+        root = _references_restored(root, deref)
+    seen: set[tuple[str, str]] = set()
+    for error in validator.iter_errors(root):
+        detail = best_match([error])
+        location = _source_location(root, list(detail.absolute_path), deref)
+        key = (location.pointer, detail.message)
+        if key in seen:
+            continue
+        seen.add(key)
+        sink.error("asyncapi-schema", f"{detail.message} (AsyncAPI {version} schema: "
+                   f"{'/'.join(map(str, detail.relative_schema_path))})", location)
+
+
+# AsyncAPI 3 requires a Reference Object (not the object itself) in these places, so the official schema must see
+# them as written rather than dereferenced.
+_REFERENCE_ONLY = {"operation": ("channel", "messages"), "reply": ("channel", "messages"), "channel": ("servers",)}
+
+
+def _references_restored(root: dict[str, Any], deref: Dereferencer) -> dict[str, Any]:
+    """A shallow copy of a dereferenced 3.x document with reference-only fields put back as written."""
+
+    def restored(value: Any, kind: str) -> Any:
+        if not isinstance(value, dict):
+            return value
+        origin = deref.origins.get(id(value))
+        try:
+            raw = resolve_pointer(deref.document(origin[0]).data, origin[1]) if origin else None
+        except (KeyError, ContractError):
+            raw = None
+        copy = dict(value)
+        if origin:
+            deref.origins[id(copy)] = origin
+        if isinstance(raw, dict):
+            for key in _REFERENCE_ONLY[kind]:
+                if key in raw:
+                    copy[key] = raw[key]
+        if kind == "operation" and isinstance(copy.get("reply"), dict):
+            copy["reply"] = restored(copy["reply"], "reply")
+        return copy
+
+    def each(mapping: Any, kind: str) -> Any:
+        if not isinstance(mapping, dict):
+            return mapping
+        out = {key: restored(value, kind) for key, value in mapping.items()}
+        if id(mapping) in deref.origins:
+            deref.origins[id(out)] = deref.origins[id(mapping)]
+        return out
+
+    view = dict(root)
+    deref.origins[id(view)] = deref.origins.get(id(root), ("", ""))
+    view["operations"] = each(root.get("operations"), "operation")
+    view["channels"] = each(root.get("channels"), "channel")
+    components = root.get("components")
+    if isinstance(components, dict):
+        components = dict(components)
+        for key, kind in (("operations", "operation"), ("channels", "channel"), ("replies", "reply")):
+            if key in components:
+                components[key] = each(components[key], kind)
+        view["components"] = components
+    return {k: v for k, v in view.items() if v is not None or k in root}
+
+
+def _source_location(root: Any, path: list[Any], deref: Dereferencer) -> Location:
+    """Map a path in the dereferenced document back to the file and pointer it came from."""
+    node = root
+    origin = deref.origins.get(id(root), ("", ""))
+    rest: list[str] = []
+    for token in path:
+        try:
+            node = node[token]
+        except (KeyError, IndexError, TypeError):
+            rest.append(str(token))
+            continue
+        if id(node) in deref.origins and isinstance(node, dict | list):
+            origin, rest = deref.origins[id(node)], []
+        else:
+            rest.append(str(token).replace("~", "~0").replace("/", "~1"))
+    uri, pointer = origin
+    full = pointer + "".join(f"/{t}" for t in rest)
+    return deref.locate(uri, full)
+
+
+def assemble(prepared: list[_Prepared]) -> Catalogue:
+    """Join prepared documents: give each event one home and one unique key, and check names across documents."""
+    roots = {p.uri: p for p in prepared}
+    homes: dict[tuple[str, str], tuple[_Prepared, RawEvent]] = {}
+    operations: dict[tuple[str, str], list[Any]] = {}
+    for p in prepared:
+        for raw in p.normalised.events:
+            operations.setdefault(raw.origin, []).extend(raw.operations)
+            current = homes.get(raw.origin)
+            owner = roots.get(raw.origin[0])
+            if current is None or (owner is p and current[0] is not p):
+                homes[raw.origin] = (p, raw)
+    sink = DiagnosticSink()
+    by_name: dict[str, list[tuple[_Prepared, RawEvent]]] = {}
+    for home in homes.values():
+        by_name.setdefault(home[1].name, []).append(home)
+    keys: dict[tuple[str, str], str] = {}
+    for name, holders in by_name.items():
+        for index, (p, raw) in enumerate(holders):
+            keys[raw.origin] = name if index == 0 else f"{name}~{p.document_id}" + (
+                f"-{index}" if f"{name}~{p.document_id}" in keys.values() else "")
+        if len(holders) > 1:
+            strict = any(p.eventdeck_document for p, _ in holders)
+            places = ", ".join(str(raw.location) for _, raw in holders)
+            for _, raw in holders[1:]:
+                sink.add(Severity.ERROR if strict else Severity.WARNING, "name-duplicate",
+                         f"event name '{name}' is used by {len(holders)} different messages ({places}); names must "
+                         "be unique across the catalogue", raw.location)
+    events_by_doc: dict[str, list[Event]] = {p.uri: [] for p in prepared}
+    by_key: dict[str, Event] = {}
+    for origin, (p, raw) in homes.items():
+        event = _event(p, raw, keys[origin], tuple(dict.fromkeys(operations[origin])))
+        events_by_doc[p.uri].append(event)
+        by_key[event.key] = event
+    documents = tuple(_document(p, tuple(events_by_doc[p.uri])) for p in prepared)
+    return Catalogue(documents, tuple(sink.items), dict(sorted(by_key.items())))
+
+
+def _event(p: _Prepared, raw: RawEvent, key: str, operations: tuple[Any, ...]) -> Event:
+    message = raw.message
+    lifecycle = message.get("x-lifecycle")
+    deprecated = bool(
+        (isinstance(lifecycle, dict) and lifecycle.get("status") in ("deprecated", "retired"))
+        or (raw.payload is not None and isinstance(raw.payload.document, dict)
+            and raw.payload.document.get("deprecated") is True))
+    return Event(
+        key=key, name=raw.name, parts=checks.hierarchy_parts(raw.name), title=_text(message.get("title")),
+        summary=_text(message.get("summary")), description=_text(message.get("description")),
+        version=p.normalised.info.version, document_id=p.document_id, message_id=raw.message_id,
+        content_type=_text(message.get("contentType")) or p.normalised.default_content_type,
+        payload=raw.payload, headers=raw.headers, examples=raw.examples,
+        tags=tags_of(message.get("tags")), bindings=message.get("bindings") or {},
+        correlation_id=message.get("correlationId"), deprecated=deprecated,
+        extensions={k: v for k, v in message.items() if k.startswith("x-")}, operations=operations,
+        location=raw.location)
+
+
+def _document(p: _Prepared, events: tuple[Event, ...]) -> Document:
+    n = p.normalised
+    return Document(
+        id=p.document_id, path=p.uri, asyncapi=p.asyncapi, info=n.info, default_content_type=n.default_content_type,
+        servers=n.servers, tags=n.tags, extensions=n.extensions, events=events,
+        operations=tuple(n.operations), security_schemes=n.security_schemes, diagnostics=p.diagnostics,
+        location=Location(p.uri, "", 1, 1), files=p.files)
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _unique(items: Iterable[Diagnostic]) -> list[Diagnostic]:
+    return list(dict.fromkeys(items))
+
+
+def _common_folder(paths: list[Path]) -> Path | None:
+    if not paths:
+        return None
+    return Path(os.path.commonpath([str(p.resolve().parent) for p in paths]))
+
+
+def _summary(diagnostics: Iterable[Diagnostic]) -> str:
+    items = list(diagnostics)
+    files = {d.location.file for d in items}
+    return f"{len(items)} problem(s) in {len(files)} file(s); first: {items[0].message}"
+
+
+def load_catalogue(paths: Iterable[str | os.PathLike[str]] = ("asyncapi",), *, strict: bool = False,
+                   allow_http: bool = False) -> Catalogue:
+    """One-shot convenience around :class:`ContractLoader`."""
+    return ContractLoader(allow_http=allow_http).load(paths, strict=strict)

@@ -1,0 +1,144 @@
+"""Payload and headers schemas: bundle each into one standalone JSON Schema, and validate data against it.
+
+A bundled schema is what the registry publishes and what validates events and examples, so it must stand alone:
+every ``$ref`` of the source (other files, components, pointers into other files, itself) is rewritten to point
+into the bundle's own ``$defs``, each referenced schema appears there once under a readable name, and recursive
+schemas stay references — never expanded.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+from jsonschema.protocols import Validator
+
+from .errors import ContractError, DiagnosticSink
+from .refs import Dereferencer
+
+DRAFT7 = "http://json-schema.org/draft-07/schema#"
+DIALECTS = {
+    "draft-04": "http://json-schema.org/draft-04/schema#",
+    "draft-06": "http://json-schema.org/draft-06/schema#",
+    "draft-07": DRAFT7,
+    "2019-09": "https://json-schema.org/draft/2019-09/schema",
+    "2020-12": "https://json-schema.org/draft/2020-12/schema",
+}
+_ASYNCAPI_FORMAT = re.compile(r"^application/vnd\.aai\.asyncapi(\+json|\+yaml)?(;version=[\d.]+)?$")
+_JSON_SCHEMA_FORMAT = re.compile(r"^application/schema(\+json|\+yaml)?;version=(draft-0[467]|2019-09|2020-12)$")
+
+
+def dialect_of(schema_format: str | None, schema: Any) -> str:
+    """The JSON Schema dialect URI a schema is written in, or ``"unsupported"`` (Avro, RAML, Protobuf...)."""
+    if isinstance(schema, dict) and isinstance(schema.get("$schema"), str):
+        return schema["$schema"]
+    if not schema_format or _ASYNCAPI_FORMAT.match(schema_format):
+        return DRAFT7  # the AsyncAPI Schema Object is a superset of draft-07
+    match = _JSON_SCHEMA_FORMAT.match(schema_format)
+    if match:
+        return DIALECTS[match.group(2)]
+    return "unsupported"
+
+
+def _def_name(uri: str, pointer: str) -> str:
+    if pointer:
+        return pointer.rstrip("/").rsplit("/", 1)[-1].replace("~1", "/").replace("~0", "~") or "schema"
+    return Path(uri).stem
+
+
+def bundle(deref: Dereferencer, uri: str, pointer: str, value: Any, sink: DiagnosticSink) -> dict[str, Any] | Any:
+    """The schema at ``uri#pointer`` (raw ``value``) as a standalone schema with every reference in ``$defs``.
+
+    Unresolvable references become diagnostics and are left pointing nowhere, so the bundle is still usable for
+    documentation; validation against it will report them.
+    """
+    names: dict[tuple[str, str], str] = {(uri, pointer): "#"}
+    defs: dict[str, Any] = {}
+    queue: list[tuple[str, str, Any, str]] = []
+
+    def name_for(target_uri: str, target_pointer: str, target_value: Any) -> str:
+        key = (target_uri, target_pointer)
+        if key not in names:
+            base = re.sub(r"[^A-Za-z0-9_.-]", "_", _def_name(target_uri, target_pointer))
+            name, n = base, 1
+            while name in defs:
+                n += 1
+                name = f"{base}_{n}"
+            names[key] = name
+            defs[name] = None  # reserve; filled when dequeued
+            queue.append((target_uri, target_pointer, target_value, name))
+        found = names[key]
+        return "#" if found == "#" else f"#/$defs/{_escape(found)}"
+
+    def rewrite(node: Any, node_uri: str, node_pointer: str) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str):
+                at = deref.locate(node_uri, node_pointer + "/$ref")
+                try:
+                    target_uri, target_pointer, target_value = deref.target(ref, at)
+                except ContractError as exc:
+                    sink.items.extend(exc.diagnostics)
+                    return dict(node)
+                siblings = {k: rewrite(v, node_uri, f"{node_pointer}/{_escape(k)}")
+                            for k, v in node.items() if k != "$ref"}
+                return {"$ref": name_for(target_uri, target_pointer, target_value), **siblings}
+            return {k: rewrite(v, node_uri, f"{node_pointer}/{_escape(k)}") for k, v in node.items()}
+        if isinstance(node, list):
+            return [rewrite(v, node_uri, f"{node_pointer}/{i}") for i, v in enumerate(node)]
+        return node
+
+    root = rewrite(value, uri, pointer)
+    while queue:
+        target_uri, target_pointer, target_value, name = queue.pop(0)
+        defs[name] = rewrite(target_value, target_uri, target_pointer)
+    if not isinstance(root, dict):
+        return root
+    own_defs = root.pop("$defs", None)
+    if isinstance(own_defs, dict):
+        # The root's own $defs are referenced by pointer from inside the root; keep them where they were.
+        for key, schema in own_defs.items():
+            defs.setdefault(key, schema)
+    if defs:
+        root["$defs"] = defs
+    return root
+
+
+def _escape(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+@lru_cache(maxsize=None)
+def _validator_class(dialect: str) -> type[Validator]:
+    return jsonschema.validators.validator_for({"$schema": dialect}, default=jsonschema.Draft7Validator)
+
+
+def validator_for(schema: Any, dialect: str) -> Validator:
+    """A reusable validator for a bundled schema; formats are asserted (as the AsyncAPI tools do)."""
+    cls = _validator_class(dialect)
+    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+
+
+def schema_problems(schema: Any, dialect: str) -> Iterator[str]:
+    """Why a bundled schema is not a valid schema of its dialect (empty when it is)."""
+    cls = _validator_class(dialect)
+    for error in cls(cls.META_SCHEMA).iter_errors(schema):
+        yield f"{_path(error.absolute_path)}: {error.message}"
+
+
+def data_problems(validator: Validator, instance: Any) -> list[tuple[str, str]]:
+    """Every violation as ``(JSON pointer into the instance, message naming the rule)``."""
+    problems = []
+    for error in sorted(validator.iter_errors(instance), key=lambda e: list(map(str, e.absolute_path))):
+        pointer = "".join(f"/{_escape(str(p))}" for p in error.absolute_path)
+        problems.append((pointer, f"{error.message} (rule '{error.validator}' at {_path(error.absolute_schema_path)})"))
+    return problems
+
+
+def _path(parts: Any) -> str:
+    return "#" + "".join(f"/{p}" for p in parts)
+

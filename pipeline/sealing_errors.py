@@ -1,0 +1,143 @@
+"""Exceptions raised while hashing, sealing, opening and de-duplicating events.
+
+Every exception derives from :class:`SealingError` and carries the CloudEvent ``id`` it concerns
+(``event_id``, ``None`` when no event is involved, e.g. while loading a key set). Messages name the event,
+the key id and the algorithm at most: never key material, never the decrypted payload. Callers at the edges
+(CLI, Lambda handler) turn them into one line; nothing in the middle swallows them.
+
+Consumer-side failures (:func:`pipeline.consumer.open_event`) derive from :class:`EventRejected`, so a
+consumer that only wants "drop and alert" catches one class; one that wants to tell an attack from a
+misconfiguration catches the specific ones.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BadSignature",
+    "ClaimsRejected",
+    "DecryptionFailed",
+    "DisallowedAlgorithm",
+    "DuplicateInProgress",
+    "EventRejected",
+    "InflateLimitExceeded",
+    "KeySetError",
+    "MalformedEnvelope",
+    "NonCanonicalValue",
+    "OversizedEvent",
+    "OversizedToken",
+    "PayloadRejected",
+    "SealingError",
+    "SealingPolicyError",
+    "TamperedToken",
+    "UlidOverflow",
+    "UnknownKeyId",
+]
+
+
+class SealingError(Exception):
+    """Base of every error in hashing, sealing, opening and de-duplication.
+
+    ``event_id`` is the CloudEvent id the failure concerns (``None`` when there is none). ``str(exc)`` is
+    the message followed by the event id; it never contains key material.
+    """
+
+    def __init__(self, message: str, *, event_id: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.event_id = event_id
+
+    def __str__(self) -> str:
+        if self.event_id is None:
+            return self.message
+        return f"{self.message} (event {self.event_id})"
+
+
+class NonCanonicalValue(SealingError, ValueError):
+    """A value has no canonical JSON form (NaN, Infinity, or a type JSON cannot represent)."""
+
+
+class UlidOverflow(SealingError):
+    """The 80-bit random part of a monotonic ULID overflowed within one millisecond (ULID spec: must fail)."""
+
+
+class KeySetError(SealingError):
+    """A key set could not be loaded or is inconsistent (names the source and the kid, never the key)."""
+
+
+class SealingPolicyError(SealingError, ValueError):
+    """An ``x-sealing`` policy is invalid; ``field`` names the offending member (e.g. ``sign.alg``)."""
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(f"x-sealing.{field}: {message}")
+        self.field = field
+
+
+class OversizedEvent(SealingError):
+    """The producer refused to seal: the claims or the token would exceed the event size caps."""
+
+
+class DuplicateInProgress(SealingError):
+    """Another consumer is handling an event with the same idempotency key right now; retry later."""
+
+
+# --------------------------------------------------------------------------------------------- consumer
+
+
+class EventRejected(SealingError):
+    """Base of every reason :func:`pipeline.consumer.open_event` refuses an event."""
+
+
+class UnknownKeyId(EventRejected):
+    """No key with this ``kid`` (or none usable for the operation) is in the key set.
+
+    Raised when opening (the token's ``kid``) and also when sealing (the policy's ``kid``), hence it is the
+    one consumer-side class a producer may see too.
+    """
+
+    def __init__(self, message: str, *, kid: str | None, event_id: str | None = None) -> None:
+        super().__init__(message, event_id=event_id)
+        self.kid = kid
+
+
+class MalformedEnvelope(EventRejected):
+    """The CloudEvent is not a sealed event we can open (missing id, wrong datacontenttype, no token)."""
+
+
+class TamperedToken(EventRejected):
+    """The token is structurally invalid: wrong number of segments, bad base64/JSON, forbidden header."""
+
+
+class OversizedToken(EventRejected):
+    """The token or one of its segments exceeds the size caps derived from the EventBridge entry limit."""
+
+
+class InflateLimitExceeded(EventRejected):
+    """The compressed plaintext inflates past the cap (a compression bomb, or a producer over the limit)."""
+
+
+class DisallowedAlgorithm(EventRejected):
+    """The token names an algorithm outside the allow-list, or not the one bound to its ``kid``."""
+
+    def __init__(self, message: str, *, alg: object, event_id: str | None = None) -> None:
+        super().__init__(message, event_id=event_id)
+        self.alg = alg
+
+
+class DecryptionFailed(EventRejected):
+    """The JWE did not decrypt: wrong key, or modified ciphertext/header/tag (AEAD cannot tell which)."""
+
+
+class BadSignature(EventRejected):
+    """The inner JWS signature does not verify with the producer's key for its ``kid``."""
+
+
+class ClaimsRejected(EventRejected):
+    """A verified token's claims do not fit the envelope or the clock; ``claim`` names the claim."""
+
+    def __init__(self, message: str, *, claim: str, event_id: str | None = None) -> None:
+        super().__init__(message, event_id=event_id)
+        self.claim = claim
+
+
+class PayloadRejected(EventRejected):
+    """The ``validate`` callable refused the opened payload (its exception is chained as ``__cause__``)."""

@@ -1,0 +1,46 @@
+"""The ``eventdeck`` command: one entry point, one module per subcommand under ``portal.commands``.
+
+This is an edge: exceptions with context (file, line, pointer, event id) are turned into friendly lines and exit
+codes here, and nowhere deeper.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from pipeline.contract import ContractError
+
+from .commands import validate
+
+COMMANDS = (validate,)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="eventdeck",
+        description="Publish cross-domain events as a product, from AsyncAPI documents.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in COMMANDS:
+        command.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args))
+    except ContractError as exc:
+        for diagnostic in exc.diagnostics or ():
+            print(diagnostic, file=sys.stderr)
+        if not exc.diagnostics:
+            print(f"eventdeck: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
