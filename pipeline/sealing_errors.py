@@ -16,6 +16,7 @@ __all__ = [
     "BadSignature",
     "ClaimsRejected",
     "DecryptionFailed",
+    "DedupeStoreError",
     "DisallowedAlgorithm",
     "DuplicateInProgress",
     "EventRejected",
@@ -78,6 +79,11 @@ class OversizedEvent(SealingError):
 
 class DuplicateInProgress(SealingError):
     """Another consumer is handling an event with the same idempotency key right now; retry later."""
+
+
+class DedupeStoreError(SealingError):
+    """The de-duplication store failed (its exception is chained as ``__cause__``); the event was not handled
+    or its outcome was not recorded, so it must be retried."""
 
 
 # --------------------------------------------------------------------------------------------- consumer

@@ -14,6 +14,7 @@ from importlib import resources
 from typing import Any
 
 import jsonschema
+import referencing.exceptions
 from jsonschema.exceptions import best_match
 
 from .errors import DiagnosticSink, Location, Severity
@@ -69,7 +70,13 @@ def check_examples(name: str, payload: Schema | None, headers: Schema | None, ex
             if not present:
                 continue
             shown = example.name or f"#{index}"
-            for pointer, message in data_problems(validator, value):
+            try:
+                problems = data_problems(validator, value)
+            except referencing.exceptions.Unresolvable as exc:
+                sink.error("schema-invalid", f"{label} schema of {name} has a reference that cannot be followed: "
+                           f"{exc}", schema.location)
+                break
+            for pointer, message in problems:
                 at = Location(example.location.file, f"{example.location.pointer}/{label}{pointer}",
                               example.location.line, example.location.column)
                 sink.error("example-invalid",

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import fastjsonschema
 from jsonschema.exceptions import best_match
 
 from . import checks, specs
@@ -89,13 +90,16 @@ class ContractLoader:
             raise ContractError(f"no AsyncAPI documents found in {', '.join(map(str, given))}",
                                 Location(str(given[0]) if given else "."))
         prepared: list[_Prepared] = []
-        fatal: list[Diagnostic] = []
+        failures: list[ContractError] = []
         for path in roots:
             try:
                 prepared.append(self._prepare(path, document_id_for(path, base)))
             except ContractError as exc:
-                fatal.extend(exc.diagnostics)
-        if fatal:
+                failures.append(exc)
+        if len(failures) == 1:
+            raise failures[0]
+        if failures:
+            fatal = [d for exc in failures for d in exc.diagnostics]
             raise ContractError(_summary(fatal), fatal[0].location, fatal)
         catalogue = assemble(prepared)
         if strict and catalogue.errors:
@@ -149,9 +153,14 @@ class ContractLoader:
 
 def _check_official(version: str, root: Any, deref: Dereferencer, sink: DiagnosticSink) -> None:
     """Validate the dereferenced document against the official AsyncAPI JSON Schema of its version."""
-    validator = specs.official_validator(version)
     if not version.startswith("2."):
         root = _references_restored(root, deref)
+    try:
+        specs.official_fast_validator(version)(root)
+        return  # the compiled validator agrees with jsonschema; use the slow one only to list every error
+    except fastjsonschema.JsonSchemaException:
+        pass
+    validator = specs.official_validator(version)
     seen: set[tuple[str, str]] = set()
     for error in validator.iter_errors(root):
         detail = best_match([error])

@@ -83,7 +83,8 @@ def bundle(deref: Dereferencer, uri: str, pointer: str, value: Any, sink: Diagno
                     target_uri, target_pointer, target_value = deref.target(ref, at)
                 except ContractError as exc:
                     sink.items.extend(exc.diagnostics)
-                    return dict(node)
+                    # Already reported; keep the text for the docs, and let validation accept anything here.
+                    return {"x-unresolved-ref": ref}
                 siblings = {k: rewrite(v, node_uri, f"{node_pointer}/{_escape(k)}")
                             for k, v in node.items() if k != "$ref"}
                 return {"$ref": name_for(target_uri, target_pointer, target_value), **siblings}
@@ -96,6 +97,7 @@ def bundle(deref: Dereferencer, uri: str, pointer: str, value: Any, sink: Diagno
     while queue:
         target_uri, target_pointer, target_value, name = queue.pop(0)
         defs[name] = rewrite(target_value, target_uri, target_pointer)
+    _break_reference_loops(defs)
     if not isinstance(root, dict):
         return root
     own_defs = root.pop("$defs", None)
@@ -106,6 +108,25 @@ def bundle(deref: Dereferencer, uri: str, pointer: str, value: Any, sink: Diagno
     if defs:
         root["$defs"] = defs
     return root
+
+
+def _break_reference_loops(defs: dict[str, Any]) -> None:
+    """A loop made only of references (A is B, B is A) validates forever; the loader already reported it, so
+    neutralise its members. Recursion *through* a property or item is fine and untouched."""
+    prefix = "#/$defs/"
+    for start in list(defs):
+        chain: list[str] = []
+        name = start
+        while True:
+            schema = defs.get(name)
+            if not (isinstance(schema, dict) and set(schema) == {"$ref"} and schema["$ref"].startswith(prefix)):
+                break
+            if name in chain:
+                for member in chain[chain.index(name):]:
+                    defs[member] = {"x-unresolved-ref": f"circular reference through '{member}'"}
+                break
+            chain.append(name)
+            name = schema["$ref"][len(prefix):].replace("~1", "/").replace("~0", "~")
 
 
 def _escape(token: str) -> str:

@@ -59,6 +59,21 @@ _add_resolver(
     "-+.0123456789",
 )
 _add_resolver(MERGE, r"^<<$", "<")
+_RESOLVERS = _Yaml12Loader.yaml_implicit_resolvers
+
+
+def _resolve(self: Any, kind: type, value: str, implicit: tuple[bool, bool]) -> str:
+    """PyYAML's ``Resolver.resolve`` without path resolvers: called once per scalar, so kept lean."""
+    if kind is yaml.ScalarNode:
+        if implicit[0]:
+            for tag, regexp in _RESOLVERS.get(value[0] if value else None, ()):
+                if regexp.match(value):
+                    return tag
+        return STR
+    return SEQ if kind is yaml.SequenceNode else MAP
+
+
+_Yaml12Loader.resolve = _resolve
 
 _TRUE = {"true", "True", "TRUE"}
 
@@ -175,11 +190,12 @@ def _construct(text: str, uri: str) -> tuple[Any, dict[int, tuple[Position, Any]
     if root is None:
         raise SourceError("document is empty", Location(uri, "", 1, 1))
     builder = _Builder(uri)
-    builder.check_expansion(root)
     try:
-        data = builder.build(root)
+        data = builder.build(root)  # linear even for a bomb: an alias is a shared value, not a copy
     except RecursionError as exc:
         raise SourceError("document is nested too deeply to be a contract", Location(uri)) from exc
+    if builder.aliases:
+        builder.check_expansion(root)
     return data, builder.positions, builder.diagnostics
 
 
@@ -201,6 +217,7 @@ class _Builder:
         self.positions: dict[int, tuple[Position, Any]] = {}
         self.diagnostics: list[Diagnostic] = []
         self._built: dict[int, Any] = {}
+        self.aliases = 0
 
     def check_expansion(self, root: yaml.Node) -> None:
         """Refuse alias bombs and recursive aliases before anything expands them."""
@@ -234,6 +251,7 @@ class _Builder:
             return self._scalar(node)
         key = id(node)
         if key in self._built:  # an alias: share the value, as JSON consumers will copy if they must
+            self.aliases += 1
             return self._built[key]
         if isinstance(node, yaml.SequenceNode):
             self._check_tag(node, SEQ)

@@ -123,13 +123,21 @@ def specs_dir() -> Path:
     return target
 
 
+@functools.cache
 def official_schema(version: str) -> dict[str, Any]:
     """The parsed official JSON Schema of AsyncAPI ``version``, memoised per process.
 
     The same dict is returned on every call: treat it as read-only.
     """
     _require_supported(version)
-    return _load_schema(version)
+    path = specs_dir() / f"{version}.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise SpecsUnavailable(
+            f"Cannot read the official AsyncAPI {version} schema at {path}: {error}. "
+            f"Delete {path.parent} so that it is fetched again."
+        ) from error
 
 
 def official_registry(version: str) -> Registry:
@@ -217,18 +225,6 @@ def _require_supported(version: str) -> None:
             f"AsyncAPI version {version!r} has no official schema here; supported versions are "
             f"{', '.join(SUPPORTED_VERSIONS)}. Declare one of them in the document's `asyncapi` field."
         )
-
-
-@functools.cache
-def _load_schema(version: str) -> dict[str, Any]:
-    path = specs_dir() / f"{version}.json"
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise SpecsUnavailable(
-            f"Cannot read the official AsyncAPI {version} schema at {path}: {error}. "
-            f"Delete {path.parent} so that it is fetched again."
-        ) from error
 
 
 def _refuse_retrieval(uri: str) -> NoReturn:

@@ -1,0 +1,163 @@
+"""Idempotent handling of opened events, keyed by the envelope's ``idempotencykey``.
+
+This is AWS Lambda Powertools' idempotency utility with eventdeck's policy applied: Powertools owns the record
+life cycle (INPROGRESS → COMPLETED, expiry, in-progress expiry so a crashed handler does not block retries
+forever, an optional local cache, retry of racing writers), and its persistence layers own storage. eventdeck
+adds only:
+
+* the key: the envelope's ``idempotencykey`` (a content hash of type + data), so a re-emitted event with a new
+  ``id`` but the same content is a duplicate too; Powertools stores it as ``{key_prefix}#md5(json(key))``;
+* an in-progress deadline outside Lambda (Powertools takes it from the Lambda context's remaining time; here
+  ``in_progress_timeout_seconds`` unless a real Lambda context is given);
+* errors carrying the event id: :class:`~pipeline.sealing_errors.DuplicateInProgress`,
+  :class:`~pipeline.sealing_errors.DedupeStoreError`.
+
+Backends (all Powertools ``BasePersistenceLayer`` subclasses): :class:`~pipeline.consumer.stores.sqlite.SQLiteStore`
+(local default) and :func:`~pipeline.consumer.stores.dynamodb.dynamodb_store` (Powertools' own DynamoDB layer).
+
+Contract for handlers: the handler's return value is recorded and returned again for duplicates, so it must be
+JSON-serialisable (``None`` is fine; a falsy result such as ``{}`` or ``0`` comes back as ``None``, a Powertools
+behaviour). A handler that raises leaves no record, so the event can be retried.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from typing import Any, Final, Protocol, TypeVar
+
+from aws_lambda_powertools.utilities.idempotency import (
+    BasePersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyPersistenceLayerError,
+)
+
+from pipeline.consumer.open import OpenedEvent
+from pipeline.sealing_errors import DedupeStoreError, DuplicateInProgress, MalformedEnvelope
+
+__all__ = ["DEFAULT_EXPIRY_SECONDS", "DEFAULT_IN_PROGRESS_TIMEOUT_SECONDS", "IdempotentConsumer", "idempotent"]
+
+R = TypeVar("R")
+Event = OpenedEvent | Mapping[str, Any]
+
+#: How long a completed record suppresses duplicates. EventBridge retries for up to 24 h by default and
+#: archive replays can come later; one hour is Powertools' default and covers redeliveries, raise it for replays.
+DEFAULT_EXPIRY_SECONDS: Final = 60 * 60
+#: How long an INPROGRESS record blocks a second delivery before it is considered abandoned (crashed handler).
+DEFAULT_IN_PROGRESS_TIMEOUT_SECONDS: Final = 5 * 60
+
+_KEY_FIELD: Final = "idempotencykey"
+
+
+class _LambdaContext(Protocol):
+    def get_remaining_time_in_millis(self) -> int: ...
+
+
+class _FixedDeadline:
+    """Stands in for a Lambda context outside Lambda: every handling gets the same in-progress window."""
+
+    __slots__ = ("_millis",)
+
+    def __init__(self, seconds: float) -> None:
+        self._millis = int(seconds * 1000)
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self._millis
+
+
+class IdempotentConsumer:
+    """Run a handler at most once per idempotency key (within the expiry window).
+
+    :param store: a Powertools persistence layer; use one store object per consumer (Powertools configures a
+        store once, from the first consumer that uses it).
+    :param key_prefix: namespaces the records, so two handlers of the same event keep separate records; by
+        default the handler's ``module.qualname``.
+    :param lambda_context: inside Lambda, pass the invocation context so the in-progress deadline is the
+        invocation's remaining time (Powertools' behaviour); otherwise ``in_progress_timeout_seconds`` is used.
+    """
+
+    def __init__(
+        self,
+        store: BasePersistenceLayer,
+        *,
+        key_prefix: str | None = None,
+        expires_after_seconds: int = DEFAULT_EXPIRY_SECONDS,
+        in_progress_timeout_seconds: float = DEFAULT_IN_PROGRESS_TIMEOUT_SECONDS,
+        use_local_cache: bool = False,
+        lambda_context: _LambdaContext | None = None,
+    ) -> None:
+        self.store = store
+        self.key_prefix = key_prefix
+        self._config = IdempotencyConfig(
+            event_key_jmespath=_KEY_FIELD,
+            raise_on_no_idempotency_key=True,
+            expires_after_seconds=expires_after_seconds,
+            use_local_cache=use_local_cache,
+        )
+        self._config.register_lambda_context(lambda_context or _FixedDeadline(in_progress_timeout_seconds))
+
+    def register_lambda_context(self, lambda_context: _LambdaContext) -> None:
+        """Use this Lambda invocation's remaining time as the in-progress deadline (call per invocation)."""
+        self._config.register_lambda_context(lambda_context)
+
+    def handle(self, event: Event, fn: Callable[[Any], R]) -> R:
+        """Call ``fn(event)`` unless an event with the same idempotency key was already handled; then return
+        the recorded result instead.
+
+        :raises DuplicateInProgress: another delivery with the same key is being handled right now.
+        :raises DedupeStoreError: the store failed; nothing is known to be recorded, retry the event.
+        :raises MalformedEnvelope: the event has no idempotency key.
+        Exceptions from ``fn`` propagate unchanged (and the in-progress record is removed).
+        """
+        key, event_id = _key_and_id(event)
+        prefix = self.key_prefix or f"{fn.__module__}.{fn.__qualname__}"
+
+        @idempotent_function(
+            data_keyword_argument="record",
+            persistence_store=self.store,
+            config=self._config,
+            key_prefix=prefix,
+        )
+        def run(record: dict[str, str]) -> R:
+            return fn(event)
+
+        try:
+            return run(record={_KEY_FIELD: key})
+        except IdempotencyAlreadyInProgressError:
+            raise DuplicateInProgress(
+                "an event with the same idempotency key is being handled", event_id=event_id
+            ) from None
+        except IdempotencyPersistenceLayerError as err:
+            raise DedupeStoreError(f"de-duplication store failed: {err.message}", event_id=event_id) from err
+
+
+def idempotent(store: BasePersistenceLayer, **options: Any) -> Callable[[Callable[[Any], R]], Callable[[Any], R]]:
+    """Decorator form: ``@idempotent(store)`` over ``def handler(event): ...``; options as for
+    :class:`IdempotentConsumer`."""
+
+    def decorate(fn: Callable[[Any], R]) -> Callable[[Any], R]:
+        consumer = IdempotentConsumer(store, **{"key_prefix": f"{fn.__module__}.{fn.__qualname__}", **options})
+
+        @functools.wraps(fn)
+        def handler(event: Event) -> R:
+            return consumer.handle(event, fn)
+
+        handler.consumer = consumer  # type: ignore[attr-defined]
+        return handler
+
+    return decorate
+
+
+def _key_and_id(event: Event) -> tuple[str, str | None]:
+    if isinstance(event, OpenedEvent):
+        return event.idempotency_key, event.id
+    if isinstance(event, Mapping):
+        key, event_id = event.get(_KEY_FIELD), event.get("id")
+        if isinstance(key, str) and key:
+            return key, event_id if isinstance(event_id, str) else None
+        raise MalformedEnvelope("the event has no idempotencykey", event_id=event_id if isinstance(event_id, str) else None)
+    raise MalformedEnvelope(f"cannot de-duplicate a {type(event).__name__}")

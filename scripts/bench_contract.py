@@ -1,0 +1,94 @@
+"""Benchmark the contract loader: examples and a synthetic 1,000-event catalogue, cold, warm and after one change.
+
+Prints figures; asserts nothing (machines here are shared and noisy). Targets from issue #2: 1,000 events loaded
+and strictly validated in <= 1.5 s cold and <= 300 MB; re-loading after one document changed <= 0.2 s.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+CHILD = r"""
+import json, os, resource, sys, time
+t0 = time.perf_counter()
+from pipeline.contract import ContractLoader
+t_import = time.perf_counter() - t0
+paths = sys.argv[1:]
+loader = ContractLoader()
+t1 = time.perf_counter()
+catalogue = loader.load(paths)
+cold = time.perf_counter() - t1
+t2 = time.perf_counter()
+loader.load(paths)
+warm = time.perf_counter() - t2
+changed = None
+synthetic = [os.path.join(p, f) for p in paths if os.path.isdir(p) for f in sorted(os.listdir(p))
+             if f.startswith("domain-")]
+if synthetic:
+    target = synthetic[0]
+    text = open(target).read()
+    open(target, "w").write(text.replace("Synthetic domain", "Synthetic  domain", 1))
+    t3 = time.perf_counter()
+    loader.load(paths)
+    changed = time.perf_counter() - t3
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"import": t_import, "cold": cold, "warm": warm, "changed": changed, "peak_mb": peak,
+                  "events": len(catalogue.events), "documents": len(catalogue.documents),
+                  "errors": len(catalogue.errors)}))
+"""
+
+
+def measure(paths: list[str]) -> dict[str, float]:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    out = subprocess.run([sys.executable, "-c", CHILD, *paths], capture_output=True, text=True, env=env)
+    if out.returncode:
+        raise SystemExit(f"benchmark child failed:\n{out.stderr}")
+    return json.loads(out.stdout)
+
+
+def report(label: str, runs: list[dict[str, float]]) -> None:
+    def median(key: str) -> float:
+        values = sorted(r[key] for r in runs if r[key] is not None)
+        return values[len(values) // 2] if values else float("nan")
+
+    first = runs[0]
+    print(f"{label}: {first['documents']} documents, {first['events']} events, {first['errors']} errors")
+    print(f"  cold load + strict validation : {median('cold'):.3f} s  (+ {median('import'):.3f} s imports)")
+    print(f"  warm reload, nothing changed  : {median('warm') * 1000:.1f} ms")
+    if first["changed"] is not None:
+        print(f"  reload after one doc changed  : {median('changed') * 1000:.1f} ms")
+    print(f"  peak memory (RSS)             : {median('peak_mb'):.0f} MB")
+
+
+def main() -> None:
+    from synthetic_catalogue import write_catalogue
+
+    repeats = int(os.environ.get("BENCH_REPEATS", "3"))
+    if any((ROOT / "asyncapi").glob("*.yaml")):
+        report("examples (asyncapi/)", [measure([str(ROOT / "asyncapi")]) for _ in range(repeats)])
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "synthetic"
+        runs = []
+        for _ in range(repeats):
+            write_catalogue(folder)
+            runs.append(measure([str(folder)]))
+        size = sum(p.stat().st_size for p in folder.iterdir())
+        report(f"synthetic catalogue (50 x 20, {size / 1e6:.1f} MB of YAML, {size / 1000 / 1000:.1f} KB per event)",
+               runs)
+    print("targets: cold <= 1.5 s and <= 300 MB for 1,000 events; one-document change <= 0.2 s")
+
+
+if __name__ == "__main__":
+    t = time.perf_counter()
+    main()
+    print(f"(benchmark took {time.perf_counter() - t:.1f} s)")

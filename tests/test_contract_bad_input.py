@@ -1,0 +1,264 @@
+"""Every kind of bad contract gets its own clear message: file, line where known, pointer, what was expected."""
+
+from __future__ import annotations
+
+import os
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from conftest import write
+from pipeline.contract import ContractError, ContractInvalid, ContractLoader, RefError, SourceError, VersionError
+
+DOC_30 = """\
+asyncapi: 3.0.0
+info:
+  title: Test
+  version: 1.0.0
+channels:
+  things:
+    address: things
+    messages:
+      thing:
+        $ref: '#/components/messages/Thing'
+operations:
+  sendThing:
+    action: send
+    channel:
+      $ref: '#/channels/things'
+    messages:
+      - $ref: '#/channels/things/messages/thing'
+components:
+  messages:
+    Thing:
+      name: Thing.Created.Uk
+      payload:
+        $ref: {payload_ref}
+      examples:
+        - name: one
+          payload:
+            id: 7
+"""
+
+
+def doc(payload_ref: str = "'#/components/schemas/Thing'", extra: str = "") -> str:
+    schemas = "  schemas:\n    Thing:\n      type: object\n      properties:\n        id:\n          type: integer\n"
+    return DOC_30.replace("{payload_ref}", payload_ref) + schemas + extra
+
+
+def only_problem(exc: ContractError, code: str):
+    matching = [d for d in exc.diagnostics if d.code == code]
+    assert matching, [str(d) for d in exc.diagnostics]
+    return matching[0]
+
+
+def test_a_minimal_document_is_valid(tmp_path: Path, loader: ContractLoader) -> None:
+    catalogue = loader.load([write(tmp_path, "ok.yaml", doc())], strict=True)
+    assert [e.name for e in catalogue.events] == ["Thing.Created.Uk"]
+
+
+def test_malformed_yaml_names_the_line(tmp_path: Path, loader: ContractLoader) -> None:
+    path = write(tmp_path, "bad.yaml", doc().replace("  title: Test", "  title: [Test"))
+    with pytest.raises(SourceError) as caught:
+        loader.load([path])
+    assert caught.value.location.file == str(path.resolve())
+    assert caught.value.location.line is not None
+    assert "invalid YAML" in caught.value.message
+
+
+def test_unresolved_ref_names_file_pointer_and_target(tmp_path: Path, loader: ContractLoader) -> None:
+    path = write(tmp_path, "doc.yaml", doc("'#/components/schemas/Missing'"))
+    with pytest.raises(ContractInvalid) as caught:
+        loader.load([path], strict=True)
+    problem = only_problem(caught.value, "ref")
+    assert problem.location.pointer == "/components/messages/Thing/payload/$ref"
+    assert problem.location.line == 23
+    assert "'Missing' not found" in problem.message
+
+
+def test_missing_external_file_is_named(tmp_path: Path, loader: ContractLoader) -> None:
+    path = write(tmp_path, "doc.yaml", doc("'./schemas/nope.yaml'"))
+    with pytest.raises(ContractInvalid) as caught:
+        loader.load([path], strict=True)
+    assert "nope.yaml' does not exist" in only_problem(caught.value, "ref").message
+
+
+def test_circular_ref_across_two_files(tmp_path: Path, loader: ContractLoader) -> None:
+    write(tmp_path, "a.yaml", "Loop:\n  $ref: './b.yaml#/Loop'\n")
+    write(tmp_path, "b.yaml", "Loop:\n  $ref: './a.yaml#/Loop'\n")
+    path = write(tmp_path, "doc.yaml", doc("'./a.yaml#/Loop'"))
+    with pytest.raises(ContractInvalid) as caught:
+        loader.load([path], strict=True)
+    problem = only_problem(caught.value, "ref-cycle")
+    assert "a.yaml#/Loop -> b.yaml#/Loop -> a.yaml#/Loop" in problem.message
+
+
+def test_recursive_schema_across_files_is_not_an_error(tmp_path: Path, loader: ContractLoader) -> None:
+    write(tmp_path, "schemas/node.yaml",
+          "type: object\nproperties:\n  id: {type: integer}\n  child:\n    $ref: './node.yaml'\n")
+    path = write(tmp_path, "doc.yaml", doc("'./schemas/node.yaml'"))
+    event = loader.load([path], strict=True).events[0]
+    assert event.payload.document["properties"]["child"] == {"$ref": "#"}
+
+
+def test_example_that_violates_its_schema(tmp_path: Path, loader: ContractLoader) -> None:
+    path = write(tmp_path, "doc.yaml", doc().replace("id: 7", "id: seven"))
+    with pytest.raises(ContractInvalid) as caught:
+        loader.load([path], strict=True)
+    problem = only_problem(caught.value, "example-invalid")
+    assert problem.location.pointer.endswith("/examples/0/payload/id")
+    assert "'seven' is not of type 'integer'" in problem.message
+    assert "example 'one' of Thing.Created.Uk" in problem.message
+
+
+def test_lenient_load_keeps_the_model_and_lists_the_problem(tmp_path: Path, loader: ContractLoader) -> None:
+    path = write(tmp_path, "doc.yaml", doc().replace("id: 7", "id: seven"))
+    catalogue = loader.load([path])
+    assert len(catalogue.events) == 1
+    assert [d.code for d in catalogue.errors] == ["example-invalid"]
+
+
+def test_unknown_asyncapi_version(tmp_path: Path, loader: ContractLoader) -> None:
+    path = write(tmp_path, "doc.yaml", doc().replace("asyncapi: 3.0.0", "asyncapi: 9.9.9"))
+    with pytest.raises(VersionError) as caught:
+        loader.load([path])
+    assert caught.value.location.line == 1
+    assert "9.9.9" in caught.value.message and "3.0.0" in caught.value.message
+
+
+def test_alias_bomb_document_is_refused(tmp_path: Path, loader: ContractLoader) -> None:
+    lines = ["asyncapi: 3.0.0", 'x-a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    previous = "a"
+    for name in "bcdefghi":
+        lines.append(f"x-{name}: &{name} [" + ", ".join([f"*{previous}"] * 9) + "]")
+        previous = name
+    path = write(tmp_path, "bomb.yaml", "\n".join(lines) + "\n")
+    with pytest.raises(SourceError, match="alias bomb"):
+        loader.load([path])
+
+
+def test_duplicate_event_names_across_documents(tmp_path: Path, loader: ContractLoader) -> None:
+    eventdeck = "x-eventbridge:\n  bus: test-bus\n  source: com.example.test\n"
+    write(tmp_path, "one.yaml", doc() + eventdeck)
+    write(tmp_path, "two.yaml", doc() + eventdeck)
+    with pytest.raises(ContractInvalid) as caught:
+        loader.load([tmp_path], strict=True)
+    problem = only_problem(caught.value, "name-duplicate")
+    assert "'Thing.Created.Uk' is used by 2 different messages" in problem.message
+
+
+def test_duplicate_names_in_third_party_documents_are_warnings(tmp_path: Path, loader: ContractLoader) -> None:
+    write(tmp_path, "one.yaml", doc())
+    write(tmp_path, "two.yaml", doc())
+    catalogue = loader.load([tmp_path], strict=True)
+    assert sorted(e.key for e in catalogue.events) == ["Thing.Created.Uk", "Thing.Created.Uk~two"]
+    assert [d.code for d in catalogue.diagnostics] == ["name-duplicate"]
+
+
+def test_extension_with_a_wrong_shape(tmp_path: Path, loader: ContractLoader) -> None:
+    path = write(tmp_path, "doc.yaml", doc() + "x-eventbridge:\n  bus: test-bus\n  source: 42\n")
+    with pytest.raises(ContractInvalid) as caught:
+        loader.load([path], strict=True)
+    problem = only_problem(caught.value, "extension-invalid")
+    assert problem.location.pointer == "/x-eventbridge/source"
+    assert "x-eventbridge/source" in problem.message
+
+
+def test_house_naming_rules_bind_eventdeck_documents(tmp_path: Path, loader: ContractLoader) -> None:
+    text = doc().replace("Thing.Created.Uk", "thingCreated") + \
+        "x-eventbridge:\n  bus: test-bus\n  source: com.example.test\n"
+    with pytest.raises(ContractInvalid) as caught:
+        loader.load([write(tmp_path, "doc.yaml", text)], strict=True)
+    assert "{Entity}.{Event}.{Metadata}" in only_problem(caught.value, "name-hierarchy").message
+
+
+def test_schema_violation_points_into_the_document(tmp_path: Path, loader: ContractLoader) -> None:
+    path = write(tmp_path, "doc.yaml", doc().replace("    action: send", "    action: sned"))
+    with pytest.raises(ContractInvalid) as caught:
+        loader.load([path], strict=True)
+    problem = only_problem(caught.value, "asyncapi-schema")
+    assert problem.location.pointer == "/operations/sendThing/action"
+    assert problem.location.line == 13
+    assert "'sned' is not one of ['send', 'receive']" in problem.message
+
+
+def test_relative_refs_resolve_from_the_document_folder_not_the_cwd(tmp_path: Path, loader: ContractLoader,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tmp_path, "specs/schemas/thing.yaml", "type: object\nproperties:\n  id: {type: integer}\n")
+    path = write(tmp_path, "specs/doc.yaml", doc("'./schemas/thing.yaml'"))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    catalogue = loader.load([os.path.relpath(path, elsewhere)], strict=True)
+    assert catalogue.events[0].payload.document["properties"]["id"] == {"type": "integer"}
+
+
+def test_remote_refs_are_reported_not_fetched_by_default(tmp_path: Path, loader: ContractLoader) -> None:
+    path = write(tmp_path, "doc.yaml", doc("'http://127.0.0.1:9/thing.yaml'"))
+    with pytest.raises(ContractInvalid) as caught:
+        loader.load([path], strict=True)
+    assert "remote references are off" in only_problem(caught.value, "ref").message
+
+
+class _Schemas(BaseHTTPRequestHandler):
+    hits = 0
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        type(self).hits += 1
+        body = b"type: object\nproperties:\n  id: {type: integer}\n"
+        self.send_response(200)
+        self.send_header("Content-Type", "application/yaml")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_remote_refs_are_fetched_when_allowed_and_cached(tmp_path: Path) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Schemas)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/thing.yaml"
+        path = write(tmp_path, "doc.yaml", doc(f"'{url}'"))
+        cache = tmp_path / "cache"
+        first = ContractLoader(allow_http=True, http_cache_dir=cache).load([path], strict=True)
+        again = ContractLoader(allow_http=True, http_cache_dir=cache).load([path], strict=True)
+    finally:
+        server.shutdown()
+    assert first.events[0].payload.document["properties"]["id"] == {"type": "integer"}
+    assert again.events[0].payload.document == first.events[0].payload.document
+    assert _Schemas.hits == 1
+
+
+def test_unreachable_remote_ref_fails_fast_with_reason(tmp_path: Path) -> None:
+    path = write(tmp_path, "doc.yaml", doc("'http://127.0.0.1:9/thing.yaml'"))
+    with pytest.raises(ContractInvalid) as caught:
+        ContractLoader(allow_http=True).load([path], strict=True)
+    assert "could not be fetched" in only_problem(caught.value, "ref").message
+
+
+def test_not_a_mapping(tmp_path: Path, loader: ContractLoader) -> None:
+    with pytest.raises(ContractError, match="mapping at the top level"):
+        loader.load([write(tmp_path, "list.yaml", "- asyncapi\n")])
+
+
+def test_every_broken_document_is_reported_not_only_the_first(tmp_path: Path, loader: ContractLoader) -> None:
+    write(tmp_path, "a.yaml", "asyncapi: 3.0.0\ninfo: [\n")
+    write(tmp_path, "b.yaml", "asyncapi: 1.0.0\ninfo: {}\n")
+    with pytest.raises(ContractError) as caught:
+        loader.load([tmp_path])
+    files = {Path(d.location.file).name for d in caught.value.diagnostics}
+    assert files == {"a.yaml", "b.yaml"}
+
+
+def test_no_documents_found(tmp_path: Path, loader: ContractLoader) -> None:
+    with pytest.raises(ContractError, match="no AsyncAPI documents found"):
+        loader.load([tmp_path])
+
+
+def test_ref_error_type_is_part_of_the_family() -> None:
+    assert issubclass(RefError, ContractError) and issubclass(ContractInvalid, ContractError)
