@@ -14,7 +14,7 @@
 import dns from 'node:dns';
 import { Worker, isMainThread, parentPort } from 'node:worker_threads';
 
-const TIMEOUT_MS = 1_200;
+const TIMEOUT_MS = 3_000;
 const ERROR = 0;
 const WARNING = 1;
 
