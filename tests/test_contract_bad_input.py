@@ -8,9 +8,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-
 from conftest import write
-from pipeline.contract import ContractError, ContractInvalid, ContractLoader, RefError, SourceError, VersionError
+
+from pipeline.contract import (
+    ContractError,
+    ContractInvalid,
+    ContractLoader,
+    RefError,
+    SourceError,
+    VersionError,
+)
 
 DOC_30 = """\
 asyncapi: 3.0.0
@@ -205,7 +212,7 @@ def test_remote_refs_are_reported_not_fetched_by_default(tmp_path: Path, loader:
 class _Schemas(BaseHTTPRequestHandler):
     hits = 0
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         type(self).hits += 1
         body = b"type: object\nproperties:\n  id: {type: integer}\n"
         self.send_response(200)

@@ -18,7 +18,15 @@ import fastjsonschema
 from jsonschema.exceptions import best_match
 
 from . import checks, specs
-from .errors import ContractError, ContractInvalid, Diagnostic, DiagnosticSink, Location, Severity, VersionError
+from .errors import (
+    ContractError,
+    ContractInvalid,
+    Diagnostic,
+    DiagnosticSink,
+    Location,
+    Severity,
+    VersionError,
+)
 from .model import Catalogue, Document, Event
 from .normalise import Normaliser, RawEvent, tags_of
 from .refs import Dereferencer, Sources, resolve_pointer
@@ -191,7 +199,7 @@ def _references_restored(root: dict[str, Any], deref: Dereferencer) -> dict[str,
             raw = None
         copy = dict(value)
         if origin:
-            deref.origins[id(copy)] = origin
+            deref.remember(copy, origin)
         if isinstance(raw, dict):
             for key in _REFERENCE_ONLY[kind]:
                 if key in raw:
@@ -205,11 +213,11 @@ def _references_restored(root: dict[str, Any], deref: Dereferencer) -> dict[str,
             return mapping
         out = {key: restored(value, kind) for key, value in mapping.items()}
         if id(mapping) in deref.origins:
-            deref.origins[id(out)] = deref.origins[id(mapping)]
+            deref.remember(out, deref.origins[id(mapping)])
         return out
 
     view = dict(root)
-    deref.origins[id(view)] = deref.origins.get(id(root), ("", ""))
+    deref.remember(view, deref.origins.get(id(root), ("", "")))
     view["operations"] = each(root.get("operations"), "operation")
     view["channels"] = each(root.get("channels"), "channel")
     components = root.get("components")
@@ -218,6 +226,7 @@ def _references_restored(root: dict[str, Any], deref: Dereferencer) -> dict[str,
         for key, kind in (("operations", "operation"), ("channels", "channel"), ("replies", "reply")):
             if key in components:
                 components[key] = each(components[key], kind)
+        deref.remember(components, deref.origins.get(id(root["components"]), ("", "/components")))
         view["components"] = components
     return {k: v for k, v in view.items() if v is not None or k in root}
 

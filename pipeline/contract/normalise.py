@@ -50,8 +50,12 @@ def extensions_of(value: Any) -> dict[str, Any]:
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
-    """RFC 7386 JSON Merge Patch, which AsyncAPI prescribes for applying traits."""
+    """RFC 7386 JSON Merge Patch, which AsyncAPI prescribes for applying traits.
+
+    Values taken over unchanged keep their identity, so the loader still knows which file they came from."""
     if not isinstance(patch, dict):
+        return patch
+    if not isinstance(target, dict) and not _has_null(patch):
         return patch
     result = dict(target) if isinstance(target, dict) else {}
     for key, value in patch.items():
@@ -60,6 +64,12 @@ def merge_patch(target: Any, patch: Any) -> Any:
         else:
             result[key] = merge_patch(result.get(key), value)
     return result
+
+
+def _has_null(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(v is None or _has_null(v) for v in value.values())
+    return False
 
 
 def tags_of(value: Any) -> tuple[Tag, ...]:

@@ -162,9 +162,15 @@ class Dereferencer:
         self.sources = sources
         self.sink = sink
         self.origins: dict[int, Origin] = {}
+        self._alive: list[Any] = []  # objects whose id() is a key of `origins` but that nothing else holds
         self._done: dict[Origin, Any] = {}
         self._active: set[Origin] = set()
         self._on_file = on_file
+
+    def remember(self, value: Any, origin: Origin) -> None:
+        """Record that ``value`` (a copy made after dereferencing) stands for the source at ``origin``."""
+        self._alive.append(value)  # an id() is only unique while its object lives
+        self.origins[id(value)] = origin
 
     def document(self, uri: str, referrer: Location | None = None) -> SourceDocument:
         document = self.sources.get(uri, referrer)

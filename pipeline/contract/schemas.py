@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -133,7 +133,7 @@ def _escape(token: str) -> str:
     return token.replace("~", "~0").replace("/", "~1")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _validator_class(dialect: str) -> type[Validator]:
     return jsonschema.validators.validator_for({"$schema": dialect}, default=jsonschema.Draft7Validator)
 

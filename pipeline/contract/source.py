@@ -14,7 +14,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
@@ -40,7 +40,7 @@ MERGE = "tag:yaml.org,2002:merge"
 class _Yaml12Loader(_BaseLoader):  # type: ignore[misc,valid-type]
     """libyaml's parser with the YAML 1.2 core schema's implicit resolvers instead of YAML 1.1's."""
 
-    yaml_implicit_resolvers: dict[str | None, list[tuple[str, re.Pattern[str]]]] = {}
+    yaml_implicit_resolvers: ClassVar[dict[str | None, list[tuple[str, re.Pattern[str]]]]] = {}
 
 
 def _add_resolver(tag: str, pattern: str, first: str) -> None:

@@ -83,7 +83,8 @@ if (isMainThread) {
     verdicts[file] = await judge(file);
   }
   await worker?.terminate();
-  process.stdout.write(JSON.stringify(verdicts, null, 2) + '\n');
+  // Exit explicitly: a timed-out read (a FIFO, a stalled mount) can keep the I/O thread pool busy forever.
+  process.stdout.write(JSON.stringify(verdicts, null, 2) + '\n', () => process.exit(0));
 } else {
   await serveVerdicts();
 }
