@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, Final, Literal, Protocol
 
 from joserfc.jwk import ECKey, Key, OctKey, OKPKey, RSAKey
+from joserfc.jwk import KeySet as JoseKeySet
 
 from pipeline.sealing_errors import KeySetError, UnknownKeyId
 
@@ -90,7 +91,8 @@ def _check_key_fits(key: Key, alg: str) -> str | None:
         if key.public_key.key_size < _MIN_RSA_BITS:
             return f"{alg} needs an RSA key of at least {_MIN_RSA_BITS} bits"
     else:
-        return f"algorithm {alg!r} is not supported (sign: {sorted(SIGNING_ALGORITHMS)}, encrypt: {sorted(ENCRYPTION_ALGORITHMS)})"
+        supported = sorted(SIGNING_ALGORITHMS | ENCRYPTION_ALGORITHMS)
+        return f"algorithm {alg!r} is not supported (use one of {supported})"
     return None
 
 
@@ -201,6 +203,10 @@ class KeySet:
                 keys.append(dict(entry.public.as_dict(private=False)))
         return {"keys": keys}
 
+    def to_joserfc(self) -> JoseKeySet:
+        """The same keys as a joserfc ``KeySet`` (for code that calls joserfc directly)."""
+        return JoseKeySet([e.key for e in self._entries.values()])
+
     def public(self) -> KeySet:
         """Return the publishable subset: asymmetric keys, public halves only."""
         return KeySet(
@@ -278,7 +284,11 @@ class KeySet:
         entry = self._entries.get(kid) if isinstance(kid, str) else None
         if entry is None:
             shown = kid if isinstance(kid, str) and len(kid) <= 200 else type(kid).__name__
-            raise UnknownKeyId(f"no key with kid {shown!r} in {self.origin}", kid=kid if isinstance(kid, str) else None, event_id=event_id)
+            raise UnknownKeyId(
+                f"no key with kid {shown!r} in {self.origin}",
+                kid=kid if isinstance(kid, str) else None,
+                event_id=event_id,
+            )
         return entry
 
 

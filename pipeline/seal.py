@@ -39,13 +39,13 @@ from functools import lru_cache
 from typing import Any, Final
 
 from joserfc import jwe, jws
-from joserfc.errors import ExceededSizeError, UnsupportedAlgorithmError
-from joserfc.jwe import JWERegistry
-from joserfc.jws import JWSRegistry
-from joserfc.jwk import Key
 
 # joserfc.jwe has no public export of the zip model base; it is the type JWERegistry.algorithms["zip"] holds.
 from joserfc._rfc7516.models import JWEZipModel
+from joserfc.errors import ExceededSizeError, UnsupportedAlgorithmError
+from joserfc.jwe import JWERegistry
+from joserfc.jwk import Key
+from joserfc.jws import JWSRegistry
 
 from pipeline.envelope import CloudEvent
 from pipeline.keys import ENCRYPTION_ALGORITHMS, SIGNING_ALGORITHMS, KeySet
@@ -253,15 +253,16 @@ def sealing_policy_from_extension(value: Any, *, default_issuer: str | None = No
         return None
     if not isinstance(value, Mapping):
         raise SealingPolicyError("expected 'none' or an object with 'sign'", field="(root)")
-    unknown = set(value) - {"sign", "encrypt", "compress", "issuer"}
-    if unknown:
-        raise SealingPolicyError(f"unknown member(s) {sorted(unknown)}", field=sorted(unknown)[0])
+    _refuse_unknown(value, {"sign", "encrypt", "compress", "issuer"}, "")
     sign = value.get("sign")
     if not isinstance(sign, Mapping):
         raise SealingPolicyError("expected an object with 'alg' and 'kid'", field="sign")
+    _refuse_unknown(sign, {"alg", "kid"}, "sign")
     encrypt = value.get("encrypt")
     if encrypt is not None and not isinstance(encrypt, Mapping):
         raise SealingPolicyError("expected an object with 'alg', 'kid' and optionally 'enc', or null", field="encrypt")
+    if encrypt is not None:
+        _refuse_unknown(encrypt, {"alg", "kid", "enc"}, "encrypt")
     issuer = value.get("issuer", default_issuer)
     return SealingPolicy(
         sign=SignSpec(alg=sign.get("alg"), kid=sign.get("kid")),  # type: ignore[arg-type]
@@ -271,6 +272,13 @@ def sealing_policy_from_extension(value: Any, *, default_issuer: str | None = No
         compress=value.get("compress", True),
         issuer=issuer,  # type: ignore[arg-type]
     )
+
+
+def _refuse_unknown(member: Mapping[str, Any], known: set[str], where: str) -> None:
+    unknown = sorted(str(name) for name in set(member) - known)
+    if unknown:
+        field = f"{where}.{unknown[0]}" if where else unknown[0]
+        raise SealingPolicyError(f"unknown member(s) {unknown}; expected {sorted(known)}", field=field)
 
 
 # ----------------------------------------------------------------------------------------- sealing
@@ -288,7 +296,7 @@ class Sealer:
     :raises SealingPolicyError: when a kid is bound to another algorithm than the policy names.
     """
 
-    __slots__ = ("_jwe_header", "_jws_header", "_sign_key", "_encrypt_key", "policy")
+    __slots__ = ("_encrypt_key", "_jwe_header", "_jws_header", "_sign_key", "policy")
 
     def __init__(self, policy: SealingPolicy, keys: KeySet) -> None:
         self.policy = policy
@@ -369,7 +377,9 @@ def sealer_for(policy: SealingPolicy, keys: KeySet) -> Sealer:
     return Sealer(policy, keys)
 
 
-def seal(cloud_event: Mapping[str, Any] | CloudEvent, policy: SealingPolicy, keys: KeySet, *, issued_at: int | None = None) -> str:
+def seal(
+    cloud_event: Mapping[str, Any] | CloudEvent, policy: SealingPolicy, keys: KeySet, *, issued_at: int | None = None
+) -> str:
     """Seal ``cloud_event``'s data under ``policy`` with ``keys`` and return the compact token.
 
     See :class:`Sealer` for the errors. For ``x-sealing: none`` there is no token: use :func:`seal_event`.

@@ -9,6 +9,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
+import moto_server
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -17,7 +18,6 @@ from joserfc._rfc7518.jwe_zips import DeflateZipModel
 from joserfc.jwe import JWERegistry
 from joserfc.jws import JWSRegistry
 
-import moto_server
 from pipeline.consumer import open_event
 from pipeline.envelope import build_cloud_event
 from pipeline.keys import JwksEnvironment, JwksFile, JwksSecretsManager, KeySet, load_keyset, new_keyset, write_jwks
@@ -211,11 +211,30 @@ def test_policy_none_means_no_sealing() -> None:
         ({"sign": {"alg": "none", "kid": "k"}, "issuer": ISSUER}, "sign.alg"),
         ({"sign": {"alg": "HS512", "kid": "k"}, "issuer": ISSUER}, "sign.alg"),
         ({"sign": {"alg": "HS256"}, "issuer": ISSUER}, "sign.kid"),
-        ({"sign": {"alg": "HS256", "kid": "k"}, "encrypt": {"alg": "RSA1_5", "kid": "e"}, "issuer": ISSUER}, "encrypt.alg"),
-        ({"sign": {"alg": "HS256", "kid": "k"}, "encrypt": {"alg": "dir", "kid": "e", "enc": "A128CBC-HS256"}, "issuer": ISSUER}, "encrypt.enc"),
+        (
+            {"sign": {"alg": "HS256", "kid": "k"}, "encrypt": {"alg": "RSA1_5", "kid": "e"}, "issuer": ISSUER},
+            "encrypt.alg",
+        ),
+        (
+            {
+                "sign": {"alg": "HS256", "kid": "k"},
+                "encrypt": {"alg": "dir", "kid": "e", "enc": "A128CBC-HS256"},
+                "issuer": ISSUER,
+            },
+            "encrypt.enc",
+        ),
         ({"sign": {"alg": "HS256", "kid": "k"}}, "issuer"),
         ({"sign": {"alg": "HS256", "kid": "k"}, "issuer": ISSUER, "compress": "yes"}, "compress"),
         ({"sign": {"alg": "HS256", "kid": "k"}, "issuer": ISSUER, "zip": True}, "zip"),
+        ({"sign": {"alg": "HS256", "kid": "k", "key": "inline"}, "issuer": ISSUER}, "sign.key"),
+        (
+            {
+                "sign": {"alg": "HS256", "kid": "k"},
+                "encrypt": {"alg": "dir", "kid": "e", "zip": "DEF"},
+                "issuer": ISSUER,
+            },
+            "encrypt.zip",
+        ),
         ("sealed", "(root)"),
     ],
 )
@@ -322,7 +341,9 @@ def test_producer_and_consumer_hold_only_their_halves(keys: KeySet) -> None:
     sign_kid, enc_kid = producer.kids_for("ES256")[0], consumer.kids_for("ECDH-ES+A256KW")[0]
     producer_view = producer.select(sign_kid).merged(consumer.public().select(enc_kid))
     consumer_view = consumer.select(enc_kid).merged(producer.public().select(sign_kid))
-    policy = SealingPolicy(sign=SignSpec("ES256", sign_kid), encrypt=EncryptSpec("ECDH-ES+A256KW", enc_kid), issuer=ISSUER)
+    policy = SealingPolicy(
+        sign=SignSpec("ES256", sign_kid), encrypt=EncryptSpec("ECDH-ES+A256KW", enc_kid), issuer=ISSUER
+    )
     sealed = seal_event(payment_event(), policy, producer_view)
     assert open_event(sealed, consumer_view).data == PAYMENT
     with pytest.raises(UnknownKeyId):  # the producer cannot open what it sealed to the consumer
@@ -370,7 +391,7 @@ def test_invalid_jwks_json_names_the_file_and_not_its_content(tmp_path: Path) ->
 
 
 def test_missing_file_is_named(tmp_path: Path) -> None:
-    with pytest.raises(KeySetError, match="missing.jwks"):
+    with pytest.raises(KeySetError, match=r"missing\.jwks"):
         load_keyset(JwksFile(tmp_path / "missing.jwks"))
 
 
@@ -381,8 +402,14 @@ def test_missing_file_is_named(tmp_path: Path) -> None:
         ({"kty": "oct", "k": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "kid": "k1"}, "has no 'alg'"),
         ({"kty": "oct", "k": "AAAAAAAAAAAAAAAAAAAAAA", "kid": "k1", "alg": "HS256"}, "at least 256 bits"),
         ({"kty": "oct", "k": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "kid": "k1", "alg": "ES256"}, "EC P-256"),
-        ({"kty": "oct", "k": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "kid": "k1", "alg": "A256KW"}, "not supported"),
-        ({"kty": "oct", "k": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "kid": "k1", "alg": "dir", "use": "sig"}, "'use'"),
+        (
+            {"kty": "oct", "k": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "kid": "k1", "alg": "A256KW"},
+            "not supported",
+        ),
+        (
+            {"kty": "oct", "k": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "kid": "k1", "alg": "dir", "use": "sig"},
+            "'use'",
+        ),
         ({"kty": "XYZ", "kid": "k1"}, "unsupported 'kty'"),
         ({"kty": "EC", "kid": "k1", "alg": "ES256", "crv": "P-256", "x": "AA", "y": "AA"}, "does not import"),
     ],
@@ -392,6 +419,10 @@ def test_keys_that_do_not_fit_their_algorithm_are_refused_by_kid(jwk: dict[str, 
         KeySet.from_jwks({"keys": [jwk]}, origin="test JWKS")
     assert "test JWKS" in str(caught.value)
     assert "AAAAAAAAAAAAAAAAAAAA" not in str(caught.value)
+
+
+def test_keyset_converts_to_a_joserfc_key_set(keys: KeySet) -> None:
+    assert [key.kid for key in keys.to_joserfc().keys] == list(keys.kids)
 
 
 def test_duplicate_kids_are_refused(keys: KeySet) -> None:

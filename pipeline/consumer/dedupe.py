@@ -159,5 +159,7 @@ def _key_and_id(event: Event) -> tuple[str, str | None]:
         key, event_id = event.get(_KEY_FIELD), event.get("id")
         if isinstance(key, str) and key:
             return key, event_id if isinstance(event_id, str) else None
-        raise MalformedEnvelope("the event has no idempotencykey", event_id=event_id if isinstance(event_id, str) else None)
+        raise MalformedEnvelope(
+            "the event has no idempotencykey", event_id=event_id if isinstance(event_id, str) else None
+        )
     raise MalformedEnvelope(f"cannot de-duplicate a {type(event).__name__}")

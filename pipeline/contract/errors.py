@@ -96,6 +96,10 @@ class ContractError(Exception):
         self.message = message
         super().__init__(f"{location}: {message}" if location is not None else message)
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Keep location and diagnostics when an error crosses a process boundary (parallel loading).
+        return (self.__class__, (self.message, self.location, self.diagnostics))
+
 
 class SourceError(ContractError):
     """The file cannot be read as YAML/JSON safely: syntax, size, aliases, tags, duplicate keys."""

@@ -8,7 +8,9 @@ turns any error-level diagnostic into :class:`ContractInvalid`.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,6 +89,7 @@ class ContractLoader:
     def __init__(self, *, allow_http: bool = False, http_cache_dir: Path | None = None) -> None:
         self.sources = Sources(allow_http=allow_http, http_cache_dir=http_cache_dir)
         self._prepared: dict[str, _Prepared] = {}
+        self._failed: dict[str, ContractError] = {}
 
     def load(self, paths: Iterable[str | os.PathLike[str]] = ("asyncapi",), *, strict: bool = False) -> Catalogue:
         """Model every document under ``paths``. Raises :class:`ContractError` listing every document that could
@@ -97,13 +100,14 @@ class ContractLoader:
         if not roots:
             raise ContractError(f"no AsyncAPI documents found in {', '.join(map(str, given))}",
                                 Location(str(given[0]) if given else "."))
+        jobs = [(path, document_id_for(path, base)) for path in roots]
         prepared: list[_Prepared] = []
         failures: list[ContractError] = []
-        for path in roots:
-            try:
-                prepared.append(self._prepare(path, document_id_for(path, base)))
-            except ContractError as exc:
-                failures.append(exc)
+        for outcome in self._prepare_all(jobs):
+            if isinstance(outcome, ContractError):
+                failures.append(outcome)
+            else:
+                prepared.append(outcome)
         if len(failures) == 1:
             raise failures[0]
         if failures:
@@ -114,11 +118,49 @@ class ContractLoader:
             raise ContractInvalid(_summary(catalogue.errors), catalogue.errors[0].location, catalogue.errors)
         return catalogue
 
-    def _prepare(self, path: Path, document_id: str) -> _Prepared:
-        uri = str(path.resolve())
-        cached = self._prepared.get(uri)
+    def _prepare_all(self, jobs: list[tuple[Path, str]]) -> list[_Prepared | ContractError]:
+        """Prepare every document, in order; cold documents in parallel worker processes when that pays."""
+        fresh = [job for job in jobs if self._cached(*job) is None]
+        workers = _worker_count(len(fresh))
+        if workers > 1:
+            groups: list[list[tuple[Path, str]]] = [fresh[i::workers] for i in range(workers)]
+            context = multiprocessing.get_context("fork")
+            global _FORKED_LOADER
+            _FORKED_LOADER = self
+            try:
+                with context.Pool(workers) as pool:
+                    batches = pool.map(_prepare_group, groups)
+            finally:
+                _FORKED_LOADER = None
+            for group, outcomes in zip(groups, batches, strict=True):
+                for (path, _), outcome in zip(group, outcomes, strict=True):
+                    if isinstance(outcome, _Prepared):
+                        self._prepared[outcome.uri] = outcome
+                    else:
+                        self._failed[str(path.resolve())] = outcome
+        results: list[_Prepared | ContractError] = []
+        for path, document_id in jobs:
+            failed = self._failed.pop(str(path.resolve()), None)
+            if failed is not None:
+                results.append(failed)
+                continue
+            try:
+                results.append(self._prepare(path, document_id))
+            except ContractError as exc:
+                results.append(exc)
+        return results
+
+    def _cached(self, path: Path, document_id: str) -> _Prepared | None:
+        cached = self._prepared.get(str(path.resolve()))
         if cached is not None and cached.document_id == document_id and \
                 tuple(self.sources.stamp(f) for f in cached.files) == cached.stamps:
+            return cached
+        return None
+
+    def _prepare(self, path: Path, document_id: str) -> _Prepared:
+        uri = str(path.resolve())
+        cached = self._cached(path, document_id)
+        if cached is not None:
             return cached
         files: dict[str, None] = {}
         sink = DiagnosticSink()
@@ -157,6 +199,42 @@ class ContractLoader:
                              file_list, tuple(self.sources.stamp(f) for f in file_list))
         self._prepared[uri] = prepared
         return prepared
+
+
+# Parallel loading pays off only when there is enough to do: forking and sending results back costs ~50 ms.
+PARALLEL_MIN_DOCUMENTS = 8
+WORKERS_ENV = "EVENTDECK_LOAD_WORKERS"
+
+
+_FORKED_LOADER: ContractLoader | None = None
+
+
+def _prepare_group(group: list[tuple[Path, str]]) -> list[_Prepared | ContractError]:
+    """Runs in a forked worker: prepare some documents and send back results or errors (both picklable)."""
+    assert _FORKED_LOADER is not None
+    outcomes: list[_Prepared | ContractError] = []
+    for path, document_id in group:
+        try:
+            outcomes.append(_FORKED_LOADER._prepare(path, document_id))
+        except ContractError as exc:
+            outcomes.append(exc)
+    return outcomes
+
+
+def _worker_count(documents: int) -> int:
+    """How many processes to prepare ``documents`` cold documents with (1 = in this process).
+
+    Forking is only safe while this process runs a single thread (a forked child inherits locks held by others),
+    so a threaded host such as ``mkdocs serve`` loads sequentially.
+    """
+    if documents < PARALLEL_MIN_DOCUMENTS or "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    if threading.active_count() > 1:
+        return 1
+    configured = os.environ.get(WORKERS_ENV)
+    available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    workers = int(configured) if configured and configured.isdigit() else available
+    return max(1, min(workers, documents // 4))
 
 
 def _check_official(version: str, root: Any, deref: Dereferencer, sink: DiagnosticSink) -> None:

@@ -18,6 +18,7 @@ import jsonschema
 from jsonschema.protocols import Validator
 
 from .errors import ContractError, DiagnosticSink
+from .formats import FORMAT_CHECKER
 from .refs import Dereferencer
 
 DRAFT7 = "http://json-schema.org/draft-07/schema#"
@@ -140,8 +141,7 @@ def _validator_class(dialect: str) -> type[Validator]:
 
 def validator_for(schema: Any, dialect: str) -> Validator:
     """A reusable validator for a bundled schema; formats are asserted (as the AsyncAPI tools do)."""
-    cls = _validator_class(dialect)
-    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+    return _validator_class(dialect)(schema, format_checker=FORMAT_CHECKER)
 
 
 def schema_problems(schema: Any, dialect: str) -> Iterator[str]:

@@ -62,14 +62,24 @@ _add_resolver(MERGE, r"^<<$", "<")
 _RESOLVERS = _Yaml12Loader.yaml_implicit_resolvers
 
 
+_PLAIN_TAGS: dict[str, str] = {}  # plain scalar text -> tag; documents repeat the same words thousands of times
+
+
 def _resolve(self: Any, kind: type, value: str, implicit: tuple[bool, bool]) -> str:
     """PyYAML's ``Resolver.resolve`` without path resolvers: called once per scalar, so kept lean."""
     if kind is yaml.ScalarNode:
-        if implicit[0]:
-            for tag, regexp in _RESOLVERS.get(value[0] if value else None, ()):
+        if not implicit[0]:
+            return STR
+        tag = _PLAIN_TAGS.get(value)
+        if tag is None:
+            tag = STR
+            for candidate, regexp in _RESOLVERS.get(value[0] if value else None, ()):
                 if regexp.match(value):
-                    return tag
-        return STR
+                    tag = candidate
+                    break
+            if len(_PLAIN_TAGS) < 100_000 and len(value) < 64:
+                _PLAIN_TAGS[value] = tag
+        return tag
     return SEQ if kind is yaml.SequenceNode else MAP
 
 

@@ -8,11 +8,14 @@
 // pointer into the document (or into the referenced file the diagnostic is about).
 // eventdeck's tests compare their own verdicts with this one.
 //
-// The parser runs in a worker thread so that a document it cannot finish within TIMEOUT_MS (CPU-bound work
-// starves timers on its own thread) is recorded as a "timeout" error and the worker replaced, never a hang.
+// The parser runs in a child process, so that a document it cannot finish within TIMEOUT_MS is recorded as a
+// "timeout" error and the child killed and replaced: a timer on the parser's own thread would not do, since
+// CPU-bound parsing starves timers, and a worker thread stuck in a blocking read (a FIFO, a stalled mount)
+// cannot be terminated.
 
+import { fork } from 'node:child_process';
 import dns from 'node:dns';
-import { Worker, isMainThread, parentPort } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
 
 const TIMEOUT_MS = 30_000;
 const ERROR = 0;
@@ -36,34 +39,36 @@ function pointer(path = []) {
 async function serveVerdicts() {
   const { Parser, fromFile } = await import('@asyncapi/parser');
   const parser = new Parser();
-  parentPort.on('message', async (file) => {
+  process.on('message', async (file) => {
     try {
       // fromFile, not parse(text): relative $refs resolve against the file's own folder.
       const { document, diagnostics } = await fromFile(parser, file).parse();
       const errors = diagnostics.filter((d) => d.severity === ERROR);
-      parentPort.postMessage({
+      process.send({
         valid: document !== undefined && errors.length === 0,
         errors: errors.map((d) => ({ code: String(d.code), message: d.message, path: pointer(d.path) })),
         warnings: diagnostics.filter((d) => d.severity === WARNING).length,
       });
     } catch (error) {
-      parentPort.postMessage(failure('exception', String(error?.message ?? error)));
+      process.send(failure('exception', String(error?.message ?? error)));
     }
   });
 }
 
-let worker = null;
+const SERVE = '--serve';
+let child = null;
 
 function judge(file) {
-  worker ??= new Worker(new URL(import.meta.url));
-  const current = worker;
+  // The child's stdout is ignored: ours carries nothing but the one JSON object.
+  child ??= fork(fileURLToPath(import.meta.url), [SERVE], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const current = child;
   return new Promise((resolve) => {
-    const settle = (verdict, replaceWorker) => {
+    const settle = (verdict, replaceChild) => {
       clearTimeout(timer);
-      current.removeAllListeners('message').removeAllListeners('error');
-      if (replaceWorker) {
-        current.terminate();
-        worker = null;
+      current.removeAllListeners('message').removeAllListeners('exit');
+      if (replaceChild) {
+        current.kill('SIGKILL');
+        child = null;
       }
       resolve(verdict);
     };
@@ -72,19 +77,18 @@ function judge(file) {
       TIMEOUT_MS,
     );
     current.on('message', (verdict) => settle(verdict, false));
-    current.on('error', (error) => settle(failure('exception', String(error?.message ?? error)), true));
-    current.postMessage(file);
+    current.on('exit', (code, signal) => settle(failure('exception', `parser exited (${signal ?? code})`), true));
+    current.send(file);
   });
 }
 
-if (isMainThread) {
+if (process.argv[2] === SERVE) {
+  await serveVerdicts();
+} else {
   const verdicts = {};
   for (const file of process.argv.slice(2)) {
     verdicts[file] = await judge(file);
   }
-  await worker?.terminate();
-  // Exit explicitly: a timed-out read (a FIFO, a stalled mount) can keep the I/O thread pool busy forever.
-  process.stdout.write(JSON.stringify(verdicts, null, 2) + '\n', () => process.exit(0));
-} else {
-  await serveVerdicts();
+  child?.kill();
+  process.stdout.write(JSON.stringify(verdicts, null, 2) + '\n');
 }

@@ -77,8 +77,7 @@ class SQLiteStore(BasePersistenceLayer):
     def _get_record(self, idempotency_key: str) -> DataRecord:
         with self._lock:
             row = self._db.execute(
-                "SELECT id, status, expiration, in_progress_expiration, data, validation "
-                "FROM idempotency WHERE id = ?",
+                "SELECT id, status, expiration, in_progress_expiration, data, validation FROM idempotency WHERE id = ?",
                 (idempotency_key,),
             ).fetchone()
         if row is None:
@@ -101,8 +100,7 @@ class SQLiteStore(BasePersistenceLayer):
             if cursor.rowcount == 1:
                 return
             row = self._db.execute(
-                "SELECT id, status, expiration, in_progress_expiration, data, validation "
-                "FROM idempotency WHERE id = ?",
+                "SELECT id, status, expiration, in_progress_expiration, data, validation FROM idempotency WHERE id = ?",
                 (data_record.idempotency_key,),
             ).fetchone()
         old = _record(row) if row is not None else None

@@ -1,0 +1,46 @@
+"""The ``format`` assertions eventdeck applies, shared by the contract checks and the pipeline's fast validators.
+
+Examples are checked with ``jsonschema`` and live events with compiled validators; both must accept exactly the
+same strings, or an example could pass review and its event fail in production. So every format is decided here,
+once, and handed to both engines.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import jsonschema
+
+FORMAT_CHECKER = jsonschema.FormatChecker()  # every format jsonschema knows, across drafts (uuid included)
+
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s]*$")
+
+if "uri" not in FORMAT_CHECKER.checkers:  # jsonschema checks "uri" only when rfc3987 is installed
+
+    @FORMAT_CHECKER.checks("uri")
+    def _is_uri(value: object) -> bool:
+        return not isinstance(value, str) or bool(_SCHEME.match(value))
+
+
+def format_functions(schema: Any) -> dict[str, Callable[[str], bool]]:
+    """For each ``format`` used in ``schema``, the predicate to give a compiled validator: the shared checker's
+    verdict, or "accept" for formats it does not assert (as jsonschema treats unknown formats)."""
+    names: set[str] = set()
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if isinstance(node.get("format"), str):
+                names.add(node["format"])
+            stack.extend(v for k, v in node.items() if k not in ("enum", "const", "examples", "default"))
+        elif isinstance(node, list):
+            stack.extend(node)
+    return {name: _predicate(name) for name in names}
+
+
+def _predicate(name: str) -> Callable[[str], bool]:
+    if name not in FORMAT_CHECKER.checkers:
+        return lambda value: True
+    return lambda value: FORMAT_CHECKER.conforms(value, name)

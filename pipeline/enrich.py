@@ -1,0 +1,228 @@
+"""Turn an internal event's ``detail`` into the public payload, as the message's ``x-enrichment`` declares.
+
+Order (documented in docs/reference/extensions.md): copy the detail; run the look-ups and place their results at
+``/_lookups/<name>``; apply the JSON Patch (RFC 6902) operation by operation; drop ``/_lookups``; prune properties
+the payload schema does not declare (when ``prune: true``). Patches and look-ups are parsed and checked once, when
+the contract is loaded; a failure while enriching one event is an :class:`EnrichmentFailed` naming the event id
+and the operation index.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import jsonpatch
+import jsonpointer
+
+from .contract.model import Event, Schema
+
+LOOKUPS_KEY = "_lookups"
+_MAX_LOOKUP_BYTES = 1024 * 1024
+
+
+class EnrichmentError(ValueError):
+    """The ``x-enrichment`` of a message cannot be used (found when the contract is loaded)."""
+
+    def __init__(self, event: str, message: str) -> None:
+        self.event = event
+        super().__init__(f"x-enrichment of {event}: {message}")
+
+
+class EnrichmentFailed(ValueError):
+    """Enriching one internal event failed; the event goes to the dead-letter record, not lost."""
+
+    def __init__(self, event_id: str | None, event: str, message: str, operation: int | None = None) -> None:
+        self.event_id = event_id
+        self.event = event
+        self.operation = operation
+        where = f" (patch operation #{operation})" if operation is not None else ""
+        super().__init__(f"event {event_id}: enriching into {event} failed{where}: {message}")
+
+
+Lookup = Callable[[Mapping[str, Any]], Any]
+
+
+@dataclass(frozen=True)
+class Enrichment:
+    """One message's compiled enrichment. ``apply`` is pure: the internal event is never modified."""
+
+    event: str
+    operations: tuple[jsonpatch.PatchOperation, ...]
+    lookups: tuple[tuple[str, Lookup], ...]
+    prune_schema: Schema | None
+
+    def apply(self, detail: Mapping[str, Any], *, event_id: str | None = None,
+              lookup_results: Mapping[str, Any] | None = None) -> Any:
+        """The public payload for ``detail``. ``lookup_results`` replaces running the look-ups (tests, replays)."""
+        document: Any = _copy(detail)
+        if not isinstance(document, dict):
+            raise EnrichmentFailed(event_id, self.event, "the internal event's detail is not an object")
+        if self.lookups:
+            results = dict(lookup_results) if lookup_results is not None else self._run_lookups(detail, event_id)
+            document[LOOKUPS_KEY] = results
+        for index, operation in enumerate(self.operations):
+            try:
+                document = operation.apply(document)
+            except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as exc:
+                raise EnrichmentFailed(event_id, self.event, f"{operation.operation['op']} "
+                                       f"{operation.operation['path']}: {exc}", index) from None
+        if isinstance(document, dict):
+            document.pop(LOOKUPS_KEY, None)
+        if self.prune_schema is not None:
+            document = prune(document, self.prune_schema)
+        return document
+
+    def _run_lookups(self, detail: Mapping[str, Any], event_id: str | None) -> dict[str, Any]:
+        results = {}
+        for name, lookup in self.lookups:
+            try:
+                results[name] = lookup(detail)
+            except Exception as exc:
+                raise EnrichmentFailed(event_id, self.event, f"look-up '{name}' failed: {exc}") from None
+        return results
+
+
+def compile_enrichment(event: Event) -> Enrichment | None:
+    """The compiled ``x-enrichment`` of ``event``, or None when it has none. Raises :class:`EnrichmentError`."""
+    spec = event.extension("x-enrichment")
+    if spec is None:
+        return None
+    if not isinstance(spec, Mapping) or not isinstance(spec.get("patch"), list):
+        raise EnrichmentError(event.name, "expected an object with a 'patch' list")
+    try:
+        patch = jsonpatch.JsonPatch(spec["patch"])
+        operations = tuple(patch._get_operation(op) for op in patch.patch)
+    except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException, TypeError, KeyError) as exc:
+        raise EnrichmentError(event.name, f"invalid JSON Patch: {exc}") from None
+    lookups = tuple((item["name"], _compile_lookup(event.name, item)) for item in spec.get("lookups") or ())
+    prune_schema = event.payload if spec.get("prune") and event.payload is not None else None
+    return Enrichment(event.name, operations, lookups, prune_schema)
+
+
+def _compile_lookup(event: str, item: Mapping[str, Any]) -> Lookup:
+    if "callable" in item:
+        module_name, _, attribute = str(item["callable"]).partition(":")
+        try:
+            function = getattr(importlib.import_module(module_name), attribute)
+        except (ImportError, AttributeError, ValueError) as exc:
+            raise EnrichmentError(event, f"look-up '{item['name']}': cannot import {item['callable']}: {exc}") from None
+        return function  # type: ignore[no-any-return]
+    template = str(item["url"])
+    timeout = float(item.get("timeout", 2.0))
+
+    def fetch(detail: Mapping[str, Any]) -> Any:
+        url = _expand(template, detail)
+        request = urllib.request.Request(url, headers={"Accept": "application/json"})
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            body = response.read(_MAX_LOOKUP_BYTES + 1)
+        if len(body) > _MAX_LOOKUP_BYTES:
+            raise ValueError(f"response from {url} is over {_MAX_LOOKUP_BYTES} bytes")
+        return json.loads(body)
+
+    return fetch
+
+
+def _expand(template: str, detail: Mapping[str, Any]) -> str:
+    """Fill ``{/json/pointer}`` placeholders from the internal detail, each as one percent-encoded path segment."""
+    out, rest = [], template
+    while "{" in rest:
+        before, _, after = rest.partition("{")
+        pointer, _, rest = after.partition("}")
+        value = jsonpointer.resolve_pointer(detail, pointer)
+        out += [before, urllib.parse.quote(str(value), safe="")]
+    return "".join(out) + rest
+
+
+def _copy(value: Any) -> Any:
+    # Faster than copy.deepcopy for JSON values, and the internal event must stay untouched.
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
+
+
+# -- pruning ------------------------------------------------------------------------------------------------------
+def prune(value: Any, schema: Schema) -> Any:
+    """``value`` without the object properties its schema does not declare.
+
+    A property is kept if any schema that applies declares it (the union across ``allOf`` and ``$ref``s); for
+    ``oneOf``/``anyOf`` the first branch the value is valid against applies; objects whose schemas declare no
+    properties at all are left as they are.
+    """
+    root = schema.document
+    defs = root.get("$defs", {}) if isinstance(root, dict) else {}
+    return _prune(value, [root], root, defs, _BranchCache(schema))
+
+
+class _BranchCache:
+    def __init__(self, schema: Schema) -> None:
+        self.schema = schema
+        self._validators: dict[int, Any] = {}
+
+    def valid(self, branch: Any, value: Any) -> bool:
+        from .contract.schemas import validator_for
+
+        key = id(branch)
+        if key not in self._validators:
+            root = self.schema.document
+            self._validators[key] = validator_for(root, self.schema.dialect).evolve(schema=branch)
+        return bool(self._validators[key].is_valid(value))
+
+
+def _resolve(schema: Any, root: Any, defs: Mapping[str, Any], seen: int = 0) -> Any:
+    while isinstance(schema, dict) and isinstance(schema.get("$ref"), str) and seen < 64:
+        ref = schema["$ref"]
+        if ref == "#":
+            schema = root
+        elif ref.startswith("#/$defs/"):
+            schema = defs.get(ref[len("#/$defs/"):].replace("~1", "/").replace("~0", "~"), {})
+        else:
+            return {}
+        seen += 1
+    return schema
+
+
+def _applicable(schemas: list[Any], value: Any, root: Any, defs: Mapping[str, Any], cache: _BranchCache) -> list[Any]:
+    """Every schema that applies to ``value``: through $ref, allOf, and the first matching oneOf/anyOf branch."""
+    out: list[Any] = []
+    stack = list(schemas)
+    while stack:
+        schema = _resolve(stack.pop(), root, defs)
+        if not isinstance(schema, dict):
+            continue
+        out.append(schema)
+        stack.extend(schema.get("allOf") or ())
+        for keyword in ("oneOf", "anyOf"):
+            for branch in schema.get(keyword) or ():
+                if cache.valid(branch, value):
+                    stack.append(branch)
+                    break
+    return out
+
+
+def _prune(value: Any, schemas: list[Any], root: Any, defs: Mapping[str, Any], cache: _BranchCache) -> Any:
+    applicable = _applicable(schemas, value, root, defs, cache)
+    if isinstance(value, dict):
+        declared: dict[str, list[Any]] = {}
+        free_form = True
+        for schema in applicable:
+            properties = schema.get("properties")
+            if isinstance(properties, dict):
+                free_form = False
+                for key, sub in properties.items():
+                    declared.setdefault(key, []).append(sub)
+        if free_form:
+            return value
+        return {k: _prune(v, declared[k], root, defs, cache) for k, v in value.items() if k in declared}
+    if isinstance(value, list):
+        items = [s["items"] for s in applicable if isinstance(s.get("items"), dict)]
+        return [_prune(v, items, root, defs, cache) for v in value] if items else value
+    return value

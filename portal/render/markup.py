@@ -1,0 +1,130 @@
+"""Text from the documents made safe for the page: Markdown descriptions to sanitised HTML, plain text escaped for
+Markdown, JSON values as highlighted ``<pre>`` blocks.
+
+Descriptions come from third-party documents and reach pages that Backstage renders inside its own app, so every
+one is converted here (Python-Markdown) and then sanitised with nh3 (ammonia): ``<script>``, ``<style>``, event
+handler attributes such as ``onerror=``, ``javascript:`` URLs and external images never reach a page. The output is
+inserted as raw HTML, so both the MkDocs plugin and the pre-rendered pages show exactly the same thing, whatever
+Markdown extensions the final build enables.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from functools import lru_cache
+from typing import Any
+
+import markdown
+import nh3
+from markupsafe import Markup, escape
+
+# Everything a description may legitimately use. No img (an external image would be a request outside the site),
+# no iframe/object/embed/form, no style.
+ALLOWED_TAGS = frozenset({
+    "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "div", "dl", "dt", "em", "h1", "h2", "h3", "h4",
+    "h5", "h6", "hr", "i", "ins", "kbd", "li", "mark", "ol", "p", "pre", "q", "s", "samp", "small", "span",
+    "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul",
+})
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "td": {"align"}, "th": {"align"},
+                      "ol": {"start"}}
+URL_SCHEMES = frozenset({"http", "https", "mailto"})
+
+_PLAIN = re.compile(r"[*_`\[\]<>&#|\\!~\n]|^\s*(?:[-+>]|\d+[.)])\s")
+_local = threading.local()
+
+
+def _converter() -> markdown.Markdown:
+    # One converter per thread, reset between uses: building one costs far more than converting a description.
+    md = getattr(_local, "md", None)
+    if md is None:
+        md = markdown.Markdown(extensions=["tables", "fenced_code", "sane_lists"], output_format="html")
+        _local.md = md
+    return md
+
+
+def sanitise_html(html: str) -> str:
+    """``html`` with everything outside the allow-list removed (tags, attributes, URL schemes)."""
+    return nh3.clean(html, tags=set(ALLOWED_TAGS), attributes={k: set(v) for k, v in ALLOWED_ATTRIBUTES.items()},
+                     url_schemes=set(URL_SCHEMES), link_rel="noopener noreferrer")
+
+
+@lru_cache(maxsize=16384)
+def description_html(text: str | None) -> Markup:
+    """A CommonMark-ish description as sanitised HTML (empty for no text). Shared schema descriptions repeat
+    across events, hence the cache."""
+    if not text or not text.strip():
+        return Markup("")
+    text = text.strip()
+    if not _PLAIN.search(text):
+        return Markup(f"<p>{escape(text)}</p>")
+    md = _converter()
+    try:
+        html = md.convert(text)
+    finally:
+        md.reset()
+    return Markup(sanitise_html(html))
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]{}|#])")
+
+
+def md_text(value: Any) -> Markup:
+    """Plain text (a title, a summary, a name) made literal for a Markdown paragraph or table cell."""
+    if value is None:
+        return Markup("")
+    text = " ".join(str(value).split())
+    return Markup(escape(_MD_SPECIAL.sub(r"\\\1", text)))
+
+
+def inline_code(value: Any) -> Markup:
+    """``value`` as an HTML ``<code>`` element (safe inside Markdown tables and raw HTML alike)."""
+    return Markup(f"<code>{escape(str(value))}</code>")
+
+
+def json_text(value: Any, *, indent: int | None = 2) -> str:
+    return json.dumps(value, indent=indent, ensure_ascii=False, sort_keys=False, default=str)
+
+
+def json_inline(value: Any) -> str:
+    """A compact one-line JSON rendering (for enum values, constants, defaults)."""
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "), default=str)
+
+
+# Pygments' token classes, which mkdocs-material (and so TechDocs) colours, so JSON looks like any other code block
+# without running Pygments on thousands of blocks.
+_TOKENS = re.compile(
+    r'(?P<key>"(?:[^"\\]|\\.)*")(?=\s*:)'
+    r'|(?P<str>"(?:[^"\\]|\\.)*")'
+    r"|(?P<num>-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)"
+    r"|(?P<kw>true|false|null)"
+    r"|(?P<punct>[{}\[\],:])"
+)
+_CLASSES = {"key": "nt", "str": "s2", "num": "mi", "kw": "kc", "punct": "p"}
+
+
+def _highlight(text: str) -> str:
+    out: list[str] = []
+    last = 0
+    for match in _TOKENS.finditer(text):
+        if match.start() > last:
+            out.append(str(escape(text[last:match.start()])))
+        kind = match.lastgroup or "punct"
+        out.append(f'<span class="{_CLASSES[kind]}">{escape(match.group())}</span>')
+        last = match.end()
+    out.append(str(escape(text[last:])))
+    return "".join(out)
+
+
+def json_block(value: Any, *, label: str | None = None) -> Markup:
+    """``value`` pretty-printed as a highlighted code block (raw HTML, identical in every build)."""
+    title = f'<span class="filename">{escape(label)}</span>' if label else ""
+    return Markup(f'<div class="language-json highlight">{title}<pre><span></span><code>'
+                  f"{_highlight(json_text(value))}</code></pre></div>")
+
+
+def text_block(text: str, language: str = "text") -> Markup:
+    """Literal text (a raw non-JSON-Schema payload, for instance) as a code block."""
+    return Markup(f'<div class="language-{escape(language)} highlight"><pre><span></span><code>'
+                  f"{escape(text)}</code></pre></div>")
