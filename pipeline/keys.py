@@ -180,9 +180,11 @@ class KeySet:
             label = repr(kid) if isinstance(kid, str) else f"#{position}"
             if not isinstance(data, Mapping):
                 raise KeySetError(f"{origin}: key {label} is not a JSON object")
-            key_class = _KEY_CLASSES.get(data.get("kty"))  # type: ignore[arg-type]
+            kty = data.get("kty")
+            key_class = _KEY_CLASSES.get(kty) if isinstance(kty, str) else None
             if key_class is None:
-                raise KeySetError(f"{origin}: key {label} has unsupported 'kty' {data.get('kty')!r}")
+                shown = kty if isinstance(kty, str) and len(kty) <= 20 else type(kty).__name__
+                raise KeySetError(f"{origin}: key {label} has unsupported 'kty' {shown!r}")
             try:
                 keys.append(key_class.import_key(dict(data)))
             except Exception as err:  # joserfc/cryptography raise many types; none may leak the key

@@ -64,6 +64,9 @@ __all__ = [
     "Sealer",
     "SealingPolicy",
     "SignSpec",
+    "claims_for",
+    "jwe_header",
+    "jws_header",
     "seal",
     "seal_event",
     "sealer_for",
@@ -197,7 +200,7 @@ class SignSpec:
     kid: str
 
     def __post_init__(self) -> None:
-        if self.alg not in SIGNING_ALGORITHMS:
+        if not isinstance(self.alg, str) or self.alg not in SIGNING_ALGORITHMS:
             raise SealingPolicyError(f"{self.alg!r} is not one of {sorted(SIGNING_ALGORITHMS)}", field="sign.alg")
         if not isinstance(self.kid, str) or not self.kid:
             raise SealingPolicyError("a key id is required", field="sign.kid")
@@ -212,9 +215,9 @@ class EncryptSpec:
     enc: str = "A256GCM"
 
     def __post_init__(self) -> None:
-        if self.alg not in ENCRYPTION_ALGORITHMS:
+        if not isinstance(self.alg, str) or self.alg not in ENCRYPTION_ALGORITHMS:
             raise SealingPolicyError(f"{self.alg!r} is not one of {sorted(ENCRYPTION_ALGORITHMS)}", field="encrypt.alg")
-        if self.enc not in CONTENT_ENCRYPTION_ALGORITHMS:
+        if not isinstance(self.enc, str) or self.enc not in CONTENT_ENCRYPTION_ALGORITHMS:
             raise SealingPolicyError(
                 f"{self.enc!r} is not one of {sorted(CONTENT_ENCRYPTION_ALGORITHMS)}", field="encrypt.enc"
             )
@@ -286,6 +289,50 @@ def _refuse_unknown(member: Mapping[str, Any], known: set[str], where: str) -> N
 _CLAIMS_ENCODER: Final = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
+def jws_header(policy: SealingPolicy) -> dict[str, str]:
+    """The inner JWS protected header a policy produces."""
+    return {"alg": policy.sign.alg, "kid": policy.sign.kid, "typ": "JWT"}
+
+
+def jwe_header(policy: SealingPolicy) -> dict[str, str] | None:
+    """The outer JWE protected header a policy produces (``None`` for sign-only). ECDH-ES adds its ephemeral
+    public key (``epk``) to it at encryption time."""
+    encrypt = policy.encrypt
+    if encrypt is None:
+        return None
+    header = {"alg": encrypt.alg, "enc": encrypt.enc, "kid": encrypt.kid, "cty": "JWT"}
+    if policy.compress:
+        header["zip"] = "DEF"
+    return header
+
+
+def claims_for(
+    event: Mapping[str, Any] | CloudEvent, policy: SealingPolicy, *, issued_at: int | None = None
+) -> dict[str, Any]:
+    """The JWT claims sealed for ``event`` (see the module docstring for the names).
+
+    :param issued_at: the ``iat`` claim in epoch seconds; by default now.
+    :raises KeyError: when ``event`` lacks ``id``, ``type``, ``idempotencykey`` or ``data``.
+    """
+    if isinstance(event, CloudEvent):
+        event_id, event_type, subject = event.id, event.type, event.subject
+        idk, data = event.idempotencykey, event.data
+    else:
+        event_id, event_type, subject = event["id"], event["type"], event.get("subject")
+        idk, data = event["idempotencykey"], event["data"]
+    claims: dict[str, Any] = {
+        "iss": policy.issuer,
+        "iat": int(time.time()) if issued_at is None else issued_at,
+        "jti": event_id,
+        "type": event_type,
+    }
+    if subject is not None:
+        claims["sub"] = subject
+    claims["idempotencykey"] = idk
+    claims["data"] = data
+    return claims
+
+
 class Sealer:
     """Seals events under one policy with one key set; keys, headers and registries are resolved once.
 
@@ -305,7 +352,7 @@ class Sealer:
         bound = keys.alg_of(sign.kid)
         if bound != sign.alg:
             raise SealingPolicyError(f"kid {sign.kid!r} is bound to {bound}, not {sign.alg}", field="sign.alg")
-        self._jws_header: dict[str, str] = {"alg": sign.alg, "kid": sign.kid, "typ": "JWT"}
+        self._jws_header: dict[str, str] = jws_header(policy)
         self._encrypt_key: Key | None = None
         self._jwe_header: dict[str, str] | None = None
         encrypt = policy.encrypt
@@ -316,10 +363,7 @@ class Sealer:
                 raise SealingPolicyError(
                     f"kid {encrypt.kid!r} is bound to {bound}, not {encrypt.alg}", field="encrypt.alg"
                 )
-            header = {"alg": encrypt.alg, "enc": encrypt.enc, "kid": encrypt.kid, "cty": "JWT"}
-            if policy.compress:
-                header["zip"] = "DEF"
-            self._jwe_header = header
+            self._jwe_header = jwe_header(policy)
 
     def seal(self, event: Mapping[str, Any] | CloudEvent, *, issued_at: int | None = None) -> str:
         """Return the compact token for ``event`` (a structured CloudEvent dict, or a :class:`CloudEvent`).
@@ -329,22 +373,8 @@ class Sealer:
         :raises NonCanonicalValue: when ``data`` is not JSON-serialisable.
         :raises KeyError: when ``event`` lacks ``id``, ``type``, ``idempotencykey`` or ``data``.
         """
-        if isinstance(event, CloudEvent):
-            event_id, event_type, subject = event.id, event.type, event.subject
-            idk, data = event.idempotencykey, event.data
-        else:
-            event_id, event_type, subject = event["id"], event["type"], event.get("subject")
-            idk, data = event["idempotencykey"], event["data"]
-        claims: dict[str, Any] = {
-            "iss": self.policy.issuer,
-            "iat": int(time.time()) if issued_at is None else issued_at,
-            "jti": event_id,
-            "type": event_type,
-        }
-        if subject is not None:
-            claims["sub"] = subject
-        claims["idempotencykey"] = idk
-        claims["data"] = data
+        claims = claims_for(event, self.policy, issued_at=issued_at)
+        event_id = claims["jti"]
         try:
             payload = _CLAIMS_ENCODER.encode(claims).encode("utf-8")
         except (TypeError, ValueError) as err:

@@ -18,6 +18,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 from joserfc import jwe
 from joserfc._rfc7516.models import JWEZipModel
 from joserfc.jwe import JWERegistry
@@ -195,7 +197,8 @@ def test_jwe_algorithm_must_be_the_one_bound_to_its_kid(keys: KeySet) -> None:
 
 
 @pytest.mark.parametrize(
-    ("member", "value"), [("alg", "A256KW"), ("alg", "RSA1_5"), ("enc", "A128CBC-HS256"), ("zip", "GZIP")]
+    ("member", "value"),
+    [("alg", "A256KW"), ("alg", "RSA1_5"), ("enc", "A128CBC-HS256"), ("zip", "GZIP"), ("alg", ["dir"]), ("zip", {})],
 )
 def test_jwe_algorithms_outside_the_allow_list_are_refused(keys: KeySet, member: str, value: str) -> None:
     sealed = sealed_payment(keys)
@@ -221,6 +224,36 @@ def test_token_larger_than_an_eventbridge_entry_is_refused_before_any_crypto(key
     parts = sealed["data"].split(".")
     parts[3] = "A" * MAX_TOKEN_BYTES
     refused(OversizedToken, {**sealed, "data": ".".join(parts)}, keys)
+
+
+B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    position=st.integers(min_value=0),
+    replacement=st.sampled_from(B64URL + ".="),
+    encrypt=st.sampled_from(["dir", None]),
+)
+def test_any_single_character_change_is_refused_as_an_event_rejection(
+    keys: KeySet, position: int, replacement: str, encrypt: str | None
+) -> None:
+    sealed = sealed_payment(keys, "ES256", encrypt)
+    token = sealed["data"]
+    position %= len(token)
+    assume(token[position] != replacement)
+    forged = {**sealed, "data": token[:position] + replacement + token[position + 1 :]}
+    with pytest.raises(EventRejected):
+        open_event(forged, keys, now=NOW)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    token=st.text(max_size=300) | st.from_regex(r"[A-Za-z0-9_\-]{0,40}(\.[A-Za-z0-9_\-]{0,40}){2,4}", fullmatch=True)
+)
+def test_arbitrary_tokens_are_refused_as_event_rejections(keys: KeySet, token: str) -> None:
+    with pytest.raises(EventRejected):
+        open_event({**sealed_payment(keys), "data": token}, keys, now=NOW)
 
 
 # ---------------------------------------------------------------------------------------- compression
@@ -323,6 +356,14 @@ def test_alg_none_inner_token_is_refused(keys: KeySet) -> None:
         f"{b64(json.dumps({'alg': 'none', 'kid': kid(keys, 'HS256')}).encode())}.{b64(json.dumps(claims).encode())}."
     )
     assert refused(DisallowedAlgorithm, rewrapped(sealed, keys, unsigned), keys).alg == "none"
+
+
+@pytest.mark.parametrize("alg", [None, ["HS256"], {"alg": "HS256"}, 256])
+def test_inner_alg_that_is_not_a_string_is_refused(keys: KeySet, alg: Any) -> None:
+    sealed = sealed_payment(keys)
+    _, payload, signature = inner_of(sealed, keys).split(".")
+    forged_header = b64(json.dumps({"alg": alg, "kid": kid(keys, "HS256")}).encode())
+    refused(DisallowedAlgorithm, rewrapped(sealed, keys, f"{forged_header}.{payload}.{signature}"), keys)
 
 
 def test_alg_none_as_the_whole_token_is_refused(keys: KeySet) -> None:
@@ -445,6 +486,11 @@ def test_unsealed_event_opens_when_allowed_and_its_hash_is_checked(keys: KeySet)
     assert opened.data == {"orderId": "o-1"} and not opened.sealed and opened.signing_kid is None
     altered = {**plain, "data": {"orderId": "o-2"}}
     refused(ClaimsRejected, altered, keys, allow_unsealed=True, verify_content_hash=True)
+
+
+def test_jwt_content_type_without_a_token_is_malformed_even_when_unsealed_is_allowed(keys: KeySet) -> None:
+    sealed = {**sealed_payment(keys), "data": PAYMENT}
+    refused(MalformedEnvelope, sealed, keys, allow_unsealed=True)
 
 
 @pytest.mark.parametrize("missing", ["id", "type", "idempotencykey"])

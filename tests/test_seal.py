@@ -34,6 +34,9 @@ from pipeline.seal import (
     Sealer,
     SealingPolicy,
     SignSpec,
+    claims_for,
+    jwe_header,
+    jws_header,
     seal,
     seal_event,
     sealing_policy_from_extension,
@@ -167,6 +170,18 @@ def test_inner_jws_carries_the_claims(keys: KeySet) -> None:
     }
 
 
+def test_header_and_claims_helpers_describe_the_real_token(keys: KeySet) -> None:
+    # the catalogue renders these helpers; they must be what sealing produces
+    event, policy = payment_event(), policy_for(keys, "ES256", "dir")
+    token = seal(event, policy, keys, issued_at=1_750_000_000)
+    assert segment(token.split(".")[0]) == jwe_header(policy)
+    inner = jwe.decrypt_compact(token, keys.decryption_key(keys.kids_for("dir")[0]), registry=JWE_REGISTRY)
+    header, payload, _ = inner.plaintext.decode().split(".")
+    assert segment(header) == jws_header(policy)
+    assert segment(payload) == claims_for(event, policy, issued_at=1_750_000_000)
+    assert jwe_header(policy_for(keys, "ES256", None)) is None
+
+
 def test_sign_only_policy_gives_a_readable_jws(keys: KeySet) -> None:
     token = seal(payment_event(), policy_for(keys, "EdDSA", None), keys)
     header, payload, _ = token.split(".")
@@ -210,6 +225,7 @@ def test_policy_none_means_no_sealing() -> None:
     [
         ({"sign": {"alg": "none", "kid": "k"}, "issuer": ISSUER}, "sign.alg"),
         ({"sign": {"alg": "HS512", "kid": "k"}, "issuer": ISSUER}, "sign.alg"),
+        ({"sign": {"alg": ["HS256"], "kid": "k"}, "issuer": ISSUER}, "sign.alg"),
         ({"sign": {"alg": "HS256"}, "issuer": ISSUER}, "sign.kid"),
         (
             {"sign": {"alg": "HS256", "kid": "k"}, "encrypt": {"alg": "RSA1_5", "kid": "e"}, "issuer": ISSUER},
@@ -411,6 +427,7 @@ def test_missing_file_is_named(tmp_path: Path) -> None:
             "'use'",
         ),
         ({"kty": "XYZ", "kid": "k1"}, "unsupported 'kty'"),
+        ({"kty": ["oct"], "kid": "k1"}, "unsupported 'kty'"),
         ({"kty": "EC", "kid": "k1", "alg": "ES256", "crv": "P-256", "x": "AA", "y": "AA"}, "does not import"),
     ],
 )

@@ -72,8 +72,9 @@ class _FixedDeadline:
 class IdempotentConsumer:
     """Run a handler at most once per idempotency key (within the expiry window).
 
-    :param store: a Powertools persistence layer; use one store object per consumer (Powertools configures a
-        store once, from the first consumer that uses it).
+    :param store: a Powertools persistence layer; give each consumer its own store object. Powertools applies
+        the configuration (expiry, cache) of the first consumer that uses a store, and keeps the key prefix on
+        the store, so handlers sharing one store object must not run concurrently.
     :param key_prefix: namespaces the records, so two handlers of the same event keep separate records; by
         default the handler's ``module.qualname``.
     :param lambda_context: inside Lambda, pass the invocation context so the in-progress deadline is the

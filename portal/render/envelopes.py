@@ -1,0 +1,172 @@
+"""What a consumer actually receives for an event: the EventBridge event, the CloudEvent in its ``detail`` and, for
+sealed events, the layers of the token in the CloudEvent's ``data``.
+
+The values are built from one of the event's examples with the pipeline's own code (:func:`pipeline.envelope.
+build_cloud_event`, :func:`pipeline.seal.sealing_policy_from_extension`), so the documentation shows the attribute
+names and header fields the pipeline produces. Everything that is random in production (ULID, EventBridge id,
+ciphertext) is derived from the example here, so a page is the same on every build.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pipeline.contract import Document, Event
+from pipeline.envelope import build_cloud_event
+from pipeline.seal import SealingPolicy, sealing_policy_from_extension
+from pipeline.sealing_errors import SealingPolicyError
+from ulid import ULID
+
+PLACEHOLDER_ACCOUNT = "123456789012"
+PLACEHOLDER_REGION = "eu-west-1"
+_DEFAULT_TIME = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Routing:
+    """Where a document's events are put: the ``x-eventbridge`` values, or placeholders (``declared`` False)."""
+
+    source: str
+    bus: str
+    region: str
+    account: str
+    declared: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Sealing:
+    """The effective sealing of an event (message ``x-sealing`` over the defining document's)."""
+
+    policy: SealingPolicy | None
+    declared_on: str  # "message" | "document" | "nowhere"
+    problem: str | None = None
+
+    @property
+    def sealed(self) -> bool:
+        return self.policy is not None
+
+    @property
+    def jws_header(self) -> dict[str, str] | None:
+        if self.policy is None:
+            return None
+        return {"alg": self.policy.sign.alg, "kid": self.policy.sign.kid, "typ": "JWT"}
+
+    @property
+    def jwe_header(self) -> dict[str, Any] | None:
+        if self.policy is None or self.policy.encrypt is None:
+            return None
+        encrypt = self.policy.encrypt
+        header: dict[str, Any] = {"alg": encrypt.alg, "enc": encrypt.enc, "kid": encrypt.kid, "cty": "JWT"}
+        if self.policy.compress:
+            header["zip"] = "DEF"
+        if encrypt.alg.startswith("ECDH-ES"):
+            header["epk"] = {"kty": "EC", "crv": "P-256", "x": "<ephemeral public key x>",
+                             "y": "<ephemeral public key y>"}
+        return header
+
+
+@dataclass(frozen=True, slots=True)
+class Envelopes:
+    example_name: str | None
+    generated: bool
+    put_events_entry: dict[str, Any]
+    eventbridge_event: dict[str, Any]
+    cloud_event: dict[str, Any]
+    sealing: Sealing
+    claims: dict[str, Any] | None
+
+
+def routing_of(document: Document | None) -> Routing:
+    value = document.extensions.get("x-eventbridge") if document is not None else None
+    if isinstance(value, dict) and isinstance(value.get("source"), str):
+        return Routing(source=value["source"], bus=str(value.get("bus") or "default"),
+                       region=str(value.get("region") or PLACEHOLDER_REGION),
+                       account=str(value.get("account") or PLACEHOLDER_ACCOUNT), declared=True)
+    name = document.id if document is not None else "unknown"
+    return Routing(source=f"urn:eventdeck:{name}", bus="default", region=PLACEHOLDER_REGION,
+                   account=PLACEHOLDER_ACCOUNT, declared=False)
+
+
+def sealing_of(event: Event, document: Document | None, routing: Routing) -> Sealing:
+    if "x-sealing" in event.extensions:
+        value, where = event.extensions["x-sealing"], "message"
+    elif document is not None and "x-sealing" in document.extensions:
+        value, where = document.extensions["x-sealing"], "document"
+    else:
+        return Sealing(None, "nowhere")
+    try:
+        return Sealing(sealing_policy_from_extension(value, default_issuer=routing.source), where)
+    except SealingPolicyError as exc:
+        # The contract's own validation reports the invalid extension; the page shows it unsealed with a note.
+        return Sealing(None, where, problem=str(exc))
+
+
+def _event_time(payload: Any) -> datetime:
+    if isinstance(payload, dict):
+        for key in ("occurredAt", "time", "timestamp"):
+            value = payload.get(key)
+            if isinstance(value, str):
+                try:
+                    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+                except ValueError:
+                    continue
+                if moment.tzinfo is not None:
+                    return moment.astimezone(UTC)
+    return _DEFAULT_TIME
+
+
+def _digest(*parts: str) -> bytes:
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).digest()
+
+
+def _b64(value: Any) -> str:
+    raw = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def envelopes_for(event: Event, document: Document | None, payload: Any, *, example_name: str | None,
+                  generated: bool, dataschema: str | None) -> Envelopes:
+    """The envelopes of ``event`` carrying ``payload`` (one of its examples, or a generated one)."""
+    routing = routing_of(document)
+    sealing = sealing_of(event, document, routing)
+    moment = _event_time(payload)
+    seed = _digest(event.key, example_name or "")
+    ms = int(moment.timestamp() * 1000)
+    event_id = str(ULID.from_bytes(ms.to_bytes(6, "big") + seed[:10]))
+    cloud = build_cloud_event(type=event.name, source=routing.source, data=payload, subject=event.name,
+                              dataschema=dataschema, dataversion=event.version, time=moment, id=event_id).to_dict()
+    claims = None
+    if sealing.policy is not None:
+        policy = sealing.policy
+        claims = {"iss": policy.issuer, "iat": int(moment.timestamp()), "jti": cloud["id"], "type": cloud["type"]}
+        if cloud.get("subject") is not None:
+            claims["sub"] = cloud["subject"]
+        claims["idempotencykey"] = cloud["idempotencykey"]
+        claims["data"] = payload
+        cloud["datacontenttype"] = "application/jwt"
+        if sealing.jwe_header is not None:
+            encrypted_key = "" if policy.encrypt is not None and policy.encrypt.alg == "dir" else "<encrypted key>"
+            cloud["data"] = f"{_b64(sealing.jwe_header)}.{encrypted_key}.<iv>.<ciphertext>.<tag>"
+        else:
+            cloud["data"] = f"{_b64(sealing.jws_header)}.{_b64(claims)}.<signature>"
+    stamp = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    bridge = {
+        "version": "0",
+        "id": str(uuid.UUID(bytes=seed[10:26], version=4)),
+        "detail-type": event.name,
+        "source": routing.source,
+        "account": routing.account,
+        "time": stamp,
+        "region": routing.region,
+        "resources": [],
+        "detail": cloud,
+    }
+    entry = {"EventBusName": routing.bus, "Source": routing.source, "DetailType": event.name, "Time": stamp,
+             "Detail": "<the CloudEvent below, serialised as a JSON string>"}
+    return Envelopes(example_name, generated, entry, bridge, cloud, sealing, claims)

@@ -1,0 +1,465 @@
+"""A payload (or headers) schema as a tree a reader can follow, with a stable anchor on every field.
+
+The input is the model's bundled schema (:attr:`pipeline.contract.Schema.document`: every ``$ref`` points into its
+own ``$defs`` or is ``#``). What the tree does with it:
+
+* ``allOf`` branches (and the targets of ``$ref``) are **merged** into one node: a consumer reads the fields the
+  event has, not how the producer composed them; the names of the definitions used are kept (``ref``).
+* ``oneOf`` / ``anyOf`` become **alternatives**, each option a node of its own.
+* arrays are transparent: the fields of ``lines[]`` items sit under ``lines`` (anchor ``payload.lines.sku``).
+* a ``$ref`` to a definition that is being expanded further up the same branch (a recursive schema such as a line
+  item's ``components``) becomes a **link** to that field, never an expansion; a large definition used a second
+  time links to its first expansion; a node budget and a depth limit keep pathological schemas finite.
+
+Anchors are ``<prefix>.<property>.<property>``; alternatives add ``oneOf1``/``anyOf2`` (1-based), pattern and
+additional properties add ``pattern1``/``additional``. They depend only on the schema, so deep links survive
+rebuilds.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from markupsafe import Markup
+
+from .markup import description_html, json_inline
+
+MAX_NODES = 1500
+MAX_DEPTH = 16
+MAX_ENUM = 60
+SMALL_DEFINITION = 12  # nodes: a definition this small is shown in full wherever it is used
+_ANCHOR_UNSAFE = re.compile(r"[\s#%\"'<>`]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """One constraint or property of a field, e.g. ``("pattern", "^M[0-9]{4}$")``."""
+
+    label: str
+    value: str = ""
+    code: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class FieldLink:
+    """A field that is not expanded here: ``anchor`` is where it is (recursion) or was first (repetition)."""
+
+    anchor: str
+    reason: str  # "recursive" | "repeated" | "truncated"
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Alternatives:
+    keyword: str  # "oneOf" | "anyOf"
+    options: tuple[FieldNode, ...]
+
+    @property
+    def label(self) -> str:
+        return "exactly one of" if self.keyword == "oneOf" else "any of"
+
+
+@dataclass(frozen=True, slots=True)
+class FieldNode:
+    anchor: str
+    name: str
+    role: str  # "root" | "property" | "pattern" | "additional" | "option"
+    type: str
+    required: bool = False
+    title: str | None = None
+    description: Markup = Markup("")
+    ref: str | None = None
+    format: str | None = None
+    facts: tuple[Fact, ...] = ()
+    enum: tuple[str, ...] = ()
+    examples: tuple[str, ...] = ()
+    flags: tuple[str, ...] = ()
+    link: FieldLink | None = None
+    children: tuple[FieldNode, ...] = ()
+    alternatives: tuple[Alternatives, ...] = ()
+
+    @property
+    def is_container(self) -> bool:
+        return bool(self.children or self.alternatives)
+
+    def walk(self) -> Iterable[FieldNode]:
+        yield self
+        for child in self.children:
+            yield from child.walk()
+        for alternative in self.alternatives:
+            for option in alternative.options:
+                yield from option.walk()
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaTree:
+    root: FieldNode
+    anchors: frozenset[str]
+    truncated: bool = False
+
+    def anchor_for_pointer(self, pointer: str) -> str | None:
+        """The anchor of the field a JSON Pointer into an instance names (array indices skipped), if shown."""
+        tokens = [t.replace("~1", "/").replace("~0", "~") for t in pointer.split("/")[1:]]
+        tokens = [t for t in tokens if not (t.isdigit() or t == "-")]
+        anchor = ".".join([self.root.anchor, *(_anchor_token(t) for t in tokens)])
+        return anchor if anchor in self.anchors else None
+
+    @property
+    def field_count(self) -> int:
+        return len(self.anchors) - 1
+
+
+@dataclass
+class _Flat:
+    """Everything known about one field after merging ``allOf`` and following ``$ref``."""
+
+    types: list[str] = field(default_factory=list)
+    title: str | None = None
+    description: str | None = None
+    refs: list[str] = field(default_factory=list)
+    recursion: str | None = None
+    repeated: str | None = None
+    properties: dict[str, list[Any]] = field(default_factory=dict)
+    required: set[str] = field(default_factory=set)
+    items: list[Any] = field(default_factory=list)
+    tuple_items: list[Any] = field(default_factory=list)
+    additional: list[Any] = field(default_factory=list)
+    closed: bool = False
+    patterns: dict[str, list[Any]] = field(default_factory=dict)
+    alternatives: list[tuple[str, list[Any]]] = field(default_factory=list)
+    enum: list[Any] | None = None
+    has_const: bool = False
+    const: Any = None
+    format: str | None = None
+    facts: list[Fact] = field(default_factory=list)
+    examples: list[Any] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+
+    def fact(self, label: str, value: Any = "", *, code: bool = True) -> None:
+        item = Fact(label, value if isinstance(value, str) else json_inline(value), code)
+        if item not in self.facts:
+            self.facts.append(item)
+
+
+def _anchor_token(name: str) -> str:
+    return _ANCHOR_UNSAFE.sub("_", name) or "_"
+
+
+def _ref_name(ref: str) -> str:
+    if ref == "#":
+        return "(root)"
+    return ref.rsplit("/", 1)[-1].replace("~1", "/").replace("~0", "~")
+
+
+class _Builder:
+    def __init__(self, document: Any, prefix: str) -> None:
+        self.document = document
+        self.prefix = prefix
+        self.anchors: set[str] = set()
+        self.count = 0
+        self.truncated = False
+        self.first_expansion: dict[str, str] = {}
+        self.sizes: dict[str, int] = {}
+
+    # -------------------------------------------------------------------------------------------- resolving
+    def resolve(self, ref: str) -> Any:
+        if ref == "#":
+            return self.document
+        if not ref.startswith("#/"):
+            return None
+        node = self.document
+        for raw in ref[2:].split("/"):
+            token = raw.replace("~1", "/").replace("~0", "~")
+            if isinstance(node, dict) and token in node:
+                node = node[token]
+            elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+                node = node[int(token)]
+            else:
+                return None
+        return node
+
+    def ref_title(self, ref: str) -> str:
+        target = self.resolve(ref)
+        title = target.get("title") if isinstance(target, dict) else None
+        return title if isinstance(title, str) and title else _ref_name(ref)
+
+    def unique_anchor(self, wanted: str) -> str:
+        anchor, n = wanted, 1
+        while anchor in self.anchors:
+            n += 1
+            anchor = f"{wanted}-{n}"
+        self.anchors.add(anchor)
+        return anchor
+
+    # ------------------------------------------------------------------------------------------- flattening
+    def collect(self, schemas: Iterable[Any], stack: Mapping[str, str]) -> _Flat:
+        flat = _Flat()
+        visiting: set[str] = set()
+        for schema in schemas:
+            self.absorb(flat, schema, stack, visiting)
+        return flat
+
+    def absorb(self, flat: _Flat, schema: Any, stack: Mapping[str, str], visiting: set[str]) -> None:
+        if schema is False:
+            flat.fact("never valid", code=False)
+            return
+        if not isinstance(schema, dict):
+            return
+        self.keywords(flat, schema)
+        ref = schema.get("$ref")
+        if isinstance(ref, str):
+            if ref in stack or ref in visiting:
+                flat.recursion = flat.recursion or ref
+            elif ref in self.first_expansion and (self.sizes.get(ref, 0) > SMALL_DEFINITION
+                                                  or self.count > MAX_NODES):
+                flat.repeated = flat.repeated or ref
+            else:
+                target = self.resolve(ref)
+                if target is None:
+                    flat.fact("unresolved $ref", ref)
+                else:
+                    flat.refs.append(ref)
+                    visiting.add(ref)
+                    self.absorb(flat, target, stack, visiting)
+        for sub in schema.get("allOf") or ():
+            self.absorb(flat, sub, stack, visiting)
+
+    def keywords(self, flat: _Flat, s: dict[str, Any]) -> None:
+        kind = s.get("type")
+        for t in kind if isinstance(kind, list) else [kind] if isinstance(kind, str) else []:
+            if t not in flat.types:
+                flat.types.append(t)
+        if s.get("nullable") is True and "null" not in flat.types:
+            flat.types.append("null")
+        if flat.title is None and isinstance(s.get("title"), str):
+            flat.title = s["title"]
+        if flat.description is None and isinstance(s.get("description"), str):
+            flat.description = s["description"]
+        if flat.format is None and isinstance(s.get("format"), str):
+            flat.format = s["format"]
+        props = s.get("properties")
+        if isinstance(props, dict):
+            for name, sub in props.items():
+                flat.properties.setdefault(str(name), []).append(sub)
+        required = s.get("required")
+        if isinstance(required, list):
+            flat.required.update(str(r) for r in required)
+        items = s.get("items")
+        if isinstance(items, dict | bool):
+            flat.items.append(items)
+        elif isinstance(items, list):  # draft-07 tuple form
+            flat.tuple_items.extend(items)
+        if isinstance(s.get("prefixItems"), list):
+            flat.tuple_items.extend(s["prefixItems"])
+        extra = s.get("additionalProperties")
+        if extra is False or s.get("unevaluatedProperties") is False:
+            flat.closed = True
+        elif isinstance(extra, dict) and extra:
+            flat.additional.append(extra)
+        patterns = s.get("patternProperties")
+        if isinstance(patterns, dict):
+            for pattern, sub in patterns.items():
+                flat.patterns.setdefault(str(pattern), []).append(sub)
+        for keyword in ("oneOf", "anyOf"):
+            options = s.get(keyword)
+            if isinstance(options, list) and options:
+                flat.alternatives.append((keyword, options))
+        if isinstance(s.get("enum"), list):
+            flat.enum = s["enum"] if flat.enum is None else [v for v in flat.enum if v in s["enum"]]
+        if "const" in s:
+            flat.has_const, flat.const = True, s["const"]
+        self.constraint_facts(flat, s)
+        examples = s.get("examples")
+        if isinstance(examples, list):
+            flat.examples.extend(examples)
+        if "example" in s:
+            flat.examples.append(s["example"])
+        for flag in ("deprecated", "readOnly", "writeOnly"):
+            if s.get(flag) is True and flag not in flat.flags:
+                flat.flags.append(flag)
+
+    @staticmethod
+    def constraint_facts(flat: _Flat, s: dict[str, Any]) -> None:
+        low, high = s.get("minLength"), s.get("maxLength")
+        if low is not None and high is not None:
+            flat.fact("length", f"{low}–{high}")
+        elif low is not None:
+            flat.fact("min length", low)
+        elif high is not None:
+            flat.fact("max length", high)
+        minimum, maximum = s.get("minimum"), s.get("maximum")
+        ex_min, ex_max = s.get("exclusiveMinimum"), s.get("exclusiveMaximum")
+        if minimum is not None:
+            flat.fact(">" if ex_min is True else "≥", minimum)
+        if maximum is not None:
+            flat.fact("<" if ex_max is True else "≤", maximum)
+        if isinstance(ex_min, int | float) and not isinstance(ex_min, bool):
+            flat.fact(">", ex_min)
+        if isinstance(ex_max, int | float) and not isinstance(ex_max, bool):
+            flat.fact("<", ex_max)
+        if s.get("multipleOf") is not None:
+            flat.fact("multiple of", s["multipleOf"])
+        if isinstance(s.get("pattern"), str):
+            flat.fact("pattern", s["pattern"])
+        low, high = s.get("minItems"), s.get("maxItems")
+        if low is not None or high is not None:
+            flat.fact("items", f"{low if low is not None else 0}–{high if high is not None else '∞'}")
+        if s.get("uniqueItems") is True:
+            flat.fact("unique items", code=False)
+        low, high = s.get("minProperties"), s.get("maxProperties")
+        if low is not None or high is not None:
+            flat.fact("properties", f"{low if low is not None else 0}–{high if high is not None else '∞'}")
+        for keyword in ("contentEncoding", "contentMediaType"):
+            if isinstance(s.get(keyword), str):
+                flat.fact(keyword, s[keyword])
+        if "default" in s:
+            flat.fact("default", s["default"])
+        if "not" in s:
+            flat.fact("must not match", s["not"])
+        if "if" in s:
+            flat.fact("conditional", "if/then/else", code=False)
+        if isinstance(s.get("discriminator"), str | dict):
+            value = s["discriminator"]
+            flat.fact("discriminator", value.get("propertyName", "") if isinstance(value, dict) else value)
+        for key, value in s.items():
+            if isinstance(key, str) and key.startswith("x-"):
+                flat.fact(key, value)
+
+    # ---------------------------------------------------------------------------------------------- nodes
+    def node(self, name: str, role: str, schemas: list[Any], wanted: str, *, required: bool,
+             stack: Mapping[str, str], depth: int, register: bool = True) -> FieldNode:
+        anchor = self.unique_anchor(wanted) if register else wanted
+        self.count += 1
+        start = self.count
+        flat = self.collect(schemas, stack)
+        child_stack = {**stack, **{ref: anchor for ref in flat.refs}}
+        for ref in flat.refs:
+            self.first_expansion.setdefault(ref, anchor)
+
+        link = None
+        if flat.recursion is not None and flat.recursion in stack:
+            link = FieldLink(stack[flat.recursion], "recursive", self.ref_title(flat.recursion))
+        elif flat.repeated is not None:
+            link = FieldLink(self.first_expansion[flat.repeated], "repeated", self.ref_title(flat.repeated))
+
+        children: list[FieldNode] = []
+        alternatives: list[Alternatives] = []
+        facts = list(flat.facts)
+        enum = list(flat.enum or ())
+        item_type = None
+        ref_name = (flat.title or self.ref_title(flat.refs[0])) if flat.refs else None
+        if depth >= MAX_DEPTH or self.count > MAX_NODES:
+            if flat.properties or flat.items or flat.alternatives:
+                self.truncated = True
+                link = link or FieldLink(anchor, "truncated", "too deep or too large to show here")
+        else:
+            for prop, subs in flat.properties.items():
+                children.append(self.node(prop, "property", subs, f"{anchor}.{_anchor_token(prop)}",
+                                          required=prop in flat.required, stack=child_stack, depth=depth + 1))
+            for n, (pattern, subs) in enumerate(flat.patterns.items(), 1):
+                children.append(self.node(f"/{pattern}/", "pattern", subs, f"{anchor}.pattern{n}",
+                                          required=False, stack=child_stack, depth=depth + 1))
+            if flat.additional:
+                children.append(self.node("(any other name)", "additional", flat.additional,
+                                          f"{anchor}.additional", required=False, stack=child_stack,
+                                          depth=depth + 1))
+            for n, sub in enumerate(flat.tuple_items, 1):
+                children.append(self.node(f"[{n - 1}]", "property", [sub], f"{anchor}.{n - 1}", required=False,
+                                          stack=child_stack, depth=depth + 1))
+            for keyword, options in flat.alternatives:
+                built = []
+                for n, option in enumerate(options, 1):
+                    label = _option_label(option, n)
+                    built.append(self.node(label, "option", [option], f"{anchor}.{keyword}{n}", required=False,
+                                           stack=child_stack, depth=depth + 1))
+                alternatives.append(Alternatives(keyword, tuple(built)))
+            if flat.items:
+                # The item shares the array's anchor: its fields are the array's children.
+                item = self.node(name, "item", flat.items, anchor, required=False, stack=child_stack,
+                                 depth=depth + 1, register=False)
+                children.extend(item.children)
+                alternatives.extend(item.alternatives)
+                facts.extend(Fact(f"each item: {f.label}", f.value, f.code) for f in item.facts)
+                if item.enum:
+                    facts.append(Fact("each item one of", ", ".join(item.enum)))
+                if item.format:
+                    facts.append(Fact("each item format", item.format))
+                link = link or item.link
+                item_type = item.type
+                if item.link is not None and item.type == "any":
+                    item_type = item.link.label
+                elif item.ref and item.type == "object":
+                    item_type = f"{item.ref}"
+        if flat.closed and (flat.properties or "object" in flat.types):
+            facts.append(Fact("no other properties", code=False))
+        if flat.has_const:
+            facts.insert(0, Fact("always", json_inline(flat.const)))
+        if len(enum) > MAX_ENUM:
+            facts.append(Fact(f"and {len(enum) - MAX_ENUM} more values", code=False))
+            enum = enum[:MAX_ENUM]
+
+        for ref in flat.refs:
+            self.sizes[ref] = max(self.sizes.get(ref, 0), self.count - start + 1)
+        type_label = _type_label(flat, item_type)
+        if type_label == "any" and link is not None and link.reason != "truncated":
+            type_label = link.label
+        return FieldNode(
+            anchor=anchor, name=name, role=role, type=type_label, required=required,
+            title=flat.title if flat.title and flat.title != name and not flat.refs else None,
+            description=description_html(flat.description), ref=ref_name, format=flat.format,
+            facts=tuple(facts), enum=tuple(json_inline(v) for v in enum),
+            examples=tuple(json_inline(v) for v in flat.examples[:5]), flags=tuple(flat.flags), link=link,
+            children=tuple(children), alternatives=tuple(alternatives),
+        )
+
+
+def _option_label(option: Any, n: int) -> str:
+    if isinstance(option, dict):
+        if isinstance(option.get("title"), str):
+            return option["title"]
+        if isinstance(option.get("$ref"), str):
+            return _ref_name(option["$ref"])
+    return f"option {n}"
+
+
+def _type_label(flat: _Flat, item_type: str | None) -> str:
+    types = list(flat.types)
+    if not types:
+        if flat.properties or flat.patterns or flat.additional:
+            types = ["object"]
+        elif flat.items or flat.tuple_items:
+            types = ["array"]
+        elif flat.has_const:
+            types = [_json_type(flat.const)]
+        elif flat.enum:
+            types = list(dict.fromkeys(_json_type(v) for v in flat.enum))
+        elif flat.alternatives:
+            return "one of" if flat.alternatives[0][0] == "oneOf" else "any of"
+        else:
+            return "any"
+    labels = [f"array of {item_type}" if t == "array" and item_type else t for t in types]
+    return " | ".join(labels)
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"
+
+
+def schema_tree(document: Any, prefix: str = "payload") -> SchemaTree:
+    """The tree of ``document`` (a bundled JSON Schema) with anchors under ``prefix``."""
+    builder = _Builder(document, prefix)
+    root = builder.node(prefix, "root", [document], prefix, required=True, stack={"#": prefix}, depth=0)
+    return SchemaTree(root, frozenset(builder.anchors), builder.truncated)
