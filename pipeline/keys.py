@@ -432,3 +432,26 @@ def _write(path: Path, jwks: dict[str, Any], *, mode: int) -> None:
     os.fchmod(fd, mode)  # O_CREAT's mode does not apply to an existing file
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(text)
+
+
+def generate_key(kid: str, alg: str, *, rsa_key_size: int = 2048) -> Key:
+    """A fresh private key for ``alg`` carrying ``kid`` (what a contract's ``x-sealing`` names)."""
+    parameters = {"kid": kid, "alg": alg, "use": _use_of(alg)}
+    if alg in ("HS256", "dir"):
+        return OctKey.generate_key(256, parameters=parameters)
+    if alg in ("ES256", "ECDH-ES+A256KW"):
+        return ECKey.generate_key("P-256", parameters=parameters)
+    if alg in ("EdDSA", "Ed25519"):
+        return OKPKey.generate_key("Ed25519", parameters=parameters)
+    if alg in ("RS256", "RSA-OAEP-256"):
+        return RSAKey.generate_key(rsa_key_size, parameters=parameters)
+    raise KeySetError(f"cannot generate a key for algorithm {alg!r} (kid {kid!r})")
+
+
+def keyset_for(needed: Iterable[tuple[str, str]], *, origin: str = "generated for the contract") -> KeySet:
+    """A key set with one fresh key per distinct ``(kid, alg)``; the same kid with two algorithms is refused."""
+    algs: dict[str, str] = {}
+    for kid, alg in needed:
+        if algs.setdefault(kid, alg) != alg:
+            raise KeySetError(f"kid {kid!r} is declared for both {algs[kid]} and {alg}; one key serves one algorithm")
+    return KeySet([generate_key(kid, alg) for kid, alg in sorted(algs.items())], origin=origin)

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 
 from pipeline.contract import ContractError
 
-from .commands import validate
+from .commands import keys, seal, validate
 
-COMMANDS = (validate,)
+COMMANDS = (validate, keys, seal)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -93,7 +93,7 @@ def test_pruning_drops_undeclared_properties_at_every_depth(examples_catalogue: 
 
 
 class _Merchants(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         body = json.dumps({"path": self.path, "name": "Corner Shop"}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -124,7 +124,7 @@ def test_a_failing_lookup_is_a_per_event_failure(examples_catalogue: Catalogue) 
     spec = {"from": {"source": ["x"]}, "lookups": [{"name": "m", "url": "http://127.0.0.1:9/{/id}", "timeout": 1}],
             "patch": []}
     enrichment = compile_enrichment(_with_enrichment(_event(examples_catalogue, "Order.Shipped.Uk"), spec))
-    with pytest.raises(EnrichmentFailed, match="look-up 'm' failed"):
+    with pytest.raises(EnrichmentFailed, match=r"look-up .m. failed"):
         enrichment.apply({"id": "1"}, event_id="evt-1")
 
 
@@ -167,7 +167,7 @@ components:
     event = ContractLoader().load([tmp_path]).events[0]
     validator = compile_validator(event.payload)
     assert validator.engine == "jsonschema"
-    with pytest.raises(PayloadInvalid, match="unevaluatedProperties|dependentRequired"):
+    with pytest.raises(PayloadInvalid, match=r"unevaluatedProperties|dependentRequired"):
         validator.validate({"a": "x", "extra": 1})
     with pytest.raises(PayloadInvalid):
         validator.validate({"a": "x"})

@@ -45,7 +45,7 @@ def _row(op: dict[str, Any]) -> PatchRow:
     origin = op.get("from") if isinstance(op.get("from"), str) else None
     value = json_inline(op["value"]) if "value" in op else None
     if kind in ("move", "copy") and origin is not None and origin.startswith("/_lookups/"):
-        return PatchRow(kind, origin, None, path, f"from the look-up `{origin.split('/')[2]}`")
+        return PatchRow(kind, origin, None, path, f"from the look-up {origin.split('/')[2]}")
     if kind == "move":
         return PatchRow(kind, origin, None, path, "renamed (moved) from the internal field")
     if kind == "copy":

@@ -78,9 +78,15 @@ def md_text(value: Any) -> Markup:
     return Markup(escape(_MD_SPECIAL.sub(r"\\\1", text)))
 
 
+def _text(value: str) -> str:
+    """Escape text content (not attribute values): quotes stay readable in code."""
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def inline_code(value: Any) -> Markup:
-    """``value`` as an HTML ``<code>`` element (safe inside Markdown tables and raw HTML alike)."""
-    return Markup(f"<code>{escape(str(value))}</code>")
+    """``value`` as an HTML ``<code>`` element, safe in Markdown paragraphs, table cells (``|`` escaped) and raw
+    HTML alike. Markdown backticks cannot carry escaped text, so templates use this instead."""
+    return Markup("<code>" + _text(str(value)).replace("|", "&#124;") + "</code>")
 
 
 def json_text(value: Any, *, indent: int | None = 2) -> str:
@@ -109,11 +115,11 @@ def _highlight(text: str) -> str:
     last = 0
     for match in _TOKENS.finditer(text):
         if match.start() > last:
-            out.append(str(escape(text[last:match.start()])))
+            out.append(_text(text[last:match.start()]))
         kind = match.lastgroup or "punct"
-        out.append(f'<span class="{_CLASSES[kind]}">{escape(match.group())}</span>')
+        out.append(f'<span class="{_CLASSES[kind]}">{_text(match.group())}</span>')
         last = match.end()
-    out.append(str(escape(text[last:])))
+    out.append(_text(text[last:]))
     return "".join(out)
 
 
@@ -127,4 +133,4 @@ def json_block(value: Any, *, label: str | None = None) -> Markup:
 def text_block(text: str, language: str = "text") -> Markup:
     """Literal text (a raw non-JSON-Schema payload, for instance) as a code block."""
     return Markup(f'<div class="language-{escape(language)} highlight"><pre><span></span><code>'
-                  f"{escape(text)}</code></pre></div>")
+                  f"{_text(text)}</code></pre></div>")

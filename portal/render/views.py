@@ -167,6 +167,10 @@ class Group:
     link: str | None = None
     count: int = 0
 
+    @property
+    def rows(self) -> tuple[Row, ...]:
+        return tuple(row for _, _, rows in self.subgroups for row in rows)
+
 
 # ------------------------------------------------------------------------------------------------ helpers
 

@@ -1,0 +1,207 @@
+"""The producer side of the pipeline: internal events in, EventBridge entries (or reasons) out.
+
+internal event → route (the message whose ``x-enrichment.from`` pattern matches) → enrich (JSON Patch) → validate
+(the published schema) → envelope (CloudEvent: ULID id, idempotency key, dataschema) → seal (nested JWT, or plain
+for ``x-sealing: none``) → the EventBridge entry. Everything that can be decided once — patterns, patches,
+validators, sealers — is compiled when the :class:`Producer` is built; each event then yields one outcome per
+public event it becomes, and a failure is a :class:`Failed` outcome with the internal event's id, never an
+exception that loses the rest of the batch.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from .contract.model import Catalogue, Document, Event
+from .enrich import Enrichment, EnrichmentFailed, compile_enrichment
+from .envelope import build_cloud_event
+from .keys import KeySet
+from .patterns import EventPattern, compile_pattern
+from .registry import SchemaRegistry, schema_url
+from .seal import EVENTBRIDGE_MAX_ENTRY_BYTES, Sealer, SealingPolicy, sealer_for, sealing_policy_from_extension
+from .sealing_errors import SealingError
+from .validate import PayloadInvalid, PayloadValidator
+
+
+class ProducerError(ValueError):
+    """The contract cannot be turned into a producer (a bad pattern, patch, sealing policy or missing key)."""
+
+
+@dataclass(frozen=True)
+class Route:
+    """Everything compiled for one public event."""
+
+    event: Event
+    pattern: EventPattern
+    enrichment: Enrichment
+    validator: PayloadValidator
+    source: str
+    bus: str | None
+    dataschema: str
+    policy: SealingPolicy | None
+    sealer: Sealer | None
+
+
+@dataclass(frozen=True)
+class Published:
+    """An entry ready for ``PutEvents``: ``Source``, ``DetailType``, ``Detail`` (the CloudEvent JSON), ``Time``,
+    ``EventBusName``."""
+
+    internal_id: str | None
+    event: str
+    entry: dict[str, Any]
+    cloud_event: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Unrouted:
+    internal_id: str | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class Failed:
+    """A dead-letter record: which internal event, which public event, which stage, and why."""
+
+    internal_id: str | None
+    event: str | None
+    stage: str
+    reason: str
+    internal_event: Any = None
+
+
+Outcome = Published | Unrouted | Failed
+LookupResults = Callable[[Mapping[str, Any]], Mapping[str, Any] | None]
+
+
+def entry_size(entry: Mapping[str, Any]) -> int:
+    """EventBridge's size of a PutEvents entry: UTF-8 bytes of Source, DetailType, Detail and Resources, plus 14
+    for a Time."""
+    size = sum(len(str(entry.get(k, "")).encode()) for k in ("Source", "DetailType", "Detail"))
+    size += sum(len(str(r).encode()) for r in entry.get("Resources", ()))
+    return size + (14 if entry.get("Time") else 0)
+
+
+class Producer:
+    """Compiles a catalogue's enrichments once; :meth:`process` turns internal events into outcomes."""
+
+    def __init__(self, catalogue: Catalogue, keys: KeySet | None = None, *, schema_base_url: str | None = None,
+                 hash_algorithm: str = "md5") -> None:
+        self.registry = SchemaRegistry(catalogue, schema_base_url)
+        self.hash_algorithm = hash_algorithm
+        documents = {d.id: d for d in catalogue.documents}
+        self.routes = tuple(self._route(event, documents[event.document_id], keys)
+                            for event in catalogue.events if event.extension("x-enrichment") is not None)
+
+    def _route(self, event: Event, document: Document, keys: KeySet | None) -> Route:
+        where = f"{event.name} ({event.location})"
+        eventbridge = document.extensions.get("x-eventbridge")
+        if not isinstance(eventbridge, Mapping) or "source" not in eventbridge:
+            raise ProducerError(f"{where}: its document declares no x-eventbridge source to publish under")
+        if event.payload is None:
+            raise ProducerError(f"{where}: has x-enrichment but no payload schema to validate against")
+        try:
+            pattern = compile_pattern(event.extension("x-enrichment")["from"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ProducerError(f"{where}: x-enrichment.from: {exc}") from None
+        enrichment = compile_enrichment(event)
+        assert enrichment is not None
+        try:
+            policy = sealing_policy(event, document)
+            sealer = sealer_for(policy, keys) if policy is not None and keys is not None else None
+        except SealingError as exc:
+            raise ProducerError(f"{where}: x-sealing: {exc}") from None
+        if policy is not None and sealer is None:
+            raise ProducerError(f"{where}: is sealed ({policy.sign.alg}, kid {policy.sign.kid}) but no key set was "
+                                "given (create one with `eventdeck keys new`)")
+        return Route(event, pattern, enrichment, self.registry.validator(event), eventbridge["source"],
+                     eventbridge.get("bus"), schema_url(event, self.registry.base), policy, sealer)
+
+    def routes_for(self, internal: Mapping[str, Any]) -> list[Route]:
+        return [route for route in self.routes if route.pattern.matches(internal)]
+
+    def process(self, internal_events: Iterable[Any], *, lookup_results: LookupResults | None = None
+                ) -> Iterator[Outcome]:
+        """One outcome per public event each internal event becomes (or one Unrouted/Failed)."""
+        for internal in internal_events:
+            yield from self.process_one(internal, lookup_results=lookup_results)
+
+    def process_one(self, internal: Any, *, lookup_results: LookupResults | None = None) -> list[Outcome]:
+        internal_id = internal.get("id") if isinstance(internal, Mapping) else None
+        if not isinstance(internal, Mapping) or not isinstance(internal.get("detail"), Mapping):
+            return [Failed(internal_id, None, "input", "an internal event is an object with a 'detail' object "
+                           "(the EventBridge event shape)", internal)]
+        routes = self.routes_for(internal)
+        if not routes:
+            return [Unrouted(internal_id, f"no message's x-enrichment.from matches source "
+                             f"{internal.get('source')!r}, detail-type {internal.get('detail-type')!r}")]
+        canned = lookup_results(internal) if lookup_results is not None else None
+        return [self._publish(route, internal, internal_id, canned) for route in routes]
+
+    def _publish(self, route: Route, internal: Mapping[str, Any], internal_id: str | None,
+                 canned: Mapping[str, Any] | None) -> Outcome:
+        name = route.event.name
+        try:
+            data = route.enrichment.apply(internal["detail"], event_id=internal_id, lookup_results=canned)
+        except EnrichmentFailed as exc:
+            return Failed(internal_id, name, "enrich", str(exc), internal)
+        try:
+            route.validator.validate(data)
+        except PayloadInvalid as exc:
+            return Failed(internal_id, name, "validate", f"event {internal_id}: {name}: {exc}", internal)
+        try:
+            cloud_event = build_cloud_event(
+                type=name, source=route.source, data=data, dataschema=route.dataschema,
+                dataversion=route.event.version, time=_occurred_at(internal),
+                hash_algorithm=self.hash_algorithm).to_dict()  # type: ignore[arg-type]
+            if route.sealer is not None:
+                cloud_event = route.sealer.seal_event(cloud_event)
+        except (SealingError, ValueError) as exc:
+            return Failed(internal_id, name, "seal", f"event {internal_id}: {name}: {exc}", internal)
+        entry = {"Source": route.source, "DetailType": name,
+                 "Detail": json.dumps(cloud_event, separators=(",", ":"), ensure_ascii=False),
+                 "Time": cloud_event["time"]}
+        if route.bus:
+            entry["EventBusName"] = route.bus
+        size = entry_size(entry)
+        if size > EVENTBRIDGE_MAX_ENTRY_BYTES:
+            return Failed(internal_id, name, "size", f"event {internal_id}: {name} is {size:,} bytes as an "
+                          f"EventBridge entry; the limit is {EVENTBRIDGE_MAX_ENTRY_BYTES:,}", internal)
+        return Published(internal_id, name, entry, cloud_event)
+
+
+def sealing_policy(event: Event, document: Document) -> SealingPolicy | None:
+    """The event's sealing: its own ``x-sealing``, else its document's, else none; the issuer defaults to the
+    document's EventBridge source. Raises :class:`~pipeline.sealing_errors.SealingPolicyError`."""
+    eventbridge = document.extensions.get("x-eventbridge")
+    issuer = eventbridge.get("source") if isinstance(eventbridge, Mapping) else None
+    value = event.extension("x-sealing", document.extensions.get("x-sealing", "none"))
+    return sealing_policy_from_extension(value, default_issuer=issuer)
+
+
+def required_keys(catalogue: Catalogue) -> set[tuple[str, str]]:
+    """Every ``(kid, alg)`` the catalogue's sealing policies name: what `eventdeck keys new` creates."""
+    documents = {d.id: d for d in catalogue.documents}
+    needed: set[tuple[str, str]] = set()
+    for event in catalogue.events:
+        policy = sealing_policy(event, documents[event.document_id])
+        if policy is not None:
+            needed.add((policy.sign.kid, policy.sign.alg))
+            if policy.encrypt is not None:
+                needed.add((policy.encrypt.kid, policy.encrypt.alg))
+    return needed
+
+
+def _occurred_at(internal: Mapping[str, Any]) -> datetime | None:
+    value = internal.get("time")
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None

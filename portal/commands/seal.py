@@ -1,0 +1,131 @@
+"""``eventdeck seal`` and ``eventdeck open``: run the pipeline's two ends on JSON files, for debugging.
+
+``seal`` turns internal events (EventBridge-shaped JSON) into the EventBridge entries the pipeline would publish,
+one JSON line per outcome; ``open`` verifies, decrypts and validates what ``seal`` printed (or CloudEvents, or
+EventBridge entries). Both exit 1 when any event failed, and name the event id in the message.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict
+from typing import Any
+
+from pipeline.consumer import open_event
+from pipeline.contract import ContractLoader
+from pipeline.keys import JwksFile, KeySet, load_keyset
+from pipeline.produce import Failed, Producer, Published, Unrouted
+from pipeline.registry import SchemaRegistry
+from pipeline.sealing_errors import SealingError
+
+from .json_input import InputError, read_values
+
+
+def register(sub: Any) -> None:
+    seal = sub.add_parser("seal", help="turn internal events into sealed EventBridge entries",
+                          description="Enrich, validate, envelope and seal internal events as the contract says. "
+                                      "Prints one JSON line per outcome.")
+    seal.add_argument("inputs", nargs="*", help="JSON files of internal events ('-' or nothing: stdin)")
+    seal.add_argument("--samples", action="store_true",
+                      help="use the contract's own x-enrichment samples as input (with their canned look-ups)")
+    _common(seal)
+    seal.set_defaults(run=run_seal)
+    opener = sub.add_parser("open", help="verify, decrypt and validate sealed events",
+                            description="Open what `eventdeck seal` printed, CloudEvents, or EventBridge entries.")
+    opener.add_argument("inputs", nargs="*", help="JSON files ('-' or nothing: stdin)")
+    _common(opener)
+    opener.add_argument("--issuer", help="the issuer to expect (default: any)")
+    opener.set_defaults(run=run_open)
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--contract", nargs="*", default=["asyncapi"], help="AsyncAPI documents (default: asyncapi/)")
+    parser.add_argument("--keys", action="append", default=[],
+                        help="JWKS file(s) (repeatable; default: keys/private.jwks.json if present)")
+    parser.add_argument("--schema-base-url", help="where the catalogue publishes schemas (dataschema URLs)")
+
+
+def _keys(paths: list[str]) -> KeySet | None:
+    from pathlib import Path
+
+    if not paths and Path("keys/private.jwks.json").is_file():
+        paths = ["keys/private.jwks.json"]
+    sets = [load_keyset(JwksFile(p)) for p in paths]
+    if not sets:
+        return None
+    return sets[0].merged(*sets[1:]) if len(sets) > 1 else sets[0]
+
+
+def run_seal(args: argparse.Namespace) -> int:
+    catalogue = ContractLoader().load(args.contract, strict=True)
+    try:
+        producer = Producer(catalogue, _keys(args.keys), schema_base_url=args.schema_base_url)
+    except (ValueError, SealingError) as exc:
+        print(f"eventdeck: {exc}", file=sys.stderr)
+        return 1
+    canned: dict[str, Any] = {}
+    if args.samples:
+        inputs = []
+        for event in catalogue.events:
+            for sample in (event.extension("x-enrichment") or {}).get("samples", ()):
+                internal_id = sample["event"].get("id")
+                if internal_id not in canned:
+                    inputs.append((f"sample {sample['example']}", sample["event"]))
+                canned[internal_id] = {**(canned.get(internal_id) or {}), **(sample.get("lookups") or {})}
+    else:
+        try:
+            inputs = list(read_values(args.inputs))
+        except InputError as exc:
+            print(f"eventdeck: {exc}", file=sys.stderr)
+            return 1
+    counts = {"published": 0, "unrouted": 0, "failed": 0}
+    for where, internal in inputs:
+        for outcome in producer.process_one(internal, lookup_results=lambda e: canned.get(e.get("id"))):
+            if isinstance(outcome, Published):
+                counts["published"] += 1
+                print(json.dumps({"outcome": "published", "event": outcome.event, "entry": outcome.entry}))
+            elif isinstance(outcome, Unrouted):
+                counts["unrouted"] += 1
+                print(f"{where}: unrouted: {outcome.reason}", file=sys.stderr)
+            else:
+                assert isinstance(outcome, Failed)
+                counts["failed"] += 1
+                print(f"{where}: {outcome.stage} failed: {outcome.reason}", file=sys.stderr)
+                print(json.dumps({"outcome": "failed", **{k: v for k, v in asdict(outcome).items()}}))
+    print(", ".join(f"{n} {k}" for k, n in counts.items()), file=sys.stderr)
+    return 1 if counts["failed"] else 0
+
+
+def _cloud_event(value: Any) -> Any:
+    if isinstance(value, dict) and "entry" in value:
+        value = value["entry"]
+    if isinstance(value, dict) and isinstance(value.get("Detail"), str):
+        return json.loads(value["Detail"])
+    return value
+
+
+def run_open(args: argparse.Namespace) -> int:
+    registry = SchemaRegistry(ContractLoader().load(args.contract, strict=True), args.schema_base_url)
+    keys = _keys(args.keys) or KeySet([], origin="no keys")
+    failed = 0
+    try:
+        values = list(read_values(args.inputs))
+    except InputError as exc:
+        print(f"eventdeck: {exc}", file=sys.stderr)
+        return 1
+    for where, value in values:
+        if isinstance(value, dict) and value.get("outcome") == "failed":
+            continue
+        try:
+            event = _cloud_event(value)
+            validate = registry.for_dataschema(event.get("dataschema"), event.get("type"))
+            opened = open_event(event, keys, expected_issuer=args.issuer, validate=validate,
+                                allow_unsealed=True)
+        except (SealingError, LookupError, ValueError, AttributeError) as exc:
+            failed += 1
+            print(f"{where}: rejected: {exc}", file=sys.stderr)
+            continue
+        print(json.dumps(asdict(opened)))
+    return 1 if failed else 0

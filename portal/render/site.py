@@ -1,0 +1,233 @@
+"""Render a whole catalogue: every page as Markdown and every static file (schema registry, stylesheet).
+
+This is the one renderer behind both ways the catalogue is built: the MkDocs plugin adds the result as generated
+files, ``eventdeck docs`` writes it into the docs folder for a plain techdocs-core build. Both get byte-identical
+Markdown, because both call :func:`render_site`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from pipeline.contract import Catalogue, Event, Severity
+
+from .envelopes import routing_of
+from .markup import inline_code, md_text
+from .paths import SitePaths, relative_link
+from .views import CatalogueViews, Options, status_of
+
+STYLESHEET = "eventdeck.css"
+
+
+@dataclass(frozen=True)
+class RenderedSite:
+    """Everything the catalogue adds to a site, keyed by ``src_uri`` (path below the docs folder)."""
+
+    pages: dict[str, str]
+    files: dict[str, bytes]
+    nav_pages: frozenset[str]
+    paths: SitePaths
+    event_pages: dict[str, str] = field(default_factory=dict)  # event key -> src_uri
+
+    @property
+    def stylesheet(self) -> str:
+        return self.paths.stylesheet
+
+
+_BLANK_RUNS = re.compile(r"\n{3,}")
+
+
+def _tidy(markdown: str) -> str:
+    """One blank line between blocks, whatever the templates' conditionals left behind."""
+    return _BLANK_RUNS.sub("\n\n", markdown).strip() + "\n"
+
+
+def environment() -> Environment:
+    env = Environment(loader=PackageLoader("portal.render", "templates"), autoescape=True, trim_blocks=True,
+                      lstrip_blocks=True, keep_trailing_newline=True, undefined=StrictUndefined)
+    env.filters["md"] = md_text
+    env.filters["code"] = inline_code
+    return env
+
+
+_ENV: Environment | None = None
+
+
+def _env() -> Environment:
+    global _ENV
+    if _ENV is None:
+        _ENV = environment()
+    return _ENV
+
+
+def stylesheet() -> bytes:
+    return resources.files("portal.render").joinpath("assets", STYLESHEET).read_bytes()
+
+
+def registry_document(event: Event, url: str) -> dict[str, Any]:
+    """The published form of an event's payload schema: the bundled schema with its registry URL as ``$id``."""
+    document = dict(event.payload.document) if event.payload is not None else {}
+    published: dict[str, Any] = {}
+    if "$schema" in document:
+        published["$schema"] = document.pop("$schema")
+    published["$id"] = url
+    published.setdefault("title", document.pop("title", event.name))
+    published.update(document)
+    return published
+
+
+def _json_bytes(value: Any) -> bytes:
+    return (json.dumps(value, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+class SiteRenderer:
+    """Renders catalogues with one set of options; keeps rendered event pages between calls, so re-rendering after
+    one document changed only renders that document's events again (the loader hands back the very same schema and
+    extension objects for unchanged documents)."""
+
+    def __init__(self, options: Options | None = None) -> None:
+        self.options = options or Options()
+        self._event_cache: dict[str, tuple[tuple[Any, ...], str]] = {}
+
+    def render(self, catalogue: Catalogue, roots: Iterable[str] = ()) -> RenderedSite:
+        views = CatalogueViews(catalogue, self.options, roots)
+        paths = views.paths
+        env = _env()
+        title = self.options.title
+        pages: dict[str, str] = {}
+        files: dict[str, bytes] = {}
+        nav: set[str] = set()
+        common = {"title": title}
+
+        def links(here: str) -> dict[str, str]:
+            return {"domains": relative_link(here, paths.domains_index), "tags": relative_link(here, paths.tags),
+                    "registry": relative_link(here, paths.registry),
+                    "field_mapping": relative_link(here, paths.field_mapping),
+                    "subscribe": relative_link(here, paths.subscribe)}
+
+        def owner_of(document: Any) -> dict[str, Any]:
+            value = document.info.extensions.get("x-backstage")
+            return dict(value) if isinstance(value, dict) else {}
+
+        here = paths.home
+        groups, flat = views.groups(here)
+        pages[here] = env.get_template("home.md.j2").render(
+            **common, links=links(here), groups=groups, flat=flat, event_count=len(catalogue.events),
+            deprecated=sum(1 for e in catalogue.events if status_of(e) in ("deprecated", "retired")),
+            documents=[(d, relative_link(here, paths.document(d.id)), owner_of(d).get("owner"))
+                       for d in catalogue.documents],
+            problems=sum(1 for d in catalogue.all_diagnostics if d.severity is Severity.ERROR))
+        nav.add(here)
+
+        here = paths.domains_index
+        pages[here] = env.get_template("domains.md.j2").render(
+            **common, home=relative_link(here, paths.home),
+            documents=[(d, relative_link(here, paths.document(d.id)), owner_of(d)) for d in catalogue.documents])
+        nav.add(here)
+
+        template = env.get_template("document.md.j2")
+        for document in catalogue.documents:
+            here = paths.document(document.id)
+            pages[here] = template.render(**common, view=views.document_view(document),
+                                          home=relative_link(here, paths.home),
+                                          domains=relative_link(here, paths.domains_index))
+            if len(catalogue.documents) <= self.options.nav_limit:
+                nav.add(here)
+
+        here = paths.home
+        all_groups, _ = views.groups(here)
+        template = env.get_template("group.md.j2")
+        for group in all_groups:
+            here = paths.group(group.name)
+            pages[here] = template.render(**common, home=relative_link(here, paths.home),
+                                          group=self._group_for(views, group.name, here))
+            if len(all_groups) <= self.options.nav_limit:
+                nav.add(here)
+
+        here = paths.tags
+        pages[here] = env.get_template("tags.md.j2").render(**common, home=relative_link(here, paths.home),
+                                                            tags=views.tag_groups(here))
+        nav.add(here)
+
+        here = paths.registry
+        entries, skipped = [], []
+        for event in catalogue.events:
+            if event.payload is None or not event.payload.is_json_schema:
+                skipped.append(event)
+                continue
+            url = self.options.dataschema(paths, event)
+            entries.append((event, relative_link(here, paths.event(event)),
+                            relative_link(here, paths.schema_file(event)),
+                            relative_link(here, paths.schema_latest(event)), url))
+            content = _json_bytes(registry_document(event, url))
+            files[paths.schema_file(event)] = content
+            latest_url = url.rsplit("/", 1)[0] + "/latest.json"
+            files[paths.schema_latest(event)] = _json_bytes(registry_document(event, latest_url))
+        base = self.options.schema_base_url or "/" + paths.schemas.strip("/") + "/"
+        pages[here] = env.get_template("registry.md.j2").render(**common, home=relative_link(here, paths.home),
+                                                                entries=entries, skipped=skipped, base=base)
+        nav.add(here)
+
+        for name, target in (("field-mapping.md.j2", paths.field_mapping), ("subscribe.md.j2", paths.subscribe)):
+            pages[target] = env.get_template(name).render(
+                **common, home=relative_link(target, paths.home), registry=relative_link(target, paths.registry),
+                field_mapping=relative_link(target, paths.field_mapping),
+                routings=[(d, relative_link(target, paths.document(d.id)), routing_of(d))
+                          for d in catalogue.documents])
+            nav.add(target)
+
+        template = env.get_template("event.md.j2")
+        event_pages = {}
+        for event in catalogue.events:
+            here = paths.event(event)
+            event_pages[event.key] = here
+            pages[here] = self._event_page(views, template, event, here)
+        files[paths.stylesheet] = stylesheet()
+        pages = {path: _tidy(text) for path, text in pages.items()}
+        return RenderedSite(pages=pages, files=files, nav_pages=frozenset(nav), paths=paths,
+                            event_pages=event_pages)
+
+    @staticmethod
+    def _group_for(views: CatalogueViews, name: str, here: str) -> Any:
+        groups, _ = views.groups(here)
+        return next(g for g in groups if g.name == name)
+
+    def _event_page(self, views: CatalogueViews, template: Any, event: Event, here: str) -> str:
+        # What an event page depends on beyond the event itself: its defining document (routing, sealing), who
+        # consumes it, what supersedes it, the page paths. Objects are compared by identity and kept alive in the
+        # cache entry, so an id can never be reused by another object while it is cached.
+        document = views.documents.get(event.document_id)
+        lifecycle = event.extensions.get("x-lifecycle")
+        superseded = lifecycle.get("supersededBy") if isinstance(lifecycle, dict) else None
+        dependencies = (
+            event.payload.document if event.payload is not None else None,
+            event.headers.document if event.headers is not None else None,
+            event.extensions, event.examples, document.extensions if document is not None else None,
+            document.info if document is not None else None, document.diagnostics if document else None,
+        )
+        signature = (event.key, event.name, event.title, event.summary, event.description, event.version,
+                     event.operations, event.tags, event.deprecated, event.location, here, superseded, views.paths.event(views.by_name[superseded]) if superseded in views.by_name else None,
+                     tuple(views.document_title(d) for d in (*event.producers, *event.consumers, event.document_id)),
+                     tuple(views.paths.document(d) for d in (*event.producers, *event.consumers)
+                           if d in views.documents),
+                     views.catalogue.diagnostics, self.options)
+        cached = self._event_cache.get(event.key)
+        if cached is not None:
+            kept, text = cached
+            if kept[0] == signature and all(a is b for a, b in zip(kept[1:], dependencies, strict=True)):
+                return text
+        text = template.render(view=views.event_view(event))
+        self._event_cache[event.key] = ((signature, *dependencies), text)
+        return text
+
+
+def render_site(catalogue: Catalogue, options: Options | None = None, roots: Iterable[str] = ()) -> RenderedSite:
+    """Render ``catalogue`` once (no cache)."""
+    return SiteRenderer(options).render(catalogue, roots)
