@@ -78,7 +78,7 @@ def _with_enrichment(event: Event, spec: dict) -> Event:
 def test_an_invalid_patch_is_refused_when_the_contract_loads(examples_catalogue: Catalogue) -> None:
     event = _with_enrichment(_event(examples_catalogue, "Order.Shipped.Uk"),
                              {"from": {"source": ["x"]}, "patch": [{"op": "jump", "path": "/a"}]})
-    with pytest.raises(EnrichmentError, match="Order.Shipped.Uk"):
+    with pytest.raises(EnrichmentError, match=r"Order\.Shipped\.Uk"):
         compile_enrichment(event)
 
 
