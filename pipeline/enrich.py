@@ -22,6 +22,7 @@ import jsonpatch
 import jsonpointer
 
 from .contract.model import Event, Schema
+from .contract.schemas import validator_for
 
 LOOKUPS_KEY = "_lookups"
 _MAX_LOOKUP_BYTES = 1024 * 1024
@@ -157,72 +158,106 @@ def prune(value: Any, schema: Schema) -> Any:
     ``oneOf``/``anyOf`` the first branch the value is valid against applies; objects whose schemas declare no
     properties at all are left as they are.
     """
-    root = schema.document
-    defs = root.get("$defs", {}) if isinstance(root, dict) else {}
-    return _prune(value, [root], root, defs, _BranchCache(schema))
+    return pruner_for(schema).prune(value)
 
 
-class _BranchCache:
+_PRUNERS: dict[int, tuple[Schema, Pruner]] = {}
+
+
+def pruner_for(schema: Schema) -> Pruner:
+    found = _PRUNERS.get(id(schema))
+    if found is None or found[0] is not schema:
+        found = _PRUNERS[id(schema)] = (schema, Pruner(schema))
+    return found[1]
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What applies at one place of the schema, when that does not depend on the value (no oneOf/anyOf)."""
+
+    declared: dict[str, tuple[Any, ...]] | None  # None: free-form object, keep as is
+    items: tuple[Any, ...]
+
+
+class Pruner:
+    """Prunes values of one schema; the walk through ``$ref``/``allOf`` is planned once per place and reused."""
+
     def __init__(self, schema: Schema) -> None:
         self.schema = schema
+        self.root = schema.document
+        self.defs = self.root.get("$defs", {}) if isinstance(self.root, dict) else {}
+        self._plans: dict[tuple[int, ...], _Plan | None] = {}
         self._validators: dict[int, Any] = {}
 
-    def valid(self, branch: Any, value: Any) -> bool:
-        from .contract.schemas import validator_for
+    def prune(self, value: Any) -> Any:
+        return self._prune(value, (self.root,))
 
-        key = id(branch)
-        if key not in self._validators:
-            root = self.schema.document
-            self._validators[key] = validator_for(root, self.schema.dialect).evolve(schema=branch)
-        return bool(self._validators[key].is_valid(value))
-
-
-def _resolve(schema: Any, root: Any, defs: Mapping[str, Any], seen: int = 0) -> Any:
-    while isinstance(schema, dict) and isinstance(schema.get("$ref"), str) and seen < 64:
-        ref = schema["$ref"]
-        if ref == "#":
-            schema = root
-        elif ref.startswith("#/$defs/"):
-            schema = defs.get(ref[len("#/$defs/"):].replace("~1", "/").replace("~0", "~"), {})
+    def _prune(self, value: Any, schemas: tuple[Any, ...]) -> Any:
+        if not isinstance(value, dict | list):
+            return value
+        key = tuple(map(id, schemas))
+        if key in self._plans:
+            plan = self._plans[key]
         else:
-            return {}
-        seen += 1
-    return schema
+            applicable, branching = self._applicable(schemas, value)
+            plan = None if branching else self._plan(applicable)
+            self._plans[key] = plan
+        if plan is None:  # value-dependent (oneOf/anyOf): plan this value alone
+            plan = self._plan(self._applicable(schemas, value)[0])
+        if isinstance(value, dict):
+            if plan.declared is None:
+                return value
+            declared = plan.declared
+            return {k: self._prune(v, declared[k]) for k, v in value.items() if k in declared}
+        return [self._prune(v, plan.items) for v in value] if plan.items else value
 
-
-def _applicable(schemas: list[Any], value: Any, root: Any, defs: Mapping[str, Any], cache: _BranchCache) -> list[Any]:
-    """Every schema that applies to ``value``: through $ref, allOf, and the first matching oneOf/anyOf branch."""
-    out: list[Any] = []
-    stack = list(schemas)
-    while stack:
-        schema = _resolve(stack.pop(), root, defs)
-        if not isinstance(schema, dict):
-            continue
-        out.append(schema)
-        stack.extend(schema.get("allOf") or ())
-        for keyword in ("oneOf", "anyOf"):
-            for branch in schema.get(keyword) or ():
-                if cache.valid(branch, value):
-                    stack.append(branch)
-                    break
-    return out
-
-
-def _prune(value: Any, schemas: list[Any], root: Any, defs: Mapping[str, Any], cache: _BranchCache) -> Any:
-    applicable = _applicable(schemas, value, root, defs, cache)
-    if isinstance(value, dict):
-        declared: dict[str, list[Any]] = {}
-        free_form = True
+    def _plan(self, applicable: list[Any]) -> _Plan:
+        declared: dict[str, list[Any]] | None = None
         for schema in applicable:
             properties = schema.get("properties")
             if isinstance(properties, dict):
-                free_form = False
-                for key, sub in properties.items():
-                    declared.setdefault(key, []).append(sub)
-        if free_form:
-            return value
-        return {k: _prune(v, declared[k], root, defs, cache) for k, v in value.items() if k in declared}
-    if isinstance(value, list):
-        items = [s["items"] for s in applicable if isinstance(s.get("items"), dict)]
-        return [_prune(v, items, root, defs, cache) for v in value] if items else value
-    return value
+                declared = declared if declared is not None else {}
+                for name, sub in properties.items():
+                    declared.setdefault(name, []).append(sub)
+        items = tuple(s["items"] for s in applicable if isinstance(s.get("items"), dict))
+        return _Plan({k: tuple(v) for k, v in declared.items()} if declared is not None else None, items)
+
+    def _applicable(self, schemas: tuple[Any, ...], value: Any) -> tuple[list[Any], bool]:
+        """Every schema that applies to ``value`` through $ref, allOf and the first valid oneOf/anyOf branch, and
+        whether a branch choice was involved."""
+        out: list[Any] = []
+        branching = False
+        stack = list(schemas)
+        while stack:
+            schema = self._resolve(stack.pop())
+            if not isinstance(schema, dict):
+                continue
+            out.append(schema)
+            stack.extend(schema.get("allOf") or ())
+            for keyword in ("oneOf", "anyOf"):
+                for branch in schema.get(keyword) or ():
+                    branching = True
+                    if self._valid(branch, value):
+                        stack.append(branch)
+                        break
+        return out, branching
+
+    def _resolve(self, schema: Any) -> Any:
+        for _ in range(64):
+            if not (isinstance(schema, dict) and isinstance(schema.get("$ref"), str)):
+                return schema
+            ref = schema["$ref"]
+            if ref == "#":
+                schema = self.root
+            elif ref.startswith("#/$defs/"):
+                schema = self.defs.get(ref[len("#/$defs/"):].replace("~1", "/").replace("~0", "~"), {})
+            else:
+                return {}
+        return {}
+
+    def _valid(self, branch: Any, value: Any) -> bool:
+        validator = self._validators.get(id(branch))
+        if validator is None:
+            validator = validator_for(self.root, self.schema.dialect).evolve(schema=branch)
+            self._validators[id(branch)] = validator
+        return bool(validator.is_valid(value))

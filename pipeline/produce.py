@@ -96,6 +96,16 @@ class Producer:
         documents = {d.id: d for d in catalogue.documents}
         self.routes = tuple(self._route(event, documents[event.document_id], keys)
                             for event in catalogue.events if event.extension("x-enrichment") is not None)
+        # Most patterns name exact sources: look those up instead of trying every pattern on every event.
+        self._by_source: dict[str, list[Route]] = {}
+        self._scan: list[Route] = []
+        for route in self.routes:
+            sources = route.pattern.pattern.get("source")
+            if isinstance(sources, list) and sources and all(isinstance(s, str) for s in sources):
+                for source in sources:
+                    self._by_source.setdefault(source, []).append(route)
+            else:
+                self._scan.append(route)
 
     def _route(self, event: Event, document: Document, keys: KeySet | None) -> Route:
         where = f"{event.name} ({event.location})"
@@ -122,7 +132,11 @@ class Producer:
                      eventbridge.get("bus"), schema_url(event, self.registry.base), policy, sealer)
 
     def routes_for(self, internal: Mapping[str, Any]) -> list[Route]:
-        return [route for route in self.routes if route.pattern.matches(internal)]
+        """The routes whose pattern matches, in catalogue order."""
+        source = internal.get("source")
+        candidates = self._by_source.get(source, []) if isinstance(source, str) else []
+        matched = {id(r) for r in (*candidates, *self._scan) if r.pattern.matches(internal)}
+        return [route for route in self.routes if id(route) in matched]
 
     def process(self, internal_events: Iterable[Any], *, lookup_results: LookupResults | None = None
                 ) -> Iterator[Outcome]:

@@ -126,7 +126,6 @@ class EventView:
     document_link: str | None
     source_file: str
     bindings: Markup | None
-    correlation_id: Markup | None
 
 
 @dataclass(frozen=True)
@@ -369,7 +368,6 @@ class CatalogueViews:
             document_link=relative_link(here, paths.document(document.id)) if document is not None else None,
             source_file=self.file_label(event.location.file),
             bindings=json_block(dict(event.bindings)) if event.bindings else None,
-            correlation_id=json_block(event.correlation_id) if event.correlation_id else None,
         )
 
     def _parties(self, here: str, document_ids: Iterable[str]) -> tuple[tuple[str, str | None], ...]:
