@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -57,7 +58,7 @@ def check_extensions(place: str, value: Any, location: Location, sink: Diagnosti
 
 
 def check_examples(name: str, payload: Schema | None, headers: Schema | None, examples: tuple[Example, ...],
-                   sink: DiagnosticSink) -> None:
+                   sink: DiagnosticSink, locate: Callable[[str, str], Location] | None = None) -> None:
     """Every example's payload and headers must be valid against the message's schemas."""
     for label, schema, pick in (("payload", payload, _payload), ("headers", headers, _headers)):
         if schema is None or not schema.is_json_schema or not examples:
@@ -77,8 +78,9 @@ def check_examples(name: str, payload: Schema | None, headers: Schema | None, ex
                            f"{exc}", schema.location)
                 break
             for pointer, message in problems:
-                at = Location(example.location.file, f"{example.location.pointer}/{label}{pointer}",
-                              example.location.line, example.location.column)
+                full = f"{example.location.pointer}/{label}{pointer}"
+                at = locate(example.location.file, full) if locate else \
+                    Location(example.location.file, full, example.location.line, example.location.column)
                 sink.error("example-invalid",
                            f"example '{shown}' of {name} does not match its {label} schema at "
                            f"'{pointer or '/'}': {message}", at)

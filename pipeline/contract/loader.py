@@ -191,7 +191,7 @@ class ContractLoader:
         for event in normalised.events:
             checks.check_extensions("message", event.message, event.location, sink)
             checks.check_name(event.name, event.named, eventdeck_document, event.location, sink)
-            checks.check_examples(event.name, event.payload, event.headers, event.examples, sink)
+            checks.check_examples(event.name, event.payload, event.headers, event.examples, sink, deref.locate)
             checks.check_schema_examples(event.name, event.payload, sink)
         checks.check_unique_tags(raw, source.locate, sink)
         file_list = tuple(files)
