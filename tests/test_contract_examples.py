@@ -98,3 +98,10 @@ def test_every_model_object_says_where_it_came_from(examples_catalogue: Catalogu
     assert event.payload.location.line
     for operation in event.operations:
         assert operation.location.line
+
+
+def test_document_metadata_says_where_it_came_from(examples_catalogue: Catalogue) -> None:
+    payments = next(d for d in examples_catalogue.documents if d.id == "payments")
+    assert payments.info.location.pointer == "/info" and payments.info.location.line
+    assert all(tag.location and tag.location.line for tag in payments.tags)
+    assert all(server.location.line for server in payments.servers)

@@ -30,6 +30,7 @@ class Action(StrEnum):
 class Tag:
     name: str
     description: str | None = None
+    location: Location | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +144,7 @@ class Info:
     contact: Mapping[str, JSON]
     license: Mapping[str, JSON]
     extensions: Mapping[str, JSON]
+    location: Location | None = None
 
 
 @dataclass(frozen=True, slots=True)

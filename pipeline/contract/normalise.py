@@ -7,7 +7,7 @@ specific stays in this module; the model has one shape.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,10 +72,11 @@ def _has_null(value: Any) -> bool:
     return False
 
 
-def tags_of(value: Any) -> tuple[Tag, ...]:
+def tags_of(value: Any, locate: Callable[[Any], Location | None] = lambda _: None) -> tuple[Tag, ...]:
     if not isinstance(value, list):
         return ()
-    return tuple(Tag(str(t["name"]), t.get("description")) for t in value if isinstance(t, dict) and "name" in t)
+    return tuple(Tag(str(t["name"]), t.get("description"), locate(t))
+                 for t in value if isinstance(t, dict) and "name" in t)
 
 
 def _str(value: Any) -> str | None:
@@ -103,6 +104,10 @@ class Normaliser:
     def locate(self, origin: tuple[str, str]) -> Location:
         return self.deref.locate(*origin)
 
+    def _where(self, value: Any) -> Location | None:
+        origin = self.deref.origins.get(id(value))
+        return self.locate(origin) if origin else None
+
     # -- the whole document -----------------------------------------------------------------------------------
     def run(self) -> Normalised:
         root = self.root
@@ -120,10 +125,11 @@ class Normaliser:
                 contact=info.get("contact") if isinstance(info.get("contact"), dict) else {},
                 license=info.get("license") if isinstance(info.get("license"), dict) else {},
                 extensions=extensions_of(info),
+                location=self.locate(self.origin(info, (self.root_uri, "/info"))),
             ),
             default_content_type=self.default_content_type,
             servers=self._servers(root.get("servers")),
-            tags=tags_of(info.get("tags") if self.major >= 3 else root.get("tags")),
+            tags=tags_of(info.get("tags") if self.major >= 3 else root.get("tags"), self._where),
             extensions=extensions_of(root),
             security_schemes=(components.get("securitySchemes") or {})
             if isinstance(components.get("securitySchemes"), dict) else {},
