@@ -58,17 +58,26 @@ class Enrichment:
     operations: tuple[jsonpatch.PatchOperation, ...]
     lookups: tuple[tuple[str, Lookup], ...]
     prune_schema: Schema | None
+    # Per operation, the parent paths it mutates: only containers along those are copied (copy-on-write).
+    writes: tuple[tuple[tuple[str, ...], ...], ...] = ()
 
     def apply(self, detail: Mapping[str, Any], *, event_id: str | None = None,
               lookup_results: Mapping[str, Any] | None = None) -> Any:
-        """The public payload for ``detail``. ``lookup_results`` replaces running the look-ups (tests, replays)."""
-        document: Any = _copy(detail)
-        if not isinstance(document, dict):
+        """The public payload for ``detail``. ``lookup_results`` replaces running the look-ups (tests, replays).
+
+        ``detail`` is never modified; the result may share the subtrees no operation touched with it (and with the
+        look-up results), so treat both as read-only."""
+        if not isinstance(detail, Mapping):
             raise EnrichmentFailed(event_id, self.event, "the internal event's detail is not an object")
+        document: Any = dict(detail)
+        copied = {id(document)}
         if self.lookups:
             results = dict(lookup_results) if lookup_results is not None else self._run_lookups(detail, event_id)
             document[LOOKUPS_KEY] = results
+            copied.add(id(results))
         for index, operation in enumerate(self.operations):
+            for parent in self.writes[index]:
+                _copy_along(document, parent, copied)
             try:
                 document = operation.apply(document)
             except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as exc:
@@ -104,7 +113,35 @@ def compile_enrichment(event: Event) -> Enrichment | None:
         raise EnrichmentError(event.name, f"invalid JSON Patch: {exc}") from None
     lookups = tuple((item["name"], _compile_lookup(event.name, item)) for item in spec.get("lookups") or ())
     prune_schema = event.payload if spec.get("prune") and event.payload is not None else None
-    return Enrichment(event.name, operations, lookups, prune_schema)
+    writes = tuple(_written_parents(op) for op in spec["patch"])
+    return Enrichment(event.name, operations, lookups, prune_schema, writes)
+
+
+def _written_parents(op: Mapping[str, Any]) -> tuple[tuple[str, ...], ...]:
+    """The parent containers an RFC 6902 operation mutates (``test`` none, ``move`` two)."""
+    if op["op"] == "test":
+        return ()
+    paths = [op["path"]] + ([op["from"]] if op["op"] == "move" else [])
+    return tuple(tuple(jsonpointer.JsonPointer(path).parts[:-1]) for path in paths)
+
+
+def _copy_along(document: Any, parts: tuple[str, ...], copied: set[int]) -> None:
+    """Shallow-copy each container on the way down ``parts`` (once), so the operation mutates only our copies."""
+    node = document
+    for token in parts:
+        if isinstance(node, dict):
+            if token not in node:
+                return
+            child = node[token]
+        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+            child = node[int(token)]
+        else:
+            return  # the operation itself will report the missing path
+        if isinstance(child, dict | list) and id(child) not in copied:
+            child = dict(child) if isinstance(child, dict) else list(child)
+            copied.add(id(child))
+            node[token if isinstance(node, dict) else int(token)] = child
+        node = child
 
 
 def _compile_lookup(event: str, item: Mapping[str, Any]) -> Lookup:
@@ -139,15 +176,6 @@ def _expand(template: str, detail: Mapping[str, Any]) -> str:
         value = jsonpointer.resolve_pointer(detail, pointer)
         out += [before, urllib.parse.quote(str(value), safe="")]
     return "".join(out) + rest
-
-
-def _copy(value: Any) -> Any:
-    # Faster than copy.deepcopy for JSON values, and the internal event must stay untouched.
-    if isinstance(value, dict):
-        return {k: _copy(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_copy(v) for v in value]
-    return value
 
 
 # -- pruning ------------------------------------------------------------------------------------------------------

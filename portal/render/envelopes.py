@@ -148,7 +148,7 @@ def envelopes_for(event: Event, document: Document | None, payload: Any, *, exam
         if cloud.get("subject") is not None:
             claims["sub"] = cloud["subject"]
         claims["idempotencykey"] = cloud["idempotencykey"]
-        claims["data"] = payload
+        claims["data"] = "<the payload: the example above>"
         cloud["datacontenttype"] = "application/jwt"
         if sealing.jwe_header is not None:
             encrypted_key = "" if policy.encrypt is not None and policy.encrypt.alg == "dir" else "<encrypted key>"

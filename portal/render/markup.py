@@ -98,39 +98,16 @@ def json_inline(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(", ", ": "), default=str)
 
 
-# Pygments' token classes, which mkdocs-material (and so TechDocs) colours, so JSON looks like any other code block
-# without running Pygments on thousands of blocks.
-_TOKENS = re.compile(
-    r'(?P<key>"(?:[^"\\]|\\.)*")(?=\s*:)'
-    r'|(?P<str>"(?:[^"\\]|\\.)*")'
-    r"|(?P<num>-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)"
-    r"|(?P<kw>true|false|null)"
-    r"|(?P<punct>[{}\[\],:])"
-)
-_CLASSES = {"key": "nt", "str": "s2", "num": "mi", "kw": "kc", "punct": "p"}
-
-
-def _highlight(text: str) -> str:
-    out: list[str] = []
-    last = 0
-    for match in _TOKENS.finditer(text):
-        if match.start() > last:
-            out.append(_text(text[last:match.start()]))
-        kind = match.lastgroup or "punct"
-        out.append(f'<span class="{_CLASSES[kind]}">{_text(match.group())}</span>')
-        last = match.end()
-    out.append(_text(text[last:]))
-    return "".join(out)
-
-
 def json_block(value: Any, *, label: str | None = None) -> Markup:
-    """``value`` pretty-printed as a highlighted code block (raw HTML, identical in every build)."""
+    """``value`` pretty-printed as a code block (raw HTML, identical in every build).
+
+    Not token-highlighted on purpose: a span per token multiplies the tags every HTML pass of a build (Markdown's
+    raw-HTML extraction, MkDocs' anchor scan, the search indexer) walks, which dominated a 1,000-event build.
+    """
     title = f'<span class="filename">{escape(label)}</span>' if label else ""
-    return Markup(f'<div class="language-json highlight">{title}<pre><span></span><code>'
-                  f"{_highlight(json_text(value))}</code></pre></div>")
+    return Markup(f'<div class="language-json highlight">{title}<pre><code>{_text(json_text(value))}</code></pre></div>')
 
 
 def text_block(text: str, language: str = "text") -> Markup:
     """Literal text (a raw non-JSON-Schema payload, for instance) as a code block."""
-    return Markup(f'<div class="language-{escape(language)} highlight"><pre><span></span><code>'
-                  f"{_text(text)}</code></pre></div>")
+    return Markup(f'<div class="language-{escape(language)} highlight"><pre><code>{_text(text)}</code></pre></div>')
