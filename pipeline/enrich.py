@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import re
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -60,6 +61,16 @@ class Enrichment:
     prune_schema: Schema | None
     # Per operation, the parent paths it mutates: only containers along those are copied (copy-on-write).
     writes: tuple[tuple[tuple[str, ...], ...], ...] = ()
+    subject: jsonpointer.JsonPointer | None = None
+
+    def subject_of(self, payload: Any) -> str | None:
+        """The CloudEvents ``subject``: the payload value ``x-enrichment.subject`` points at, as text."""
+        if self.subject is None:
+            return None
+        value = self.subject.resolve(payload, None)
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            return None
+        return str(value)
 
     def apply(self, detail: Mapping[str, Any], *, event_id: str | None = None,
               lookup_results: Mapping[str, Any] | None = None) -> Any:
@@ -114,7 +125,11 @@ def compile_enrichment(event: Event) -> Enrichment | None:
     lookups = tuple((item["name"], _compile_lookup(event.name, item)) for item in spec.get("lookups") or ())
     prune_schema = event.payload if spec.get("prune") and event.payload is not None else None
     writes = tuple(_written_parents(op) for op in spec["patch"])
-    return Enrichment(event.name, operations, lookups, prune_schema, writes)
+    try:
+        subject = jsonpointer.JsonPointer(spec["subject"]) if spec.get("subject") else None
+    except jsonpointer.JsonPointerException as exc:
+        raise EnrichmentError(event.name, f"subject: {exc}") from None
+    return Enrichment(event.name, operations, lookups, prune_schema, writes, subject)
 
 
 def _written_parents(op: Mapping[str, Any]) -> tuple[tuple[str, ...], ...]:
@@ -205,6 +220,15 @@ class _Plan:
 
     declared: dict[str, tuple[Any, ...]] | None  # None: free-form object, keep as is
     items: tuple[Any, ...]
+    patterns: tuple[tuple[re.Pattern[str], Any], ...] = ()
+
+    def schemas_for(self, key: str) -> tuple[Any, ...] | None:
+        """The subschemas that declare ``key`` (by name or ``patternProperties``), or None if none does."""
+        named = self.declared.get(key) if self.declared is not None else None
+        matched = tuple(sub for pattern, sub in self.patterns if pattern.search(key))
+        if named is None and not matched:
+            return None
+        return (named or ()) + matched
 
 
 class Pruner:
@@ -235,20 +259,33 @@ class Pruner:
         if isinstance(value, dict):
             if plan.declared is None:
                 return value
-            declared = plan.declared
-            return {k: self._prune(v, declared[k]) for k, v in value.items() if k in declared}
+            if not plan.patterns:
+                declared = plan.declared
+                return {k: self._prune(v, declared[k]) for k, v in value.items() if k in declared}
+            kept = {}
+            for key, child in value.items():
+                schemas = plan.schemas_for(key)
+                if schemas is not None:
+                    kept[key] = self._prune(child, schemas)
+            return kept
         return [self._prune(v, plan.items) for v in value] if plan.items else value
 
     def _plan(self, applicable: list[Any]) -> _Plan:
         declared: dict[str, list[Any]] | None = None
+        patterns: list[tuple[re.Pattern[str], Any]] = []
         for schema in applicable:
             properties = schema.get("properties")
-            if isinstance(properties, dict):
+            pattern_properties = schema.get("patternProperties")
+            if isinstance(properties, dict) or isinstance(pattern_properties, dict):
                 declared = declared if declared is not None else {}
+            if isinstance(properties, dict):
                 for name, sub in properties.items():
-                    declared.setdefault(name, []).append(sub)
+                    declared.setdefault(name, []).append(sub)  # type: ignore[union-attr]
+            if isinstance(pattern_properties, dict):
+                patterns.extend((re.compile(p), sub) for p, sub in pattern_properties.items())
         items = tuple(s["items"] for s in applicable if isinstance(s.get("items"), dict))
-        return _Plan({k: tuple(v) for k, v in declared.items()} if declared is not None else None, items)
+        return _Plan({k: tuple(v) for k, v in declared.items()} if declared is not None else None, items,
+                     tuple(patterns))
 
     def _applicable(self, schemas: tuple[Any, ...], value: Any) -> tuple[list[Any], bool]:
         """Every schema that applies to ``value`` through $ref, allOf and the first valid oneOf/anyOf branch, and

@@ -1,9 +1,9 @@
 """EventBridge event patterns: compile once, match many events.
 
 The matcher follows EventBridge's semantics for the operators it knows — exact values (strings, numbers, booleans,
-``null``), ``prefix``, ``suffix``, ``exists``, ``anything-but`` and ``numeric`` — and refuses the others at
+``null``), ``prefix``, ``suffix``, ``exists``, ``anything-but``, ``numeric`` and ``$or`` — and refuses the others at
 compile time, so a pattern is never silently matched more loosely than AWS would. ``compile_pattern`` is the
-interface the full pattern engine (wildcards, ``cidr``, ``$or``…) will replace.
+interface the full pattern engine (wildcards, ``cidr``, ``equals-ignore-case``…) will replace.
 """
 
 from __future__ import annotations
@@ -45,7 +45,13 @@ def _object(pattern: Any, path: str) -> Matcher:
     if not isinstance(pattern, Mapping) or not pattern:
         raise PatternError("expected a non-empty object of field patterns", path)
     fields: list[tuple[str, Matcher, bool]] = []
+    alternatives: list[Matcher] = []
     for key, value in pattern.items():
+        if key == "$or":
+            if not isinstance(value, list) or len(value) < 2:
+                raise PatternError("'$or' takes an array of at least two patterns", f"{path}/$or")
+            alternatives = [_object(item, f"{path}/$or/{i}") for i, item in enumerate(value)]
+            continue
         if key.startswith("$"):
             raise PatternError(f"'{key}' is not supported yet", f"{path}/{key}")
         child = f"{path}/{key}"
@@ -67,7 +73,7 @@ def _object(pattern: Any, path: str) -> Matcher:
                     return False
             elif not matcher(value):
                 return False
-        return True
+        return not alternatives or any(alternative(event) for alternative in alternatives)
 
     return match
 

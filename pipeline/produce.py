@@ -170,6 +170,7 @@ class Producer:
         try:
             cloud_event = build_cloud_event(
                 type=name, source=route.source, data=data, dataschema=route.dataschema,
+                subject=route.enrichment.subject_of(data),
                 dataversion=route.event.version, time=_occurred_at(internal),
                 hash_algorithm=self.hash_algorithm).to_dict()  # type: ignore[arg-type]
             if route.sealer is not None:

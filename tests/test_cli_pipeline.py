@@ -7,8 +7,8 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES
 
+from conftest import EXAMPLES
 from portal.cli import main
 
 

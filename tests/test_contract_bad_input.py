@@ -8,8 +8,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import write
 
+from conftest import write
 from pipeline.contract import (
     ContractError,
     ContractInvalid,

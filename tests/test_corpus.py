@@ -13,9 +13,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from conftest import ROOT, require_corpus
 from corpus import root_documents
-
 from pipeline.contract import ContractError, ContractLoader
 
 # Where eventdeck's strict verdict knowingly differs from @asyncapi/parser's (path below the corpus: reason).

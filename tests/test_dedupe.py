@@ -11,9 +11,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import moto_server
 import pytest
 
+import moto_server
 from pipeline.consumer import IdempotentConsumer, OpenedEvent, idempotent, open_event
 from pipeline.consumer.stores.dynamodb import create_table, dynamodb_store
 from pipeline.consumer.stores.sqlite import SQLiteStore

@@ -171,3 +171,24 @@ components:
         validator.validate({"a": "x", "extra": 1})
     with pytest.raises(PayloadInvalid):
         validator.validate({"a": "x"})
+
+
+def test_pattern_properties_count_as_declared_when_pruning(tmp_path) -> None:
+    (tmp_path / "doc.yaml").write_text("""\
+asyncapi: 3.0.0
+info: {title: T, version: 1.0.0}
+components:
+  messages:
+    M:
+      name: A.B.C
+      payload:
+        type: object
+        properties: {id: {type: string}}
+        patternProperties:
+          "^x-": {type: object, properties: {keep: {type: string}}}
+""")
+    event = ContractLoader().load([tmp_path]).events[0]
+    spec = {"from": {"source": ["x"]}, "patch": [], "prune": True}
+    enrichment = compile_enrichment(_with_enrichment(event, spec))
+    out = enrichment.apply({"id": "1", "x-extra": {"keep": "k", "drop": "d"}, "other": 2})
+    assert out == {"id": "1", "x-extra": {"keep": "k"}}

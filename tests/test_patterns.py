@@ -28,6 +28,8 @@ EVENT = {
     {"detail": {"flag": [False]}},
     {"detail": {"nothing": [None]}},
     {"detail": {"amount": [12.5]}},
+    {"$or": [{"source": ["nope"]}, {"detail": {"channel": ["ecom"]}}]},
+    {"detail": {"$or": [{"channel": ["pos"]}, {"flag": [False]}]}},
 ])
 def test_matching_patterns(pattern: dict) -> None:
     assert compile_pattern(pattern).matches(EVENT)
@@ -45,6 +47,8 @@ def test_matching_patterns(pattern: dict) -> None:
     {"detail": {"flag": [0]}},
     {"detail": {"channel": {"nested": ["x"]}}},
     {"source": ["com.retailer.payments.internal"], "detail": {"channel": ["pos"]}},
+    {"$or": [{"source": ["nope"]}, {"detail": {"channel": ["pos"]}}]},
+    {"source": ["nope"], "$or": [{"detail-type": ["CardPaymentAuthorised"]}, {"detail": {"flag": [False]}}]},
 ])
 def test_non_matching_patterns(pattern: dict) -> None:
     assert not compile_pattern(pattern).matches(EVENT)
@@ -55,6 +59,7 @@ def test_non_matching_patterns(pattern: dict) -> None:
     ({"source": []}, "/source"),
     ({"detail": {"x": [{"wildcard": "a*"}]}}, "/detail/x/0"),
     ({"$or": [{"source": ["a"]}]}, "/$or"),
+    ({"$and": [{"source": ["a"]}, {"source": ["b"]}]}, "/$and"),
     ({"detail": {"x": [{"numeric": ["~", 1]}]}}, "/detail/x/0"),
     ({}, ""),
 ])

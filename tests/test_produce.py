@@ -54,6 +54,8 @@ def test_every_sample_becomes_its_documented_payload_in_a_valid_cloud_event(
         opened = open_event(cloud_event, keys, allow_unsealed=True,
                             validate=registry.for_dataschema(cloud_event["dataschema"], event.name))
         assert opened.data == expected
+        subject_pointer = event.extension("x-enrichment")["subject"]
+        assert parsed["subject"] == str(expected[subject_pointer.lstrip("/")])
         assert opened.sealed == (cloud_event["datacontenttype"] == "application/jwt")
 
 

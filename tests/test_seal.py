@@ -9,7 +9,6 @@ import stat
 from pathlib import Path
 from typing import Any
 
-import moto_server
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -18,6 +17,7 @@ from joserfc._rfc7518.jwe_zips import DeflateZipModel
 from joserfc.jwe import JWERegistry
 from joserfc.jws import JWSRegistry
 
+import moto_server
 from pipeline.consumer import open_event
 from pipeline.envelope import build_cloud_event
 from pipeline.keys import JwksEnvironment, JwksFile, JwksSecretsManager, KeySet, load_keyset, new_keyset, write_jwks

@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from ulid import ULID
+
 from pipeline.contract import Document, Event
 from pipeline.envelope import build_cloud_event
 from pipeline.seal import SealingPolicy, sealing_policy_from_extension
 from pipeline.sealing_errors import SealingPolicyError
-from ulid import ULID
 
 PLACEHOLDER_ACCOUNT = "123456789012"
 PLACEHOLDER_REGION = "eu-west-1"

@@ -259,7 +259,7 @@ def _category(category: Any) -> str:
         return "a"
     if "DIGIT" in name:
         return "0"
-    if "NOT_SPACE" in name or "WORD" in name and "NOT" not in name:
+    if "NOT_SPACE" in name or ("WORD" in name and "NOT" not in name):
         return "a"
     if "SPACE" in name:
         return " "

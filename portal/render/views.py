@@ -439,7 +439,7 @@ class CatalogueViews:
     def document_graph(self, document: Document, here: str) -> Layout | None:
         defined = list(document.events)
         consumed = [e for e in self.catalogue.events if document.id in e.consumers and e.document_id != document.id]
-        if not defined and not consumed or len(defined) + len(consumed) > MAX_GRAPH_EVENTS:
+        if (not defined and not consumed) or len(defined) + len(consumed) > MAX_GRAPH_EVENTS:
             return None
 
         def domain(document_id: str) -> GraphNode:
