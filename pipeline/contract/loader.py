@@ -16,10 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import fastjsonschema
-from jsonschema.exceptions import best_match
-
 from . import checks, specs
+from .conformance import check_official
 from .errors import (
     ContractError,
     ContractInvalid,
@@ -31,7 +29,7 @@ from .errors import (
 )
 from .model import Catalogue, Document, Event
 from .normalise import Normaliser, RawEvent, tags_of
-from .refs import Dereferencer, Sources, resolve_pointer
+from .refs import Dereferencer, Sources
 
 DOCUMENT_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -178,7 +176,7 @@ class ContractLoader:
                 "missing 'asyncapi' version field: is this an AsyncAPI document?",
                 source.locate("/asyncapi" if version is not None else ""))
         root = deref.deref_root(uri)
-        _check_official(version, root, deref, sink)
+        check_official(version, root, deref, sink)
         normaliser = Normaliser(document_id, uri, root, deref, sink)
         normalised = normaliser.run()
         eventdeck_document = "x-eventbridge" in raw
@@ -235,98 +233,6 @@ def _worker_count(documents: int) -> int:
     available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     workers = int(configured) if configured and configured.isdigit() else available
     return max(1, min(workers, documents // 4))
-
-
-def _check_official(version: str, root: Any, deref: Dereferencer, sink: DiagnosticSink) -> None:
-    """Validate the dereferenced document against the official AsyncAPI JSON Schema of its version."""
-    if not version.startswith("2."):
-        root = _references_restored(root, deref)
-    try:
-        specs.official_fast_validator(version)(root)
-        return  # the compiled validator agrees with jsonschema; use the slow one only to list every error
-    except fastjsonschema.JsonSchemaException:
-        pass
-    validator = specs.official_validator(version)
-    seen: set[tuple[str, str]] = set()
-    for error in validator.iter_errors(root):
-        detail = best_match([error])
-        location = _source_location(root, list(detail.absolute_path), deref)
-        key = (location.pointer, detail.message)
-        if key in seen:
-            continue
-        seen.add(key)
-        sink.error("asyncapi-schema", f"{detail.message} (AsyncAPI {version} schema: "
-                   f"{'/'.join(map(str, detail.relative_schema_path))})", location)
-
-
-# AsyncAPI 3 requires a Reference Object (not the object itself) in these places, so the official schema must see
-# them as written rather than dereferenced.
-_REFERENCE_ONLY = {"operation": ("channel", "messages"), "reply": ("channel", "messages"), "channel": ("servers",)}
-
-
-def _references_restored(root: dict[str, Any], deref: Dereferencer) -> dict[str, Any]:
-    """A shallow copy of a dereferenced 3.x document with reference-only fields put back as written."""
-
-    def restored(value: Any, kind: str) -> Any:
-        if not isinstance(value, dict):
-            return value
-        origin = deref.origins.get(id(value))
-        try:
-            raw = resolve_pointer(deref.document(origin[0]).data, origin[1]) if origin else None
-        except (KeyError, ContractError):
-            raw = None
-        copy = dict(value)
-        if origin:
-            deref.remember(copy, origin)
-        if isinstance(raw, dict):
-            for key in _REFERENCE_ONLY[kind]:
-                if key in raw:
-                    copy[key] = raw[key]
-        if kind == "operation" and isinstance(copy.get("reply"), dict):
-            copy["reply"] = restored(copy["reply"], "reply")
-        return copy
-
-    def each(mapping: Any, kind: str) -> Any:
-        if not isinstance(mapping, dict):
-            return mapping
-        out = {key: restored(value, kind) for key, value in mapping.items()}
-        if id(mapping) in deref.origins:
-            deref.remember(out, deref.origins[id(mapping)])
-        return out
-
-    view = dict(root)
-    deref.remember(view, deref.origins.get(id(root), ("", "")))
-    view["operations"] = each(root.get("operations"), "operation")
-    view["channels"] = each(root.get("channels"), "channel")
-    components = root.get("components")
-    if isinstance(components, dict):
-        components = dict(components)
-        for key, kind in (("operations", "operation"), ("channels", "channel"), ("replies", "reply")):
-            if key in components:
-                components[key] = each(components[key], kind)
-        deref.remember(components, deref.origins.get(id(root["components"]), ("", "/components")))
-        view["components"] = components
-    return {k: v for k, v in view.items() if v is not None or k in root}
-
-
-def _source_location(root: Any, path: list[Any], deref: Dereferencer) -> Location:
-    """Map a path in the dereferenced document back to the file and pointer it came from."""
-    node = root
-    origin = deref.origins.get(id(root), ("", ""))
-    rest: list[str] = []
-    for token in path:
-        try:
-            node = node[token]
-        except (KeyError, IndexError, TypeError):
-            rest.append(str(token))
-            continue
-        if id(node) in deref.origins and isinstance(node, dict | list):
-            origin, rest = deref.origins[id(node)], []
-        else:
-            rest.append(str(token).replace("~", "~0").replace("/", "~1"))
-    uri, pointer = origin
-    full = pointer + "".join(f"/{t}" for t in rest)
-    return deref.locate(uri, full)
 
 
 def assemble(prepared: list[_Prepared]) -> Catalogue:

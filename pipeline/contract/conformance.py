@@ -1,0 +1,109 @@
+"""Conformance to the official AsyncAPI JSON Schema of a document's declared version.
+
+The document is checked after dereferencing (as the official parser does), except where AsyncAPI 3 demands a
+Reference Object; errors point back to the file and JSON pointer the offending value came from, even when it came
+through a ``$ref`` from another file.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import fastjsonschema
+from jsonschema.exceptions import best_match
+
+from . import specs
+from .errors import ContractError, DiagnosticSink, Location
+from .refs import Dereferencer, resolve_pointer
+
+
+def check_official(version: str, root: Any, deref: Dereferencer, sink: DiagnosticSink) -> None:
+    """Validate the dereferenced document against the official AsyncAPI JSON Schema of its version."""
+    if not version.startswith("2."):
+        root = _references_restored(root, deref)
+    try:
+        specs.official_fast_validator(version)(root)
+        return  # the compiled validator agrees with jsonschema; use the slow one only to list every error
+    except fastjsonschema.JsonSchemaException:
+        pass
+    validator = specs.official_validator(version)
+    seen: set[tuple[str, str]] = set()
+    for error in validator.iter_errors(root):
+        detail = best_match([error])
+        location = _source_location(root, list(detail.absolute_path), deref)
+        key = (location.pointer, detail.message)
+        if key in seen:
+            continue
+        seen.add(key)
+        sink.error("asyncapi-schema", f"{detail.message} (AsyncAPI {version} schema: "
+                   f"{'/'.join(map(str, detail.relative_schema_path))})", location)
+
+
+# AsyncAPI 3 requires a Reference Object (not the object itself) in these places, so the official schema must see
+# them as written rather than dereferenced.
+_REFERENCE_ONLY = {"operation": ("channel", "messages"), "reply": ("channel", "messages"), "channel": ("servers",)}
+
+
+def _references_restored(root: dict[str, Any], deref: Dereferencer) -> dict[str, Any]:
+    """A shallow copy of a dereferenced 3.x document with reference-only fields put back as written."""
+
+    def restored(value: Any, kind: str) -> Any:
+        if not isinstance(value, dict):
+            return value
+        origin = deref.origins.get(id(value))
+        try:
+            raw = resolve_pointer(deref.document(origin[0]).data, origin[1]) if origin else None
+        except (KeyError, ContractError):
+            raw = None
+        copy = dict(value)
+        if origin:
+            deref.remember(copy, origin)
+        if isinstance(raw, dict):
+            for key in _REFERENCE_ONLY[kind]:
+                if key in raw:
+                    copy[key] = raw[key]
+        if kind == "operation" and isinstance(copy.get("reply"), dict):
+            copy["reply"] = restored(copy["reply"], "reply")
+        return copy
+
+    def each(mapping: Any, kind: str) -> Any:
+        if not isinstance(mapping, dict):
+            return mapping
+        out = {key: restored(value, kind) for key, value in mapping.items()}
+        if id(mapping) in deref.origins:
+            deref.remember(out, deref.origins[id(mapping)])
+        return out
+
+    view = dict(root)
+    deref.remember(view, deref.origins.get(id(root), ("", "")))
+    view["operations"] = each(root.get("operations"), "operation")
+    view["channels"] = each(root.get("channels"), "channel")
+    components = root.get("components")
+    if isinstance(components, dict):
+        components = dict(components)
+        for key, kind in (("operations", "operation"), ("channels", "channel"), ("replies", "reply")):
+            if key in components:
+                components[key] = each(components[key], kind)
+        deref.remember(components, deref.origins.get(id(root["components"]), ("", "/components")))
+        view["components"] = components
+    return {k: v for k, v in view.items() if v is not None or k in root}
+
+
+def _source_location(root: Any, path: list[Any], deref: Dereferencer) -> Location:
+    """Map a path in the dereferenced document back to the file and pointer it came from."""
+    node = root
+    origin = deref.origins.get(id(root), ("", ""))
+    rest: list[str] = []
+    for token in path:
+        try:
+            node = node[token]
+        except (KeyError, IndexError, TypeError):
+            rest.append(str(token))
+            continue
+        if id(node) in deref.origins and isinstance(node, dict | list):
+            origin, rest = deref.origins[id(node)], []
+        else:
+            rest.append(str(token).replace("~", "~0").replace("/", "~1"))
+    uri, pointer = origin
+    full = pointer + "".join(f"/{t}" for t in rest)
+    return deref.locate(uri, full)
