@@ -119,7 +119,8 @@ def compile_enrichment(event: Event) -> Enrichment | None:
         raise EnrichmentError(event.name, "expected an object with a 'patch' list")
     try:
         patch = jsonpatch.JsonPatch(spec["patch"])
-        operations = tuple(patch._get_operation(op) for op in patch.patch)
+        # Parsed once here; jsonpatch exposes parsed operations only through this long-lived method.
+        operations = tuple(patch._get_operation(op) for op in patch.patch)  # type: ignore[attr-defined]
     except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException, TypeError, KeyError) as exc:
         raise EnrichmentError(event.name, f"invalid JSON Patch: {exc}") from None
     lookups = tuple((item["name"], _compile_lookup(event.name, item)) for item in spec.get("lookups") or ())
@@ -264,9 +265,9 @@ class Pruner:
                 return {k: self._prune(v, declared[k]) for k, v in value.items() if k in declared}
             kept = {}
             for key, child in value.items():
-                schemas = plan.schemas_for(key)
-                if schemas is not None:
-                    kept[key] = self._prune(child, schemas)
+                applies = plan.schemas_for(key)
+                if applies is not None:
+                    kept[key] = self._prune(child, applies)
             return kept
         return [self._prune(v, plan.items) for v in value] if plan.items else value
 

@@ -402,7 +402,7 @@ def new_keyset(prefix: str = "eventdeck", *, rsa_key_size: int = 2048) -> KeySet
     """
     suffix = secrets.token_hex(4)
 
-    def params(purpose: str, alg: str) -> dict[str, Any]:
+    def params(purpose: str, alg: str) -> Any:  # joserfc.KeyParameters (a TypedDict)
         return {"kid": f"{prefix}-{purpose}-{suffix}", "alg": alg, "use": _use_of(alg)}
 
     keys: list[Key] = [
@@ -436,7 +436,7 @@ def _write(path: Path, jwks: dict[str, Any], *, mode: int) -> None:
 
 def generate_key(kid: str, alg: str, *, rsa_key_size: int = 2048) -> Key:
     """A fresh private key for ``alg`` carrying ``kid`` (what a contract's ``x-sealing`` names)."""
-    parameters = {"kid": kid, "alg": alg, "use": _use_of(alg)}
+    parameters: Any = {"kid": kid, "alg": alg, "use": _use_of(alg)}  # joserfc.KeyParameters (a TypedDict)
     if alg in ("HS256", "dir"):
         return OctKey.generate_key(256, parameters=parameters)
     if alg in ("ES256", "ECDH-ES+A256KW"):

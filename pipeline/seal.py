@@ -385,6 +385,7 @@ class Sealer:
             )
         token = jws.serialize_compact(self._jws_header, payload, self._sign_key, registry=JWS_REGISTRY)
         if self._jwe_header is not None:
+            assert self._encrypt_key is not None  # set together with the JWE header
             # A fresh header dict each time: ECDH-ES writes its ephemeral key ("epk") into it.
             token = jwe.encrypt_compact(dict(self._jwe_header), token, self._encrypt_key, registry=JWE_REGISTRY)
         if len(token) > MAX_TOKEN_BYTES:

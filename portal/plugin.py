@@ -17,6 +17,7 @@ them by their stable paths (``events/<event name>.md``, ``events/domains/<id>.md
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import shutil
 import tempfile
@@ -28,11 +29,13 @@ from mkdocs.config import base
 from mkdocs.config import config_options as c
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin
+from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files, InclusionLevel
+from mkdocs.structure.pages import Page
 
 from pipeline.contract import Catalogue, ContractError, ContractLoader, Severity
 
+from .html_stash import Stash, restore, search_entries, stash
 from .render import Options, RenderedSite, SiteRenderer
 
 log = logging.getLogger("mkdocs.plugins.eventdeck")
@@ -94,6 +97,9 @@ class EventdeckPlugin(BasePlugin[EventdeckConfig]):
         self._dirty = False
         self._page_dir: Path | None = None
         self._written: dict[str, str] = {}
+        self._stashes: dict[str, Stash] = {}
+        self._search: dict[str, list[dict[str, Any]]] = {}
+        self._index_search = False
 
     # ------------------------------------------------------------------------------------------ lifecycle
     def on_startup(self, *, command: str, dirty: bool) -> None:
@@ -106,6 +112,10 @@ class EventdeckPlugin(BasePlugin[EventdeckConfig]):
             self._page_dir = None
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        # The generated pages are indexed here (see html_stash) when the search plugin is mkdocs-material's, whose
+        # index format and per-page `search.exclude` this relies on; any other search plugin indexes them itself.
+        self._index_search = any(type(p).__module__.startswith("material.plugins.search")
+                                 for p in config.plugins.values())
         options = options_from(self.config, config)
         if self.loader is None:
             self.loader = ContractLoader(allow_http=self.config.allow_http)
@@ -170,6 +180,40 @@ class EventdeckPlugin(BasePlugin[EventdeckConfig]):
             target.write_bytes(data)
             self._written[src_uri] = digest
         return File.generated(config, src_uri, abs_src_path=str(target), inclusion=inclusion)
+
+
+    # ------------------------------------------------------------------------------------------------ pages
+    def on_page_markdown(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
+        if self.site is None or page.file.src_uri not in self.site.pages:
+            return markdown
+        swapped, store = stash(markdown)
+        self._stashes[page.file.src_uri] = store
+        return swapped
+
+    def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
+        store = self._stashes.pop(page.file.src_uri, None)
+        if store is None:
+            return html
+        content = restore(html, store)
+        if page.present_anchor_ids is not None:
+            page.present_anchor_ids |= store.anchor_ids()
+        if self._index_search:
+            page.meta["search"] = {**(page.meta.get("search") or {}), "exclude": True}
+            self._search[page.file.src_uri] = search_entries(content, page.url, page.title or "")
+        return content
+
+    @event_priority(-100)  # after the search plugin has written its index
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        if not self._index_search or self.site is None:
+            return
+        index = Path(config.site_dir) / "search" / "search_index.json"
+        if not index.is_file():
+            return
+        data = json.loads(index.read_text(encoding="utf-8"))
+        current = set(self.site.pages)
+        data.setdefault("docs", []).extend(entry for src_uri, entries in self._search.items()
+                                           if src_uri in current for entry in entries)
+        index.write_text(json.dumps(data, separators=(",", ":"), default=str), encoding="utf-8")
 
 
 def _is_generated(file: File) -> bool:

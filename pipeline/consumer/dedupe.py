@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
-from typing import Any, Final, Protocol, TypeVar
+from typing import Any, Final, Protocol, TypeVar, cast
 
 from aws_lambda_powertools.utilities.idempotency import (
     BasePersistenceLayer,
@@ -99,11 +99,11 @@ class IdempotentConsumer:
             expires_after_seconds=expires_after_seconds,
             use_local_cache=use_local_cache,
         )
-        self._config.register_lambda_context(lambda_context or _FixedDeadline(in_progress_timeout_seconds))
+        self._config.register_lambda_context(cast(Any, lambda_context or _FixedDeadline(in_progress_timeout_seconds)))
 
     def register_lambda_context(self, lambda_context: _LambdaContext) -> None:
         """Use this Lambda invocation's remaining time as the in-progress deadline (call per invocation)."""
-        self._config.register_lambda_context(lambda_context)
+        self._config.register_lambda_context(cast(Any, lambda_context))  # any object with the Lambda timing
 
     def handle(self, event: Event, fn: Callable[[Any], R]) -> R:
         """Call ``fn(event)`` unless an event with the same idempotency key was already handled; then return

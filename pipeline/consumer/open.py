@@ -155,6 +155,7 @@ def open_event(
         _run_validator(validate, event_type, data, event_id)
         return _opened(cloud_event, event_id, event_type, envelope_idk, data, sealed=False)
 
+    assert isinstance(token, str)  # established above: a sealed event's data is its token
     if len(token) > MAX_TOKEN_BYTES:
         raise OversizedToken(f"token is {len(token)} bytes, over the {MAX_TOKEN_BYTES}-byte cap", event_id=event_id)
 

@@ -66,6 +66,11 @@ def merge_patch(target: Any, patch: Any) -> Any:
     return result
 
 
+def _mapping(value: Any) -> dict[str, Any]:
+    """``value`` if it is a JSON object, else an empty one (the schema checks report what is wrong)."""
+    return value if isinstance(value, dict) else {}
+
+
 def _has_null(value: Any) -> bool:
     if isinstance(value, dict):
         return any(v is None or _has_null(v) for v in value.values())
@@ -111,8 +116,8 @@ class Normaliser:
     # -- the whole document -----------------------------------------------------------------------------------
     def run(self) -> Normalised:
         root = self.root
-        info = root.get("info") if isinstance(root.get("info"), dict) else {}
-        components = root.get("components") if isinstance(root.get("components"), dict) else {}
+        info = _mapping(root.get("info"))
+        components = _mapping(root.get("components"))
         if self.major >= 3:
             self._collect_v3(components)
         else:
@@ -122,8 +127,8 @@ class Normaliser:
                 title=str(info.get("title", "")),
                 version=str(info.get("version", "")),
                 description=_str(info.get("description")),
-                contact=info.get("contact") if isinstance(info.get("contact"), dict) else {},
-                license=info.get("license") if isinstance(info.get("license"), dict) else {},
+                contact=_mapping(info.get("contact")),
+                license=_mapping(info.get("license")),
                 extensions=extensions_of(info),
                 location=self.locate(self.origin(info, (self.root_uri, "/info"))),
             ),
@@ -159,7 +164,7 @@ class Normaliser:
 
     # -- AsyncAPI 2.x -----------------------------------------------------------------------------------------
     def _collect_v2(self, components: dict[str, Any]) -> None:
-        channels = self.root.get("channels") if isinstance(self.root.get("channels"), dict) else {}
+        channels = _mapping(self.root.get("channels"))
         for address, channel in channels.items():
             if not isinstance(channel, dict):
                 continue
@@ -188,7 +193,7 @@ class Normaliser:
 
     # -- AsyncAPI 3.x -----------------------------------------------------------------------------------------
     def _collect_v3(self, components: dict[str, Any]) -> None:
-        channels = self.root.get("channels") if isinstance(self.root.get("channels"), dict) else {}
+        channels = _mapping(self.root.get("channels"))
         channel_ids: dict[int, str] = {}
         for channel_id, channel in channels.items():
             if not isinstance(channel, dict):
@@ -198,16 +203,16 @@ class Normaliser:
             if isinstance(messages, dict):
                 for key, message in messages.items():
                     self._message_keys.setdefault(id(message), key)
-        component_messages = components.get("messages") if isinstance(components.get("messages"), dict) else {}
+        component_messages = _mapping(components.get("messages"))
         for key, message in component_messages.items():
             self._message_keys[id(message)] = key
 
-        operations = self.root.get("operations") if isinstance(self.root.get("operations"), dict) else {}
+        operations = _mapping(self.root.get("operations"))
         for op_id, op in operations.items():
             if not isinstance(op, dict):
                 continue
             op_pointer = f"/operations/{_escape(op_id)}"
-            channel = op.get("channel") if isinstance(op.get("channel"), dict) else {}
+            channel = _mapping(op.get("channel"))
             channel_id = channel_ids.get(id(channel)) or self.origin(channel, ("", "?"))[1].rsplit("/", 1)[-1]
             action = Action.SEND if op.get("action") == "send" else Action.RECEIVE
             operation = Operation(

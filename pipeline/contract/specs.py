@@ -153,7 +153,7 @@ def official_registry(version: str) -> Registry:
     """
     schema = official_schema(version)
     root = Resource.from_contents(schema, default_specification=DRAFT7)
-    offline = Registry(retrieve=_refuse_retrieval).with_resource(schema["$id"], root)
+    offline = Registry(retrieve=_refuse_retrieval).with_resource(schema["$id"], root)  # type: ignore[call-arg]
     return jsonschema_specifications.REGISTRY.combine(offline).crawl()
 
 

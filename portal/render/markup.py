@@ -64,7 +64,15 @@ def description_html(text: str | None) -> Markup:
         html = md.convert(text)
     finally:
         md.reset()
-    return Markup(sanitise_html(html))
+    return Markup(without_blank_lines(sanitise_html(html)))
+
+
+def without_blank_lines(html: str) -> str:
+    """``html`` with every blank line replaced by a newline character reference: the same text (also inside
+    ``<pre>``), but a raw HTML block without blank lines, which every Markdown set-up keeps in one piece."""
+    while "\n\n" in html:
+        html = html.replace("\n\n", "\n&#10;")
+    return html
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]{}|#])")

@@ -141,8 +141,7 @@ class SiteRenderer:
             if len(catalogue.documents) <= self.options.nav_limit:
                 nav.add(here)
 
-        here = paths.home
-        all_groups, _ = views.groups(here)
+        all_groups = groups
         template = env.get_template("group.md.j2")
         for group in all_groups:
             here = paths.group(group.name)
@@ -196,8 +195,7 @@ class SiteRenderer:
 
     @staticmethod
     def _group_for(views: CatalogueViews, name: str, here: str) -> Any:
-        groups, _ = views.groups(here)
-        return next(g for g in groups if g.name == name)
+        return views.group(name, here)
 
     def _event_page(self, views: CatalogueViews, template: Any, event: Event, here: str) -> str:
         # What an event page depends on beyond the event itself: its defining document (routing, sealing), who

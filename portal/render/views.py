@@ -243,6 +243,14 @@ class CatalogueViews:
         for event in catalogue.events:
             self.by_name.setdefault(event.name, event)
         self.roots = tuple(roots)
+        self.hierarchy: dict[str, dict[str, list[Event]]] = defaultdict(lambda: defaultdict(list))
+        self.flat: list[Event] = []
+        for event in sorted(catalogue.events, key=lambda e: e.name):
+            entity = entity_of(event)
+            if entity is None:
+                self.flat.append(event)
+            else:
+                self.hierarchy[entity][middle_of(event)].append(event)
         self.tags: dict[str, list[Event]] = defaultdict(list)
         for event in catalogue.events:
             for tag in event.tags:
@@ -266,21 +274,13 @@ class CatalogueViews:
     def groups(self, here: str) -> tuple[tuple[Group, ...], tuple[Row, ...]]:
         """The catalogue by name hierarchy: entity groups (each with its second-level subgroups) and the events
         whose names have no hierarchy."""
-        entities: dict[str, dict[str, list[Event]]] = defaultdict(lambda: defaultdict(list))
-        flat: list[Event] = []
-        for event in sorted(self.catalogue.events, key=lambda e: e.name):
-            entity = entity_of(event)
-            if entity is None:
-                flat.append(event)
-            else:
-                entities[entity][middle_of(event)].append(event)
-        groups = []
-        for entity in sorted(entities):
-            subgroups = tuple((middle, middle, self.rows(here, events))
-                              for middle, events in sorted(entities[entity].items()))
-            groups.append(Group(entity, entity, subgroups, relative_link(here, self.paths.group(entity)),
-                                sum(len(s[2]) for s in subgroups)))
-        return tuple(groups), self.rows(here, flat)
+        return tuple(self.group(entity, here) for entity in sorted(self.hierarchy)), self.rows(here, self.flat)
+
+    def group(self, entity: str, here: str) -> Group:
+        subgroups = tuple((middle, middle, self.rows(here, events))
+                          for middle, events in sorted(self.hierarchy[entity].items()))
+        return Group(entity, entity, subgroups, relative_link(here, self.paths.group(entity)),
+                     sum(len(s[2]) for s in subgroups))
 
     def file_label(self, path: str) -> str:
         return _display_file(path, self.roots)
