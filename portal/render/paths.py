@@ -142,3 +142,25 @@ def relative_url(from_page: str, to_path: str, *, directory_urls: bool = True) -
     if target.endswith("/") or target == "":
         rel = rel.rstrip("/") + "/" if rel != "." else "./"
     return rel
+
+
+def final_url(link: str, from_page: str, *, directory_urls: bool = True) -> str:
+    """The URL a browser needs for ``link``, a Markdown link target relative to the page ``from_page`` (a
+    ``src_uri``), as MkDocs would rewrite it. For links inside raw HTML, which MkDocs leaves alone."""
+    if "://" in link or link.startswith(("#", "mailto:")):
+        return link
+    target, _, fragment = link.partition("#")
+    if target.endswith(".md"):
+        stem = target[:-3]
+        if not directory_urls:
+            target = stem + ".html"
+        elif posixpath.basename(stem) == "index":
+            target = posixpath.dirname(stem) + "/" if posixpath.dirname(stem) else "./"
+        else:
+            target = stem + "/"
+    if directory_urls and posixpath.basename(from_page) != "index.md":
+        target = "../" + target
+    target = posixpath.normpath(target) + ("/" if target.endswith("/") else "")
+    if target == "./":
+        target = "./"
+    return target + ("#" + fragment if fragment else "")

@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context
 
 from pipeline.contract import Catalogue, Event, Severity
 
 from .envelopes import routing_of
 from .markup import inline_code, md_text
-from .paths import SitePaths, relative_link
+from .paths import SitePaths, final_url, relative_link
 from .views import CatalogueViews, Options, status_of
 
 STYLESHEET = "eventdeck.css"
@@ -54,7 +54,14 @@ def environment() -> Environment:
                       lstrip_blocks=True, keep_trailing_newline=True, undefined=StrictUndefined)
     env.filters["md"] = md_text
     env.filters["code"] = inline_code
+    env.filters["url"] = _url
     return env
+
+
+@pass_context
+def _url(context: Any, link: str) -> str:
+    """A page-relative ``.md`` link as the final URL, for raw HTML (the template context names the page)."""
+    return final_url(link, context["here"], directory_urls=context["directory_urls"])
 
 
 _ENV: Environment | None = None
@@ -84,7 +91,9 @@ def registry_document(event: Event, url: str) -> dict[str, Any]:
 
 
 def _json_bytes(value: Any) -> bytes:
-    return (json.dumps(value, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    # Compact: a registry is read by programs (and browsers pretty-print JSON); the C encoder only runs without
+    # indentation, which matters for thousands of schemas.
+    return (json.dumps(value, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
 
 
 class SiteRenderer:
@@ -104,7 +113,7 @@ class SiteRenderer:
         pages: dict[str, str] = {}
         files: dict[str, bytes] = {}
         nav: set[str] = set()
-        common = {"title": title}
+        common: dict[str, Any] = {"title": title, "directory_urls": self.options.directory_urls}
 
         def links(here: str) -> dict[str, str]:
             return {"domains": relative_link(here, paths.domains_index), "tags": relative_link(here, paths.tags),
@@ -119,7 +128,7 @@ class SiteRenderer:
         here = paths.home
         groups, flat = views.groups(here)
         pages[here] = env.get_template("home.md.j2").render(
-            **common, links=links(here), groups=groups, flat=flat, event_count=len(catalogue.events),
+            **common, here=here, links=links(here), groups=groups, flat=flat, event_count=len(catalogue.events),
             deprecated=sum(1 for e in catalogue.events if status_of(e) in ("deprecated", "retired")),
             documents=[(d, relative_link(here, paths.document(d.id)), owner_of(d).get("owner"))
                        for d in catalogue.documents],
@@ -128,14 +137,14 @@ class SiteRenderer:
 
         here = paths.domains_index
         pages[here] = env.get_template("domains.md.j2").render(
-            **common, home=relative_link(here, paths.home),
+            **common, here=here, home=relative_link(here, paths.home),
             documents=[(d, relative_link(here, paths.document(d.id)), owner_of(d)) for d in catalogue.documents])
         nav.add(here)
 
         template = env.get_template("document.md.j2")
         for document in catalogue.documents:
             here = paths.document(document.id)
-            pages[here] = template.render(**common, view=views.document_view(document),
+            pages[here] = template.render(**common, here=here, view=views.document_view(document),
                                           home=relative_link(here, paths.home),
                                           domains=relative_link(here, paths.domains_index))
             if len(catalogue.documents) <= self.options.nav_limit:
@@ -145,13 +154,13 @@ class SiteRenderer:
         template = env.get_template("group.md.j2")
         for group in all_groups:
             here = paths.group(group.name)
-            pages[here] = template.render(**common, home=relative_link(here, paths.home),
+            pages[here] = template.render(**common, here=here, home=relative_link(here, paths.home),
                                           group=self._group_for(views, group.name, here))
             if len(all_groups) <= self.options.nav_limit:
                 nav.add(here)
 
         here = paths.tags
-        pages[here] = env.get_template("tags.md.j2").render(**common, home=relative_link(here, paths.home),
+        pages[here] = env.get_template("tags.md.j2").render(**common, here=here, home=relative_link(here, paths.home),
                                                             tags=views.tag_groups(here))
         nav.add(here)
 
@@ -170,13 +179,13 @@ class SiteRenderer:
             latest_url = url.rsplit("/", 1)[0] + "/latest.json"
             files[paths.schema_latest(event)] = _json_bytes(registry_document(event, latest_url))
         base = self.options.schema_base_url or "/" + paths.schemas.strip("/") + "/"
-        pages[here] = env.get_template("registry.md.j2").render(**common, home=relative_link(here, paths.home),
+        pages[here] = env.get_template("registry.md.j2").render(**common, here=here, home=relative_link(here, paths.home),
                                                                 entries=entries, skipped=skipped, base=base)
         nav.add(here)
 
         for name, target in (("field-mapping.md.j2", paths.field_mapping), ("subscribe.md.j2", paths.subscribe)):
             pages[target] = env.get_template(name).render(
-                **common, home=relative_link(target, paths.home), registry=relative_link(target, paths.registry),
+                **common, here=target, home=relative_link(target, paths.home), registry=relative_link(target, paths.registry),
                 field_mapping=relative_link(target, paths.field_mapping),
                 routings=[(d, relative_link(target, paths.document(d.id)), routing_of(d))
                           for d in catalogue.documents])
@@ -221,7 +230,8 @@ class SiteRenderer:
             kept, text = cached
             if kept[0] == signature and all(a is b for a, b in zip(kept[1:], dependencies, strict=True)):
                 return text
-        text = template.render(view=views.event_view(event))
+        text = template.render(view=views.event_view(event), here=here,
+                               directory_urls=self.options.directory_urls)
         self._event_cache[event.key] = ((signature, *dependencies), text)
         return text
 

@@ -149,12 +149,13 @@ class DocumentView:
 
 @dataclass(frozen=True)
 class Row:
-    """One line of an events table: the event, where its page is from the current page, and its status."""
+    """One line of an events table: the event, the final URLs (from the current page) of its page and its
+    domain's page, and its status."""
 
     event: Event
-    link: str
+    href: str
     domain: str
-    domain_link: str | None
+    domain_href: str | None
     status: str
 
 
@@ -261,13 +262,16 @@ class CatalogueViews:
         document = self.documents.get(document_id)
         return document.info.title if document is not None and document.info.title else document_id
 
+    def url(self, here: str, target: str) -> str:
+        """The final URL of the page or file ``target`` from the page ``here`` (both ``src_uri``)."""
+        return relative_url(here, target, directory_urls=self.options.directory_urls)
+
     def rows(self, here: str, events: Iterable[Event]) -> tuple[Row, ...]:
         rows = []
         for event in events:
             document = self.documents.get(event.document_id)
-            rows.append(Row(event, relative_link(here, self.paths.event(event)),
-                            self.document_title(event.document_id),
-                            relative_link(here, self.paths.document(event.document_id)) if document else None,
+            rows.append(Row(event, self.url(here, self.paths.event(event)), self.document_title(event.document_id),
+                            self.url(here, self.paths.document(event.document_id)) if document else None,
                             status_of(event)))
         return tuple(rows)
 
