@@ -12,9 +12,9 @@ from collections.abc import Sequence
 
 from pipeline.contract import ContractError
 
-from .commands import keys, seal, validate
+from .commands import backstage, docs, keys, seal, validate
 
-COMMANDS = (validate, keys, seal)
+COMMANDS = (validate, keys, seal, docs, backstage)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -30,7 +30,6 @@ _HEADING = re.compile(r'<h([1-6])\b([^>]*)>(.*?)</h\1>', re.S)
 _HEADERLINK = re.compile(r'<a class="headerlink"[^>]*>.*?</a>', re.S)
 _CODE_BLOCK = re.compile(r'<div class="language-[^"]*highlight">.*?</div>', re.S)
 _SVG = re.compile(r"<svg\b.*?</svg>", re.S)
-_KEPT_TAG = re.compile(r"</?(?:code|p|li|ul|ol)>")
 _TAG = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")
 
@@ -62,11 +61,10 @@ def restore(content: str, store: Stash) -> str:
 
 
 def _text(fragment: str) -> str:
-    fragment = _SVG.sub(" ", _CODE_BLOCK.sub(" ", fragment))
-    kept = _KEPT_TAG.sub(lambda m: "\x00" + m.group(0)[1:-1] + "\x01", fragment)
-    text = html.unescape(_TAG.sub(" ", kept))
-    text = html.escape(text, quote=False).replace("\x00", "<").replace("\x01", ">")
-    return _SPACE.sub(" ", text).strip()
+    """The searchable text of an HTML fragment: tags, JSON code blocks and graphs dropped, whitespace collapsed,
+    escaped again for the index (mkdocs-material shows entries as HTML)."""
+    text = html.unescape(_TAG.sub(" ", _SVG.sub(" ", _CODE_BLOCK.sub(" ", fragment))))
+    return _SPACE.sub(" ", html.escape(text, quote=False)).strip()
 
 
 def search_entries(content: str, url: str, title: str) -> list[dict[str, Any]]:

@@ -65,19 +65,23 @@ class EventdeckConfig(base.Config):
     """Fetch http(s) ``$ref`` targets while loading (off: reported as errors instead)."""
 
 
-def options_from(config: EventdeckConfig, mkdocs_config: MkDocsConfig) -> Options:
+def options_from(config: EventdeckConfig, *, site_url: str | None, directory_urls: bool) -> Options:
     """The renderer options for a plugin configuration (shared with ``eventdeck docs``, so both render alike)."""
     base_url = config.schema_base_url
-    if not base_url and mkdocs_config.site_url:
-        base_url = urljoin(mkdocs_config.site_url, config.schemas.strip("/") + "/")
+    if not base_url and site_url:
+        base_url = urljoin(site_url, config.schemas.strip("/") + "/")
     return Options(section=config.section.strip("/"), schemas=config.schemas.strip("/"),
-                   schema_base_url=base_url, directory_urls=mkdocs_config.use_directory_urls,
-                   title=config.title, nav_limit=config.nav_limit)
+                   schema_base_url=base_url, directory_urls=directory_urls, title=config.title,
+                   nav_limit=config.nav_limit)
 
 
-def document_paths(config: EventdeckConfig, mkdocs_config: MkDocsConfig) -> list[Path]:
-    root = Path(mkdocs_config.config_file_path or ".").resolve().parent
-    return [(root / path).resolve() for path in config.asyncapi]
+def document_paths(config: EventdeckConfig, config_dir: Path) -> list[Path]:
+    """The ``asyncapi`` option's paths, resolved against the folder of ``mkdocs.yml``."""
+    return [(config_dir / path).resolve() for path in config.asyncapi]
+
+
+def _config_dir(mkdocs_config: MkDocsConfig) -> Path:
+    return Path(mkdocs_config.config_file_path or "mkdocs.yml").resolve().parent
 
 
 def contract_failure(exc: ContractError) -> PluginError:
@@ -116,7 +120,7 @@ class EventdeckPlugin(BasePlugin[EventdeckConfig]):
         # index format and per-page `search.exclude` this relies on; any other search plugin indexes them itself.
         self._index_search = any(type(p).__module__.startswith("material.plugins.search")
                                  for p in config.plugins.values())
-        options = options_from(self.config, config)
+        options = options_from(self.config, site_url=config.site_url, directory_urls=config.use_directory_urls)
         if self.loader is None:
             self.loader = ContractLoader(allow_http=self.config.allow_http)
         if self.renderer is None or self.renderer.options != options:
@@ -128,7 +132,7 @@ class EventdeckPlugin(BasePlugin[EventdeckConfig]):
 
     def on_pre_build(self, *, config: MkDocsConfig) -> None:
         assert self.loader is not None and self.renderer is not None
-        paths = document_paths(self.config, config)
+        paths = document_paths(self.config, _config_dir(config))
         try:
             catalogue = self.loader.load(paths, strict=self.config.strict)
         except ContractError as exc:
@@ -138,7 +142,7 @@ class EventdeckPlugin(BasePlugin[EventdeckConfig]):
         self.site = self.renderer.render(catalogue, roots=[str(p) for p in paths])
 
     def on_serve(self, server: Any, *, config: MkDocsConfig, builder: Any) -> Any:
-        for path in document_paths(self.config, config):
+        for path in document_paths(self.config, _config_dir(config)):
             if path.exists():
                 server.watch(str(path))
         return server
@@ -161,8 +165,10 @@ class EventdeckPlugin(BasePlugin[EventdeckConfig]):
             listed = src_uri in self.site.nav_pages and not explicit_nav
             inclusion = InclusionLevel.INCLUDED if listed else InclusionLevel.NOT_IN_NAV
             files.append(self._file(config, src_uri, text, inclusion))
-        for src_uri, content in self.site.files.items():
-            files.append(self._file(config, src_uri, content, InclusionLevel.UNDEFINED))
+        # The stylesheet is a MkDocs file (extra_css refers to it); the schema registry, thousands of small JSON
+        # files, is written straight into the site in on_post_build, which costs a third of MkDocs' copying.
+        stylesheet = self.site.stylesheet
+        files.append(self._file(config, stylesheet, self.site.files[stylesheet], InclusionLevel.UNDEFINED))
         return files
 
     def _file(self, config: MkDocsConfig, src_uri: str, content: str | bytes, inclusion: InclusionLevel) -> File:
@@ -204,8 +210,19 @@ class EventdeckPlugin(BasePlugin[EventdeckConfig]):
 
     @event_priority(-100)  # after the search plugin has written its index
     def on_post_build(self, *, config: MkDocsConfig) -> None:
-        if not self._index_search or self.site is None:
+        if self.site is None:
             return
+        site_dir = Path(config.site_dir)
+        for src_uri, content in self.site.files.items():
+            if src_uri != self.site.stylesheet:
+                target = site_dir / src_uri
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(content)
+        if self._index_search:
+            self._extend_search_index(config)
+
+    def _extend_search_index(self, config: MkDocsConfig) -> None:
+        assert self.site is not None
         index = Path(config.site_dir) / "search" / "search_index.json"
         if not index.is_file():
             return

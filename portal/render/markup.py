@@ -58,13 +58,13 @@ def description_html(text: str | None) -> Markup:
         return Markup("")
     text = text.strip()
     if not _PLAIN.search(text):
-        return Markup(f"<p>{escape(text)}</p>")
+        return Markup(f"<p>{_text(text)}</p>")
     md = _converter()
     try:
         html = md.convert(text)
     finally:
         md.reset()
-    return Markup(without_blank_lines(sanitise_html(html)))
+    return Markup(without_blank_lines(sanitise_html(html)).replace("{%", "{&#37;"))
 
 
 def without_blank_lines(html: str) -> str:
@@ -87,8 +87,10 @@ def md_text(value: Any) -> Markup:
 
 
 def _text(value: str) -> str:
-    """Escape text content (not attribute values): quotes stay readable in code."""
-    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Escape text content (not attribute values): quotes stay readable in code. ``{%`` is written as a character
+    reference too, so no Markdown preprocessor of a TechDocs build (``{% dot ...%}`` graphviz blocks) acts on
+    text from a document; ``<`` is always escaped, so ``--8<--`` snippet markers cannot appear either."""
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("{%", "{&#37;")
 
 
 def inline_code(value: Any) -> Markup:

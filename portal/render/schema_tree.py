@@ -186,6 +186,15 @@ class _Builder:
         title = target.get("title") if isinstance(target, dict) else None
         return title if isinstance(title, str) and title else _ref_name(ref)
 
+    def option_label(self, option: Any, n: int) -> str:
+        """What an alternative is called: its title, or the title (else name) of the definition it refers to."""
+        if isinstance(option, dict):
+            if isinstance(option.get("title"), str) and option["title"]:
+                return option["title"]
+            if isinstance(option.get("$ref"), str):
+                return self.ref_title(option["$ref"])
+        return f"option {n}"
+
     def unique_anchor(self, wanted: str) -> str:
         anchor, n = wanted, 1
         while anchor in self.anchors:
@@ -372,7 +381,7 @@ class _Builder:
             for keyword, options in flat.alternatives:
                 built = []
                 for n, option in enumerate(options, 1):
-                    label = _option_label(option, n)
+                    label = self.option_label(option, n)
                     built.append(self.node(label, "option", [option], f"{anchor}.{keyword}{n}", required=False,
                                            stack=child_stack, depth=depth + 1))
                 alternatives.append(Alternatives(keyword, tuple(built)))
@@ -409,20 +418,12 @@ class _Builder:
         return FieldNode(
             anchor=anchor, name=name, role=role, type=type_label, required=required,
             title=flat.title if flat.title and flat.title != name and not flat.refs else None,
-            description=description_html(flat.description), ref=ref_name, format=flat.format,
+            description=description_html(flat.description), ref=ref_name if ref_name != name else None,
+            format=flat.format,
             facts=tuple(facts), enum=tuple(json_inline(v) for v in enum),
             examples=tuple(json_inline(v) for v in flat.examples[:5]), flags=tuple(flat.flags), link=link,
             children=tuple(children), alternatives=tuple(alternatives),
         )
-
-
-def _option_label(option: Any, n: int) -> str:
-    if isinstance(option, dict):
-        if isinstance(option.get("title"), str):
-            return option["title"]
-        if isinstance(option.get("$ref"), str):
-            return _ref_name(option["$ref"])
-    return f"option {n}"
 
 
 def _type_label(flat: _Flat, item_type: str | None) -> str:

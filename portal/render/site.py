@@ -8,7 +8,10 @@ Markdown, because both call :func:`render_site`.
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 import re
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
@@ -191,12 +194,8 @@ class SiteRenderer:
                           for d in catalogue.documents])
             nav.add(target)
 
-        template = env.get_template("event.md.j2")
-        event_pages = {}
-        for event in catalogue.events:
-            here = paths.event(event)
-            event_pages[event.key] = here
-            pages[here] = self._event_page(views, template, event, here)
+        event_pages = {event.key: paths.event(event) for event in catalogue.events}
+        pages.update(self._event_pages(views, catalogue.events))
         files[paths.stylesheet] = stylesheet()
         pages = {path: _tidy(text) for path, text in pages.items()}
         return RenderedSite(pages=pages, files=files, nav_pages=frozenset(nav), paths=paths,
@@ -206,34 +205,84 @@ class SiteRenderer:
     def _group_for(views: CatalogueViews, name: str, here: str) -> Any:
         return views.group(name, here)
 
-    def _event_page(self, views: CatalogueViews, template: Any, event: Event, here: str) -> str:
-        # What an event page depends on beyond the event itself: its defining document (routing, sealing), who
-        # consumes it, what supersedes it, the page paths. Objects are compared by identity and kept alive in the
-        # cache entry, so an id can never be reused by another object while it is cached.
-        document = views.documents.get(event.document_id)
-        lifecycle = event.extensions.get("x-lifecycle")
-        superseded = lifecycle.get("supersededBy") if isinstance(lifecycle, dict) else None
-        dependencies = (
+    def _event_pages(self, views: CatalogueViews, events: Iterable[Event]) -> dict[str, str]:
+        """Every event's page; from the cache when nothing it shows has changed, in parallel when many are new."""
+        pages: dict[str, str] = {}
+        todo: list[tuple[Event, str, tuple[Any, ...]]] = []
+        for event in events:
+            here = views.paths.event(event)
+            key = _page_key(views, event, here, self.options)
+            cached = self._event_cache.get(event.key)
+            if cached is not None and cached[0][0] == key[0] and all(
+                    a is b for a, b in zip(cached[0][1:], key[1:], strict=True)):
+                pages[here] = cached[1]
+            else:
+                todo.append((event, here, key))
+        texts = _render_events(views, [(event, here) for event, here, _ in todo], self.options)
+        for (event, here, key), text in zip(todo, texts, strict=True):
+            self._event_cache[event.key] = (key, text)
+            pages[here] = text
+        return pages
+
+
+def _page_key(views: CatalogueViews, event: Event, here: str, options: Options) -> tuple[Any, ...]:
+    """What an event page depends on: a comparable signature first, then objects compared by identity (the
+    loader hands back the same schema and extension objects for unchanged documents). Keeping the objects in the
+    cache entry keeps them alive, so an identity can never be reused by another object while it is cached."""
+    document = views.documents.get(event.document_id)
+    lifecycle = event.extensions.get("x-lifecycle")
+    superseded = lifecycle.get("supersededBy") if isinstance(lifecycle, dict) else None
+    signature = (
+        event.key, event.name, event.title, event.summary, event.description, event.version, event.operations,
+        event.tags, event.deprecated, event.location, here, superseded,
+        views.paths.event(views.by_name[superseded]) if superseded in views.by_name else None,
+        tuple(views.document_title(d) for d in (*event.producers, *event.consumers, event.document_id)),
+        tuple(views.paths.document(d) for d in (*event.producers, *event.consumers) if d in views.documents),
+        views.catalogue.diagnostics, options,
+    )
+    return (signature,
             event.payload.document if event.payload is not None else None,
             event.headers.document if event.headers is not None else None,
-            event.extensions, event.examples, document.extensions if document is not None else None,
-            document.info if document is not None else None, document.diagnostics if document else None,
-        )
-        signature = (event.key, event.name, event.title, event.summary, event.description, event.version,
-                     event.operations, event.tags, event.deprecated, event.location, here, superseded, views.paths.event(views.by_name[superseded]) if superseded in views.by_name else None,
-                     tuple(views.document_title(d) for d in (*event.producers, *event.consumers, event.document_id)),
-                     tuple(views.paths.document(d) for d in (*event.producers, *event.consumers)
-                           if d in views.documents),
-                     views.catalogue.diagnostics, self.options)
-        cached = self._event_cache.get(event.key)
-        if cached is not None:
-            kept, text = cached
-            if kept[0] == signature and all(a is b for a, b in zip(kept[1:], dependencies, strict=True)):
-                return text
-        text = template.render(view=views.event_view(event), here=here,
-                               directory_urls=self.options.directory_urls)
-        self._event_cache[event.key] = ((signature, *dependencies), text)
-        return text
+            event.extensions, event.examples,
+            document.extensions if document is not None else None,
+            document.info if document is not None else None,
+            document.diagnostics if document is not None else None)
+
+
+PARALLEL_THRESHOLD = 200
+_FORKED: tuple[CatalogueViews, list[tuple[Event, str]], Options] | None = None
+
+
+def _render_one(views: CatalogueViews, event: Event, here: str, options: Options) -> str:
+    return _env().get_template("event.md.j2").render(view=views.event_view(event), here=here,
+                                                     directory_urls=options.directory_urls)
+
+
+def _render_slice(bounds: tuple[int, int]) -> list[str]:
+    assert _FORKED is not None
+    views, jobs, options = _FORKED
+    return [_render_one(views, event, here, options) for event, here in jobs[bounds[0]:bounds[1]]]
+
+
+def _render_events(views: CatalogueViews, jobs: list[tuple[Event, str]], options: Options) -> list[str]:
+    """Render the event pages ``jobs``; a cold build of a large catalogue uses forked workers, one per core.
+
+    Forking is only done while the process has a single thread (a cold ``mkdocs build``, or the first build of
+    ``mkdocs serve`` before its server threads start): forking a threaded process can copy a held lock.
+    """
+    workers = min(os.cpu_count() or 1, 4)
+    if len(jobs) < PARALLEL_THRESHOLD or workers < 2 or threading.active_count() > 1 \
+            or "fork" not in multiprocessing.get_all_start_methods():
+        return [_render_one(views, event, here, options) for event, here in jobs]
+    global _FORKED
+    _FORKED = (views, jobs, options)
+    size = -(-len(jobs) // workers)
+    bounds = [(start, min(start + size, len(jobs))) for start in range(0, len(jobs), size)]
+    try:
+        with multiprocessing.get_context("fork").Pool(len(bounds)) as pool:
+            return [text for part in pool.map(_render_slice, bounds) for text in part]
+    finally:
+        _FORKED = None
 
 
 def render_site(catalogue: Catalogue, options: Options | None = None, roots: Iterable[str] = ()) -> RenderedSite:
