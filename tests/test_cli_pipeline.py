@@ -83,3 +83,21 @@ def test_invalid_json_input_names_file_and_line(workdir: Path, capsys: pytest.Ca
 def test_seal_without_keys_explains_how_to_get_them(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["seal", "--samples"]) == 1
     assert "eventdeck keys new" in capsys.readouterr().err
+
+
+def test_keys_can_come_from_the_environment(workdir: Path, capsys: pytest.CaptureFixture[str],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    main(["keys", "new"])
+    monkeypatch.setenv("PRODUCER_JWKS", (workdir / "keys" / "private.jwks.json").read_text())
+    (workdir / "keys" / "private.jwks.json").unlink()
+    capsys.readouterr()
+    assert main(["seal", "--samples", "--keys", "env:PRODUCER_JWKS"]) == 0
+    assert "Payment.AuthorisedV2.Ecom" in capsys.readouterr().out
+
+
+def test_a_missing_key_source_is_named(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["seal", "--samples", "--keys", "env:NOT_SET_ANYWHERE"]) == 1
+    assert "NOT_SET_ANYWHERE" in capsys.readouterr().err
+    (workdir / "x.json").write_text("{}")
+    assert main(["open", "x.json", "--keys", "missing.jwks.json"]) == 1
+    assert "missing.jwks.json" in capsys.readouterr().err

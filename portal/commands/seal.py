@@ -11,11 +11,12 @@ import argparse
 import json
 import sys
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 from pipeline.consumer import open_event
 from pipeline.contract import ContractLoader
-from pipeline.keys import JwksFile, KeySet, load_keyset
+from pipeline.keys import JwksEnvironment, JwksFile, JwksSecretsManager, KeySet, load_keyset
 from pipeline.produce import Failed, Producer, Published, Unrouted
 from pipeline.registry import SchemaRegistry
 from pipeline.sealing_errors import SealingError
@@ -42,17 +43,26 @@ def register(sub: Any) -> None:
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--contract", nargs="*", default=["asyncapi"], help="AsyncAPI documents (default: asyncapi/)")
-    parser.add_argument("--keys", action="append", default=[],
-                        help="JWKS file(s) (repeatable; default: keys/private.jwks.json if present)")
+    parser.add_argument("--keys", action="append", default=[], metavar="SOURCE",
+                        help="a JWKS: a file path, env:VARIABLE, or aws-secretsmanager:SECRET-ID (repeatable; "
+                             "default: keys/private.jwks.json if present)")
     parser.add_argument("--schema-base-url", help="where the catalogue publishes schemas (dataschema URLs)")
 
 
-def _keys(paths: list[str]) -> KeySet | None:
-    from pathlib import Path
+def key_source(text: str) -> JwksFile | JwksEnvironment | JwksSecretsManager:
+    """``env:NAME`` and ``aws-secretsmanager:ID`` name those sources; anything else is a file path."""
+    scheme, _, rest = text.partition(":")
+    if scheme == "env" and rest:
+        return JwksEnvironment(rest)
+    if scheme == "aws-secretsmanager" and rest:
+        return JwksSecretsManager(rest)
+    return JwksFile(text)
 
-    if not paths and Path("keys/private.jwks.json").is_file():
-        paths = ["keys/private.jwks.json"]
-    sets = [load_keyset(JwksFile(p)) for p in paths]
+
+def _keys(sources: list[str]) -> KeySet | None:
+    if not sources and Path("keys/private.jwks.json").is_file():
+        sources = ["keys/private.jwks.json"]
+    sets = [load_keyset(key_source(s)) for s in sources]
     if not sets:
         return None
     return sets[0].merged(*sets[1:]) if len(sets) > 1 else sets[0]
@@ -108,7 +118,11 @@ def _cloud_event(value: Any) -> Any:
 
 def run_open(args: argparse.Namespace) -> int:
     registry = SchemaRegistry(ContractLoader().load(args.contract, strict=True), args.schema_base_url)
-    keys = _keys(args.keys) or KeySet([], origin="no keys")
+    try:
+        keys = _keys(args.keys) or KeySet([], origin="no keys")
+    except SealingError as exc:
+        print(f"eventdeck: {exc}", file=sys.stderr)
+        return 1
     failed = 0
     try:
         values = list(read_values(args.inputs))
