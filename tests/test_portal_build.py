@@ -248,3 +248,22 @@ def test_techdocs_core_builds_the_same_pages_with_the_plugin_and_from_pre_render
     b = event_texts(build_site(without, tmp_path / "plain" / "site"))
     assert len(a) >= 15 + 3 + 3 + 6
     assert a == b
+
+
+@pytest.mark.parametrize(("overrides", "plugin"), [
+    ({"use_directory_urls": False}, {}),
+    ({}, {"section": "catalogue/events", "schemas": "registry"}),
+])
+def test_links_resolve_with_other_url_styles_and_folders(tmp_path: Path, overrides: dict[str, Any],
+                                                         plugin: dict[str, Any]) -> None:
+    from test_portal_site import _internal_links
+    config = project(tmp_path, {}, plugin={"asyncapi": [str(ROOT / "asyncapi")], **plugin})
+    site = build_site(config, tmp_path / "site", **overrides)
+    section = plugin.get("section", "events")
+    pages = [p for p in (site / section).rglob("*.html")]
+    assert len(pages) >= 15 + 3 + 3 + 6
+    broken = [f"{page.relative_to(site)} → {target}" for page in pages for target, _ in _internal_links(page, site)
+              if not target.exists()]
+    assert not broken, "\n".join(broken[:20])
+    registry = plugin.get("schemas", "schemas")
+    assert (site / registry / "Order.Created.Uk" / "1.2.0.json").is_file()

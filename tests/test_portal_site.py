@@ -17,11 +17,10 @@ from bs4 import BeautifulSoup
 from mkdocs.commands.build import build
 from mkdocs.config import load_config
 
+from conftest import ROOT
 from pipeline.canonical import idempotency_key
 from pipeline.contract import Catalogue, Event
 from portal.render import SitePaths
-
-from conftest import ROOT
 
 ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 
@@ -62,13 +61,13 @@ def json_after(node: object) -> object:
     return json.loads(block.get_text())
 
 
-def field(soup: BeautifulSoup, anchor: str):  # noqa: ANN201 - a bs4 Tag
+def field(soup: BeautifulSoup, anchor: str):
     found = soup.find(id=anchor)
     assert found is not None, f"no field {anchor!r}"
     return found
 
 
-def field_head(node) -> str:  # noqa: ANN001
+def field_head(node) -> str:
     head = node.find("summary") if node.name == "details" else node.find(class_="ed-field__head")
     return " ".join(head.get_text(" ").split())
 
@@ -226,7 +225,7 @@ def test_the_enrichment_patch_is_a_source_to_target_table(site: Path) -> None:
     rows = [[cell.get_text(" ", strip=True) for cell in row.find_all("td")]
             for row in soup.find(class_="ed-patch").find_all("tr")[1:]]
     assert ["/merchant/merchantId", "move", "/merchantId", "renamed (moved) from the internal field"] in rows
-    assert any(r[0] == "–" and r[1] == "remove" and r[2] == "/instrument/token" for r in rows)
+    assert any(r[0] == "\u2013" and r[1] == "remove" and r[2] == "/instrument/token" for r in rows)
     link = soup.find(class_="ed-patch").find("a", href="#payload.merchant.merchantId")
     assert link is not None and soup.find(id="payload.merchant.merchantId") is not None
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-BOX_WIDTH = 210
-BOX_HEIGHT = 34
-ROW_GAP = 14
-COLUMN_GAP = 70
-PADDING = 8
-MAX_LABEL = 28
+# Four columns (internal event, producer, event, consumers) fit mkdocs-material's content column (~700 px) at
+# their natural size; a wider graph scrolls sideways.
+BOX_WIDTH = 144
+BOX_HEIGHT = 30
+ROW_GAP = 10
+COLUMN_GAP = 24
+PADDING = 4
+MAX_LABEL = 26  # characters at 10px (about 5.5 px each) fit the box
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,5 @@
 """Text from the documents made safe for the page: Markdown descriptions to sanitised HTML, plain text escaped for
-Markdown, JSON values as highlighted ``<pre>`` blocks.
+Markdown, JSON values as pretty-printed ``<pre>`` blocks.
 
 Descriptions come from third-party documents and reach pages that Backstage renders inside its own app, so every
 one is converted here (Python-Markdown) and then sanitised with nh3 (ammonia): ``<script>``, ``<style>``, event
@@ -115,9 +115,5 @@ def json_block(value: Any, *, label: str | None = None) -> Markup:
     raw-HTML extraction, MkDocs' anchor scan, the search indexer) walks, which dominated a 1,000-event build.
     """
     title = f'<span class="filename">{escape(label)}</span>' if label else ""
-    return Markup(f'<div class="language-json highlight">{title}<pre><code>{_text(json_text(value))}</code></pre></div>')
-
-
-def text_block(text: str, language: str = "text") -> Markup:
-    """Literal text (a raw non-JSON-Schema payload, for instance) as a code block."""
-    return Markup(f'<div class="language-{escape(language)} highlight"><pre><code>{_text(text)}</code></pre></div>')
+    code = _text(json_text(value))
+    return Markup(f'<div class="language-json highlight">{title}<pre><code>{code}</code></pre></div>')

@@ -31,6 +31,7 @@ MAX_NODES = 1500
 MAX_DEPTH = 16
 MAX_ENUM = 60
 SMALL_DEFINITION = 12  # nodes: a definition this small is shown in full wherever it is used
+RANGE = "\u2013"  # an en dash between the bounds of a range
 _ANCHOR_UNSAFE = re.compile(r"[\s#%\"'<>`]+")
 
 
@@ -70,7 +71,7 @@ class FieldNode:
     type: str
     required: bool = False
     title: str | None = None
-    description: Markup = Markup("")
+    description: Markup = field(default_factory=Markup)
     ref: str | None = None
     format: str | None = None
     facts: tuple[Fact, ...] = ()
@@ -294,7 +295,7 @@ class _Builder:
     def constraint_facts(flat: _Flat, s: dict[str, Any]) -> None:
         low, high = s.get("minLength"), s.get("maxLength")
         if low is not None and high is not None:
-            flat.fact("length", f"{low}–{high}")
+            flat.fact("length", f"{low}{RANGE}{high}")
         elif low is not None:
             flat.fact("min length", low)
         elif high is not None:
@@ -315,12 +316,12 @@ class _Builder:
             flat.fact("pattern", s["pattern"])
         low, high = s.get("minItems"), s.get("maxItems")
         if low is not None or high is not None:
-            flat.fact("items", f"{low if low is not None else 0}–{high if high is not None else '∞'}")
+            flat.fact("items", f"{low if low is not None else 0}{RANGE}{high if high is not None else '∞'}")
         if s.get("uniqueItems") is True:
             flat.fact("unique items", code=False)
         low, high = s.get("minProperties"), s.get("maxProperties")
         if low is not None or high is not None:
-            flat.fact("properties", f"{low if low is not None else 0}–{high if high is not None else '∞'}")
+            flat.fact("properties", f"{low if low is not None else 0}{RANGE}{high if high is not None else '∞'}")
         for keyword in ("contentEncoding", "contentMediaType"):
             if isinstance(s.get(keyword), str):
                 flat.fact(keyword, s[keyword])

@@ -182,13 +182,15 @@ class SiteRenderer:
             latest_url = url.rsplit("/", 1)[0] + "/latest.json"
             files[paths.schema_latest(event)] = _json_bytes(registry_document(event, latest_url))
         base = self.options.schema_base_url or "/" + paths.schemas.strip("/") + "/"
-        pages[here] = env.get_template("registry.md.j2").render(**common, here=here, home=relative_link(here, paths.home),
+        pages[here] = env.get_template("registry.md.j2").render(**common, here=here,
+                                                                home=relative_link(here, paths.home),
                                                                 entries=entries, skipped=skipped, base=base)
         nav.add(here)
 
         for name, target in (("field-mapping.md.j2", paths.field_mapping), ("subscribe.md.j2", paths.subscribe)):
             pages[target] = env.get_template(name).render(
-                **common, here=target, home=relative_link(target, paths.home), registry=relative_link(target, paths.registry),
+                **common, here=target, home=relative_link(target, paths.home),
+                registry=relative_link(target, paths.registry),
                 field_mapping=relative_link(target, paths.field_mapping),
                 routings=[(d, relative_link(target, paths.document(d.id)), routing_of(d))
                           for d in catalogue.documents])
@@ -238,12 +240,12 @@ def _page_key(views: CatalogueViews, event: Event, here: str, options: Options) 
         views.paths.event(views.by_name[superseded]) if superseded in views.by_name else None,
         tuple(views.document_title(d) for d in (*event.producers, *event.consumers, event.document_id)),
         tuple(views.paths.document(d) for d in (*event.producers, *event.consumers) if d in views.documents),
-        views.catalogue.diagnostics, options,
+        views.catalogue.diagnostics, options, event.extensions,
     )
     return (signature,
             event.payload.document if event.payload is not None else None,
             event.headers.document if event.headers is not None else None,
-            event.extensions, event.examples,
+            event.examples,
             document.extensions if document is not None else None,
             document.info if document is not None else None,
             document.diagnostics if document is not None else None)

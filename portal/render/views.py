@@ -436,8 +436,9 @@ class CatalogueViews:
         left = producers
         edges += [(p.id, center.id, "sends") for p in left]
         edges += [(center.id, f"d:{d}", "receives") for d in event.consumers]
-        description = (f"{event.name}: produced by {', '.join(self.document_title(d) for d in event.producers) or 'no operation yet'}"
-                       f"; consumed by {', '.join(self.document_title(d) for d in event.consumers) or 'no documented consumer'}.")
+        producers = ", ".join(self.document_title(d) for d in event.producers) or "no operation yet"
+        consumers = ", ".join(self.document_title(d) for d in event.consumers) or "no documented consumer"
+        description = f"{event.name}: produced by {producers}; consumed by {consumers}."
         return layout(f"graph-{_WORD.sub('-', event.key)}", columns, edges, description)
 
     def document_graph(self, document: Document, here: str) -> Layout | None:
