@@ -110,6 +110,24 @@ class Enrichment:
         return results
 
 
+def subject_pointer(event: Event) -> jsonpointer.JsonPointer | None:
+    """The compiled ``x-enrichment.subject`` pointer of ``event``, if it declares one."""
+    spec = event.extension("x-enrichment")
+    text = spec.get("subject") if isinstance(spec, Mapping) else None
+    if not text:
+        return None
+    try:
+        return jsonpointer.JsonPointer(text)
+    except jsonpointer.JsonPointerException as exc:
+        raise EnrichmentError(event.name, f"subject: {exc}") from None
+
+
+def event_subject(event: Event, payload: Any) -> str | None:
+    """The CloudEvents ``subject`` the pipeline stamps on ``event`` carrying ``payload`` (for documentation)."""
+    pointer = subject_pointer(event)
+    return Enrichment(event.name, (), (), None, (), pointer).subject_of(payload) if pointer else None
+
+
 def compile_enrichment(event: Event) -> Enrichment | None:
     """The compiled ``x-enrichment`` of ``event``, or None when it has none. Raises :class:`EnrichmentError`."""
     spec = event.extension("x-enrichment")
@@ -126,11 +144,7 @@ def compile_enrichment(event: Event) -> Enrichment | None:
     lookups = tuple((item["name"], _compile_lookup(event.name, item)) for item in spec.get("lookups") or ())
     prune_schema = event.payload if spec.get("prune") and event.payload is not None else None
     writes = tuple(_written_parents(op) for op in spec["patch"])
-    try:
-        subject = jsonpointer.JsonPointer(spec["subject"]) if spec.get("subject") else None
-    except jsonpointer.JsonPointerException as exc:
-        raise EnrichmentError(event.name, f"subject: {exc}") from None
-    return Enrichment(event.name, operations, lookups, prune_schema, writes, subject)
+    return Enrichment(event.name, operations, lookups, prune_schema, writes, subject_pointer(event))
 
 
 def _written_parents(op: Mapping[str, Any]) -> tuple[tuple[str, ...], ...]:

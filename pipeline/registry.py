@@ -15,8 +15,9 @@ from .contract.model import Catalogue, Event
 from .validate import PayloadValidator, compile_validator
 
 BASE_URL_ENV = "EVENTDECK_CATALOGUE_URL"
-# The local catalogue `scripts/start` serves: resolvable on a laptop, replaced by the published URL in production.
-DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+# The example catalogue's public address (mkdocs.yml `site_url`). A deployment sets EVENTDECK_CATALOGUE_URL to the
+# `site_url` its catalogue is published at, so the URLs stamped on events are the ones the registry serves.
+DEFAULT_BASE_URL = "https://eventdeck.dev"
 
 
 def base_url(configured: str | None = None) -> str:

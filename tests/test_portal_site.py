@@ -190,7 +190,8 @@ def test_an_unsealed_event_shows_the_eventbridge_event_and_its_cloudevent(
     received = _envelope(article(site, event_url(event)))
     assert received["source"] == "com.retailer.baskets" and received["detail-type"] == event.name
     cloud = received["detail"]
-    assert cloud["specversion"] == "1.0" and cloud["type"] == event.name and cloud["subject"] == event.name
+    assert cloud["specversion"] == "1.0" and cloud["type"] == event.name
+    assert cloud["subject"] == event.examples[0].payload["basketId"]  # x-enrichment.subject: /basketId
     assert ULID.match(cloud["id"])
     assert cloud["dataschema"] == f"https://eventdeck.dev/schemas/{event.name}/{event.version}.json"
     assert cloud["dataversion"] == event.version

@@ -165,3 +165,12 @@ def test_required_keys_come_from_the_contract(examples_catalogue: Catalogue) -> 
     needed = required_keys(examples_catalogue)
     assert ("payments-sign-2026-01", "ES256") in needed
     assert ("orders-aes-2026-01", "dir") in needed
+
+
+def test_the_pipeline_stamps_the_urls_the_catalogue_publishes(examples_catalogue: Catalogue, keys: KeySet) -> None:
+    from conftest import ROOT
+
+    producer = Producer(examples_catalogue, keys)  # the default base URL: the example catalogue's site_url
+    for route in producer.routes:
+        published = ROOT / "docs" / "schemas" / route.event.name / f"{route.event.version}.json"
+        assert json.loads(published.read_text())["$id"] == route.dataschema

@@ -20,8 +20,9 @@ from typing import Any
 from ulid import ULID
 
 from pipeline.contract import Document, Event
+from pipeline.enrich import EnrichmentError, event_subject
 from pipeline.envelope import build_cloud_event
-from pipeline.seal import SealingPolicy, sealing_policy_from_extension
+from pipeline.seal import SealingPolicy, claims_for, jwe_header, jws_header, sealing_policy_from_extension
 from pipeline.sealing_errors import SealingPolicyError
 
 PLACEHOLDER_ACCOUNT = "123456789012"
@@ -54,19 +55,14 @@ class Sealing:
 
     @property
     def jws_header(self) -> dict[str, str] | None:
-        if self.policy is None:
-            return None
-        return {"alg": self.policy.sign.alg, "kid": self.policy.sign.kid, "typ": "JWT"}
+        return jws_header(self.policy) if self.policy is not None else None
 
     @property
     def jwe_header(self) -> dict[str, Any] | None:
-        if self.policy is None or self.policy.encrypt is None:
+        header: dict[str, Any] | None = jwe_header(self.policy) if self.policy is not None else None
+        if header is None:
             return None
-        encrypt = self.policy.encrypt
-        header: dict[str, Any] = {"alg": encrypt.alg, "enc": encrypt.enc, "kid": encrypt.kid, "cty": "JWT"}
-        if self.policy.compress:
-            header["zip"] = "DEF"
-        if encrypt.alg.startswith("ECDH-ES"):
+        if header["alg"].startswith("ECDH-ES"):  # added by the key agreement when the token is made
             header["epk"] = {"kty": "EC", "crv": "P-256", "x": "<ephemeral public key x>",
                              "y": "<ephemeral public key y>"}
         return header
@@ -140,15 +136,16 @@ def envelopes_for(event: Event, document: Document | None, payload: Any, *, exam
     seed = _digest(event.key, example_name or "")
     ms = int(moment.timestamp() * 1000)
     event_id = str(ULID.from_bytes(ms.to_bytes(6, "big") + seed[:10]))
-    cloud = build_cloud_event(type=event.name, source=routing.source, data=payload, subject=event.name,
+    try:
+        subject = event_subject(event, payload)
+    except EnrichmentError:
+        subject = None  # the contract checks report a malformed pointer; the page shows no subject
+    cloud = build_cloud_event(type=event.name, source=routing.source, data=payload, subject=subject,
                               dataschema=dataschema, dataversion=event.version, time=moment, id=event_id).to_dict()
     claims = None
     if sealing.policy is not None:
         policy = sealing.policy
-        claims = {"iss": policy.issuer, "iat": int(moment.timestamp()), "jti": cloud["id"], "type": cloud["type"]}
-        if cloud.get("subject") is not None:
-            claims["sub"] = cloud["subject"]
-        claims["idempotencykey"] = cloud["idempotencykey"]
+        claims = claims_for(cloud, policy, issued_at=int(moment.timestamp()))
         claims["data"] = "<the payload: the example above>"
         cloud["datacontenttype"] = "application/jwt"
         if sealing.jwe_header is not None:
