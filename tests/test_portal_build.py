@@ -267,3 +267,26 @@ def test_links_resolve_with_other_url_styles_and_folders(tmp_path: Path, overrid
     assert not broken, "\n".join(broken[:20])
     registry = plugin.get("schemas", "schemas")
     assert (site / registry / "Order.Created.Uk" / "1.2.0.json").is_file()
+
+
+def test_extensions_and_bindings_of_operations_and_channels_are_shown(tmp_path: Path) -> None:
+    document = """\
+asyncapi: 2.6.0
+info: {title: Bound, version: 1.0.0}
+channels:
+  things:
+    x-team-channel: routing-a
+    bindings: {amqp: {is: routingKey}}
+    subscribe:
+      operationId: sendThing
+      x-rate-limit: 100
+      bindings: {kafka: {clientId: {type: string}}}
+      message:
+        name: Thing.Made.Uk
+        payload: {type: object, properties: {id: {type: string}}}
+        examples: [{name: one, payload: {id: a}}]
+"""
+    site = build_site(project(tmp_path, {"bound.yaml": document}), tmp_path / "site")
+    text = article(site, "events/Thing.Made.Uk").get_text(" ")
+    assert "x-rate-limit" in text and "x-team-channel" in text and "sendThing" in text
+    assert "clientId" in text and "routingKey" in text

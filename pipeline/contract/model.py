@@ -67,9 +67,11 @@ class Example:
     has_payload: bool = True
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Operation:
-    """One use of an event by a document: which application, which direction, on which channel."""
+    """One use of an event by a document: which application, which direction, on which channel.
+
+    Compared by identity: two operations are the same only when they are the same place in a document."""
 
     document_id: str
     operation_id: str | None
@@ -78,6 +80,10 @@ class Operation:
     address: str | None
     summary: str | None
     location: Location
+    extensions: Mapping[str, JSON] = field(default_factory=dict)
+    bindings: Mapping[str, JSON] = field(default_factory=dict)
+    channel_extensions: Mapping[str, JSON] = field(default_factory=dict)
+    channel_bindings: Mapping[str, JSON] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -176,7 +176,8 @@ class Normaliser:
                 operation = Operation(
                     document_id=self.document_id, operation_id=_str(op.get("operationId")), action=action,
                     channel_id=address, address=address, summary=_str(op.get("summary")),
-                    location=self.locate(self.origin(op, (self.root_uri, op_pointer))))
+                    location=self.locate(self.origin(op, (self.root_uri, op_pointer))),
+                    **_extras(op, channel))
                 self._operations.append(operation)
                 message = op.get("message")
                 alternatives = message.get("oneOf") if isinstance(message, dict) else None
@@ -218,7 +219,8 @@ class Normaliser:
             operation = Operation(
                 document_id=self.document_id, operation_id=op_id, action=action, channel_id=channel_id,
                 address=_str(channel.get("address")) or channel_id, summary=_str(op.get("summary")),
-                location=self.locate(self.origin(op, (self.root_uri, op_pointer))))
+                location=self.locate(self.origin(op, (self.root_uri, op_pointer))),
+                **_extras(op, channel))
             self._operations.append(operation)
             messages = op.get("messages")
             if not isinstance(messages, list):  # no list: every message of the channel
@@ -314,6 +316,15 @@ class Normaliser:
                 name=_str(example.get("name")), summary=_str(example.get("summary")),
                 payload=example.get("payload"), headers=example.get("headers"),
                 location=self.locate(where), has_payload="payload" in example)
+
+
+def _extras(op: dict[str, Any], channel: dict[str, Any]) -> dict[str, Any]:
+    """The extensions and bindings of an operation and of its channel (2.x operation traits included)."""
+    merged = op
+    for trait in op.get("traits") or ():
+        merged = merge_patch(merged, _trait_body(trait))
+    return {"extensions": extensions_of(merged), "bindings": _mapping(merged.get("bindings")),
+            "channel_extensions": extensions_of(channel), "channel_bindings": _mapping(channel.get("bindings"))}
 
 
 def _trait_body(trait: Any) -> dict[str, Any]:

@@ -91,6 +91,7 @@ class EnrichmentView:
 class ExtensionRow:
     name: str
     value: Markup
+    where: str = ""
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,8 @@ class EventView:
     document_link: str | None
     source_file: str
     bindings: Markup | None
+    operation_extensions: tuple[ExtensionRow, ...] = ()
+    operation_bindings: tuple[ExtensionRow, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -223,6 +226,17 @@ def _extension_rows(extensions: Mapping[str, Any], known: Iterable[str]) -> tupl
         rendered = json_block(value) if isinstance(value, dict | list) else Markup(
             f"<code>{Markup.escape(json_inline(value))}</code>")
         rows.append(ExtensionRow(name, rendered))
+    return tuple(rows)
+
+
+def _operation_rows(event: Event, kind: str, title: Any) -> tuple[ExtensionRow, ...]:
+    """Extensions (or bindings) of the operations and channels that use ``event``, each row saying where."""
+    rows = []
+    for op in event.operations:
+        who = f"{title(op.document_id)}: {op.action.value} operation {op.operation_id or '(unnamed)'}"
+        for owner, values in ((who, getattr(op, kind)), (f"{who}, channel {op.channel_id}",
+                                                          getattr(op, f"channel_{kind}"))):
+            rows.extend(ExtensionRow(row.name, row.value, owner) for row in _extension_rows(values, ()))
     return tuple(rows)
 
 
@@ -372,6 +386,8 @@ class CatalogueViews:
             document_link=relative_link(here, paths.document(document.id)) if document is not None else None,
             source_file=self.file_label(event.location.file),
             bindings=json_block(dict(event.bindings)) if event.bindings else None,
+            operation_extensions=_operation_rows(event, "extensions", self.document_title),
+            operation_bindings=_operation_rows(event, "bindings", self.document_title),
         )
 
     def _parties(self, here: str, document_ids: Iterable[str]) -> tuple[tuple[str, str | None], ...]:
