@@ -412,7 +412,11 @@ def run(min_time: float, repeat: int) -> list[Row]:
             None,
         )
     )
-    rows.extend(contract_rows(min_time, repeat))
+    # The whole chain next to the same crypto floor as the seal/open rows of its combination.
+    floors = {(row.stage, row.label): row.floor for row in rows}
+    for row in contract_rows(min_time, repeat):
+        stage = {"chain": "seal", "open+val": "open"}.get(row.stage)
+        rows.append(Row(row.stage, row.label, row.ours, floors.get((stage, row.label)) if stage else None))
     return rows
 
 

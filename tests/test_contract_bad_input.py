@@ -269,3 +269,35 @@ def test_no_documents_found(tmp_path: Path, loader: ContractLoader) -> None:
 
 def test_ref_error_type_is_part_of_the_family() -> None:
     assert issubclass(RefError, ContractError) and issubclass(ContractInvalid, ContractError)
+
+
+def test_a_file_that_is_not_utf8_is_named(tmp_path: Path, loader: ContractLoader) -> None:
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes(doc().replace("title: Test", "title: Caf\u00e9").encode("latin-1"))
+    with pytest.raises(SourceError, match="not UTF-8") as caught:
+        loader.load([path])
+    assert caught.value.location.file == str(path.resolve())
+
+
+def test_an_oversized_file_is_refused_before_it_is_read(tmp_path: Path, loader: ContractLoader) -> None:
+    from pipeline.contract.source import MAX_DOCUMENT_BYTES
+
+    path = tmp_path / "huge.yaml"
+    with path.open("w") as handle:
+        handle.write("asyncapi: 3.0.0\n")
+        handle.truncate(MAX_DOCUMENT_BYTES + 1)
+    with pytest.raises(SourceError, match="refuses documents over"):
+        loader.load([path])
+
+
+def test_a_missing_document_is_named(tmp_path: Path, loader: ContractLoader) -> None:
+    with pytest.raises(RefError, match="does not exist"):
+        loader.load([tmp_path / "nope.yaml"])
+
+
+def test_a_ref_to_a_folder_is_named(tmp_path: Path, loader: ContractLoader) -> None:
+    (tmp_path / "schemas").mkdir()
+    path = write(tmp_path, "doc.yaml", doc("'./schemas'"))
+    with pytest.raises(ContractInvalid) as caught:
+        loader.load([path], strict=True)
+    assert "is a folder" in only_problem(caught.value, "ref").message

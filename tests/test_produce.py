@@ -174,3 +174,16 @@ def test_the_pipeline_stamps_the_urls_the_catalogue_publishes(examples_catalogue
     for route in producer.routes:
         published = ROOT / "docs" / "schemas" / route.event.name / f"{route.event.version}.json"
         assert json.loads(published.read_text())["$id"] == route.dataschema
+
+
+def test_a_pattern_the_pipeline_cannot_honour_is_refused_up_front(examples_catalogue: Catalogue,
+                                                                  keys: KeySet) -> None:
+    from dataclasses import replace
+
+    from pipeline.contract.model import Catalogue as Model
+
+    event = examples_catalogue.event("Basket.Abandoned.Eu")
+    spec = {**event.extension("x-enrichment"), "from": {"detail": {"basketId": [{"wildcard": "b-*"}]}}}
+    broken = replace(event, extensions={**event.extensions, "x-enrichment": spec})
+    with pytest.raises(ProducerError, match=r"Basket\.Abandoned\.Eu.*wildcard"):
+        Producer(Model(examples_catalogue.documents, (), {broken.key: broken}), keys)
