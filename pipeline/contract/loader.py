@@ -8,14 +8,13 @@ turns any error-level diagnostic into :class:`ContractInvalid`.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..forking import fork_map
 from . import checks, specs
 from .conformance import check_official
 from .errors import (
@@ -117,25 +116,14 @@ class ContractLoader:
         return catalogue
 
     def _prepare_all(self, jobs: list[tuple[Path, str]]) -> list[_Prepared | ContractError]:
-        """Prepare every document, in order; cold documents in parallel worker processes when that pays."""
+        """Prepare every document, in order; cold documents in forked workers when there are enough of them."""
         fresh = [job for job in jobs if self._cached(*job) is None]
-        workers = _worker_count(len(fresh))
-        if workers > 1:
-            groups: list[list[tuple[Path, str]]] = [fresh[i::workers] for i in range(workers)]
-            context = multiprocessing.get_context("fork")
-            global _FORKED_LOADER
-            _FORKED_LOADER = self
-            try:
-                with context.Pool(workers) as pool:
-                    batches = pool.map(_prepare_group, groups)
-            finally:
-                _FORKED_LOADER = None
-            for group, outcomes in zip(groups, batches, strict=True):
-                for (path, _), outcome in zip(group, outcomes, strict=True):
-                    if isinstance(outcome, _Prepared):
-                        self._prepared[outcome.uri] = outcome
-                    else:
-                        self._failed[str(path.resolve())] = outcome
+        for (path, _), outcome in zip(fresh, fork_map(_prepare_group, fresh, self,
+                                                      min_items=PARALLEL_MIN_DOCUMENTS), strict=True):
+            if isinstance(outcome, _Prepared):
+                self._prepared[outcome.uri] = outcome
+            else:
+                self._failed[str(path.resolve())] = outcome
         results: list[_Prepared | ContractError] = []
         for path, document_id in jobs:
             failed = self._failed.pop(str(path.resolve()), None)
@@ -201,38 +189,17 @@ class ContractLoader:
 
 # Parallel loading pays off only when there is enough to do: forking and sending results back costs ~50 ms.
 PARALLEL_MIN_DOCUMENTS = 8
-WORKERS_ENV = "EVENTDECK_LOAD_WORKERS"
 
 
-_FORKED_LOADER: ContractLoader | None = None
-
-
-def _prepare_group(group: list[tuple[Path, str]]) -> list[_Prepared | ContractError]:
-    """Runs in a forked worker: prepare some documents and send back results or errors (both picklable)."""
-    assert _FORKED_LOADER is not None
+def _prepare_group(loader: ContractLoader, group: Sequence[tuple[Path, str]]) -> list[_Prepared | ContractError]:
+    """Prepare some documents (in a forked worker, or here); errors come back as values, both picklable."""
     outcomes: list[_Prepared | ContractError] = []
     for path, document_id in group:
         try:
-            outcomes.append(_FORKED_LOADER._prepare(path, document_id))
+            outcomes.append(loader._prepare(path, document_id))
         except ContractError as exc:
             outcomes.append(exc)
     return outcomes
-
-
-def _worker_count(documents: int) -> int:
-    """How many processes to prepare ``documents`` cold documents with (1 = in this process).
-
-    Forking is only safe while this process runs a single thread (a forked child inherits locks held by others),
-    so a threaded host such as ``mkdocs serve`` loads sequentially.
-    """
-    if documents < PARALLEL_MIN_DOCUMENTS or "fork" not in multiprocessing.get_all_start_methods():
-        return 1
-    if threading.active_count() > 1:
-        return 1
-    configured = os.environ.get(WORKERS_ENV)
-    available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    workers = int(configured) if configured and configured.isdigit() else available
-    return max(1, min(workers, documents // 4))
 
 
 def assemble(prepared: list[_Prepared]) -> Catalogue:

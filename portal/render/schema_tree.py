@@ -25,6 +25,8 @@ from typing import Any
 
 from markupsafe import Markup
 
+from pipeline.contract.refs import resolve_pointer
+
 from .markup import description_html, json_inline
 
 MAX_NODES = 1500
@@ -171,16 +173,10 @@ class _Builder:
             return self.document
         if not ref.startswith("#/"):
             return None
-        node = self.document
-        for raw in ref[2:].split("/"):
-            token = raw.replace("~1", "/").replace("~0", "~")
-            if isinstance(node, dict) and token in node:
-                node = node[token]
-            elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
-                node = node[int(token)]
-            else:
-                return None
-        return node
+        try:
+            return resolve_pointer(self.document, ref[1:])
+        except KeyError:
+            return None
 
     def ref_title(self, ref: str) -> str:
         target = self.resolve(ref)

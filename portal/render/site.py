@@ -8,11 +8,8 @@ Markdown, because both call :func:`render_site`.
 from __future__ import annotations
 
 import json
-import multiprocessing
-import os
 import re
-import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
@@ -20,6 +17,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context
 
 from pipeline.contract import Catalogue, Event, Severity
+from pipeline.forking import fork_map
 
 from .envelopes import routing_of
 from .markup import inline_code, md_text
@@ -252,7 +250,6 @@ def _page_key(views: CatalogueViews, event: Event, here: str, options: Options) 
 
 
 PARALLEL_THRESHOLD = 200
-_FORKED: tuple[CatalogueViews, list[tuple[Event, str]], Options] | None = None
 
 
 def _render_one(views: CatalogueViews, event: Event, here: str, options: Options) -> str:
@@ -260,31 +257,14 @@ def _render_one(views: CatalogueViews, event: Event, here: str, options: Options
                                                      directory_urls=options.directory_urls)
 
 
-def _render_slice(bounds: tuple[int, int]) -> list[str]:
-    assert _FORKED is not None
-    views, jobs, options = _FORKED
-    return [_render_one(views, event, here, options) for event, here in jobs[bounds[0]:bounds[1]]]
+def _render_slice(state: tuple[CatalogueViews, Options], jobs: Sequence[tuple[Event, str]]) -> list[str]:
+    views, options = state
+    return [_render_one(views, event, here, options) for event, here in jobs]
 
 
 def _render_events(views: CatalogueViews, jobs: list[tuple[Event, str]], options: Options) -> list[str]:
-    """Render the event pages ``jobs``; a cold build of a large catalogue uses forked workers, one per core.
-
-    Forking is only done while the process has a single thread (a cold ``mkdocs build``, or the first build of
-    ``mkdocs serve`` before its server threads start): forking a threaded process can copy a held lock.
-    """
-    workers = min(os.cpu_count() or 1, 4)
-    if len(jobs) < PARALLEL_THRESHOLD or workers < 2 or threading.active_count() > 1 \
-            or "fork" not in multiprocessing.get_all_start_methods():
-        return [_render_one(views, event, here, options) for event, here in jobs]
-    global _FORKED
-    _FORKED = (views, jobs, options)
-    size = -(-len(jobs) // workers)
-    bounds = [(start, min(start + size, len(jobs))) for start in range(0, len(jobs), size)]
-    try:
-        with multiprocessing.get_context("fork").Pool(len(bounds)) as pool:
-            return [text for part in pool.map(_render_slice, bounds) for text in part]
-    finally:
-        _FORKED = None
+    """Render the event pages ``jobs``; a cold build of a large catalogue uses forked workers, one per core."""
+    return fork_map(_render_slice, jobs, (views, options), min_items=PARALLEL_THRESHOLD)
 
 
 def render_site(catalogue: Catalogue, options: Options | None = None, roots: Iterable[str] = ()) -> RenderedSite:

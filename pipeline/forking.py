@@ -1,0 +1,61 @@
+"""Spread CPU-bound work over forked worker processes when that is safe and pays; otherwise run it here.
+
+Loading a large catalogue and rendering its pages are pure-Python, CPU-bound and independent per item, so on a
+multi-core machine they go faster in worker processes. Forking hands the workers the parent's state by memory
+(no pickling of caches); it is only done while this process runs a single thread, because a forked child
+inherits any lock another thread holds (``mkdocs serve`` has server threads: it works sequentially).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+S = TypeVar("S")
+T = TypeVar("T")
+R = TypeVar("R")
+
+WORKERS_ENV = "EVENTDECK_WORKERS"
+
+_TASK: tuple[Callable[[Any, Sequence[Any]], list[Any]], Any] | None = None
+
+
+def worker_count(items: int, min_items: int) -> int:
+    """How many processes to use for ``items`` pieces of work (1: this process only)."""
+    if items < min_items or "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    if threading.active_count() > 1:
+        return 1
+    configured = os.environ.get(WORKERS_ENV, "")
+    available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    workers = int(configured) if configured.isdigit() else available
+    return max(1, min(workers, items // max(1, min_items // 2)))
+
+
+def fork_map(function: Callable[[S, Sequence[T]], list[R]], items: Sequence[T], state: S, *,
+             min_items: int) -> list[R]:
+    """``function(state, items)``, computed in contiguous slices by forked workers when worthwhile.
+
+    ``function`` must return one result per item, in order, and results must be picklable."""
+    workers = worker_count(len(items), min_items)
+    if workers < 2:
+        return function(state, items)
+    size = -(-len(items) // workers)
+    slices = [items[start:start + size] for start in range(0, len(items), size)]
+    global _TASK
+    _TASK = (function, state)
+    try:
+        with multiprocessing.get_context("fork").Pool(len(slices)) as pool:
+            parts = pool.map(_run_slice, slices)
+    finally:
+        _TASK = None
+    return [result for part in parts for result in part]
+
+
+def _run_slice(items: Sequence[Any]) -> list[Any]:
+    assert _TASK is not None, "fork_map's task is handed to workers by fork"
+    function, state = _TASK
+    return function(state, items)
