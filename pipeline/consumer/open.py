@@ -221,14 +221,7 @@ def _decrypt(token: str, keys: KeySet, event_id: str) -> tuple[bytes, str]:
     cty = header.get("cty")
     if not isinstance(cty, str) or cty.upper() != "JWT":
         raise TamperedToken("JWE does not contain a JWT (cty is not 'JWT')", event_id=event_id)
-    if not isinstance(kid, str):
-        raise UnknownKeyId("JWE header has no kid", kid=None, event_id=event_id)
-    key = keys.decryption_key(kid, event_id=event_id)
-    bound = keys.alg_of(kid)
-    if alg != bound:
-        raise DisallowedAlgorithm(
-            f"JWE alg {alg} used with kid {kid!r}, which is bound to {bound}", alg=alg, event_id=event_id
-        )
+    key = _bound_key(keys.decryption_key, keys, kid, alg, "JWE", event_id)
     try:
         obj = jwe.decrypt_compact(raw, key, registry=JWE_REGISTRY)
     except InflateCapExceeded as err:
@@ -247,6 +240,20 @@ def _decrypt(token: str, keys: KeySet, event_id: str) -> tuple[bytes, str]:
     return obj.plaintext, kid
 
 
+def _bound_key(lookup: Callable[..., Any], keys: KeySet, kid: Any, alg: Any, layer: str, event_id: str) -> Any:
+    """The key for ``kid``, refusing a token whose ``alg`` is not the one that key is bound to (algorithm
+    confusion: e.g. an HS256 token naming an ES256/RS256 kid, made with the public key's bytes as HMAC secret)."""
+    if not isinstance(kid, str):
+        raise UnknownKeyId(f"{layer} header has no kid", kid=None, event_id=event_id)
+    key = lookup(kid, event_id=event_id)
+    bound = keys.alg_of(kid)
+    if alg != bound:
+        raise DisallowedAlgorithm(
+            f"{layer} alg {alg} used with kid {kid!r}, which is bound to {bound}", alg=alg, event_id=event_id
+        )
+    return key
+
+
 def _verify(inner: bytes, keys: KeySet, event_id: str) -> tuple[dict[str, Any], str]:
     if inner.count(b".") != 2:
         raise TamperedToken("inner token is not a compact JWS", event_id=event_id)
@@ -257,15 +264,7 @@ def _verify(inner: bytes, keys: KeySet, event_id: str) -> tuple[dict[str, Any], 
     forbidden = _FORBIDDEN_JWS_HEADERS.intersection(header)
     if forbidden:
         raise TamperedToken(f"JWS header has forbidden parameter(s) {sorted(forbidden)}", event_id=event_id)
-    if not isinstance(kid, str):
-        raise UnknownKeyId("JWS header has no kid", kid=None, event_id=event_id)
-    key = keys.verification_key(kid, event_id=event_id)
-    bound = keys.alg_of(kid)
-    if alg != bound:
-        # e.g. an HS256 token naming an ES256/RS256 kid, made with the public key's bytes as HMAC secret
-        raise DisallowedAlgorithm(
-            f"JWS alg {alg} used with kid {kid!r}, which is bound to {bound}", alg=alg, event_id=event_id
-        )
+    key = _bound_key(keys.verification_key, keys, kid, alg, "JWS", event_id)
     try:
         obj = jws.deserialize_compact(inner, key, registry=JWS_REGISTRY)
     except BadSignatureError:
