@@ -221,7 +221,7 @@ def _decrypt(token: str, keys: KeySet, event_id: str) -> tuple[bytes, str]:
     cty = header.get("cty")
     if not isinstance(cty, str) or cty.upper() != "JWT":
         raise TamperedToken("JWE does not contain a JWT (cty is not 'JWT')", event_id=event_id)
-    key = _bound_key(keys.decryption_key, keys, kid, alg, "JWE", event_id)
+    key, kid = _bound_key(keys.decryption_key, keys, kid, alg, "JWE", event_id)
     try:
         obj = jwe.decrypt_compact(raw, key, registry=JWE_REGISTRY)
     except InflateCapExceeded as err:
@@ -240,7 +240,8 @@ def _decrypt(token: str, keys: KeySet, event_id: str) -> tuple[bytes, str]:
     return obj.plaintext, kid
 
 
-def _bound_key(lookup: Callable[..., Any], keys: KeySet, kid: Any, alg: Any, layer: str, event_id: str) -> Any:
+def _bound_key(lookup: Callable[..., Any], keys: KeySet, kid: Any, alg: Any, layer: str,
+               event_id: str) -> tuple[Any, str]:
     """The key for ``kid``, refusing a token whose ``alg`` is not the one that key is bound to (algorithm
     confusion: e.g. an HS256 token naming an ES256/RS256 kid, made with the public key's bytes as HMAC secret)."""
     if not isinstance(kid, str):
@@ -251,7 +252,7 @@ def _bound_key(lookup: Callable[..., Any], keys: KeySet, kid: Any, alg: Any, lay
         raise DisallowedAlgorithm(
             f"{layer} alg {alg} used with kid {kid!r}, which is bound to {bound}", alg=alg, event_id=event_id
         )
-    return key
+    return key, kid
 
 
 def _verify(inner: bytes, keys: KeySet, event_id: str) -> tuple[dict[str, Any], str]:
@@ -264,7 +265,7 @@ def _verify(inner: bytes, keys: KeySet, event_id: str) -> tuple[dict[str, Any], 
     forbidden = _FORBIDDEN_JWS_HEADERS.intersection(header)
     if forbidden:
         raise TamperedToken(f"JWS header has forbidden parameter(s) {sorted(forbidden)}", event_id=event_id)
-    key = _bound_key(keys.verification_key, keys, kid, alg, "JWS", event_id)
+    key, kid = _bound_key(keys.verification_key, keys, kid, alg, "JWS", event_id)
     try:
         obj = jws.deserialize_compact(inner, key, registry=JWS_REGISTRY)
     except BadSignatureError:
