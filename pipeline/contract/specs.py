@@ -296,7 +296,8 @@ def _npm_pack(destination: Path) -> Path:
             f"The official AsyncAPI schemas are not cached yet and npm is not on PATH to fetch {spec}. "
             f"{_HOW_TO_PROVIDE}"
         )
-    command = [npm, "pack", spec, "--pack-destination", str(destination), "--json"]
+    # --prefer-offline: once npm's own cache holds this exact, immutable version, no network request is made.
+    command = [npm, "pack", spec, "--pack-destination", str(destination), "--json", "--prefer-offline"]
     try:
         # cwd: a neutral folder, so a project's own package.json or .npmrc cannot change what is packed.
         done = subprocess.run(
