@@ -65,12 +65,7 @@ class Enrichment:
 
     def subject_of(self, payload: Any) -> str | None:
         """The CloudEvents ``subject``: the payload value ``x-enrichment.subject`` points at, as text."""
-        if self.subject is None:
-            return None
-        value = self.subject.resolve(payload, None)
-        if isinstance(value, bool) or not isinstance(value, str | int | float):
-            return None
-        return str(value)
+        return _subject(self.subject, payload)
 
     def apply(self, detail: Mapping[str, Any], *, event_id: str | None = None,
               lookup_results: Mapping[str, Any] | None = None) -> Any:
@@ -124,8 +119,14 @@ def subject_pointer(event: Event) -> jsonpointer.JsonPointer | None:
 
 def event_subject(event: Event, payload: Any) -> str | None:
     """The CloudEvents ``subject`` the pipeline stamps on ``event`` carrying ``payload`` (for documentation)."""
-    pointer = subject_pointer(event)
-    return Enrichment(event.name, (), (), None, (), pointer).subject_of(payload) if pointer else None
+    return _subject(subject_pointer(event), payload)
+
+
+def _subject(pointer: jsonpointer.JsonPointer | None, payload: Any) -> str | None:
+    value = pointer.resolve(payload, None) if pointer is not None else None
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None  # absent, or not an identifier: CloudEvents `subject` is left out
+    return str(value)
 
 
 def compile_enrichment(event: Event) -> Enrichment | None:

@@ -12,7 +12,7 @@ from cloudevents.v1.http import from_json
 from pipeline.consumer import open_event
 from pipeline.contract import Catalogue
 from pipeline.keys import KeySet, keyset_for
-from pipeline.produce import Failed, Producer, ProducerError, Published, Unrouted, entry_size, required_keys
+from pipeline.produce import Failed, Producer, ProducerError, Published, Unrouted, required_keys
 from pipeline.registry import SchemaRegistry
 
 
@@ -147,13 +147,32 @@ def test_an_enriched_payload_that_violates_the_schema_is_refused(examples_catalo
     assert "/itemCount" in outcome.reason and "minimum" in outcome.reason
 
 
-def test_an_oversized_event_is_refused_before_publishing(examples_catalogue: Catalogue, producer: Producer) -> None:
-    sample = _sample(examples_catalogue, "Basket.Created.Eu")
-    outcomes = producer.process_one(sample["event"], lookup_results=lambda _: sample.get("lookups"))
-    published = next(o for o in outcomes if isinstance(o, Published))
-    assert entry_size(published.entry) < 256 * 1024
-    big = {**published.entry, "Detail": "x" * (256 * 1024)}
-    assert entry_size(big) > 256 * 1024
+def test_an_oversized_event_is_a_dead_letter_record_not_a_publish(tmp_path) -> None:
+    from pipeline.contract import ContractLoader
+
+    (tmp_path / "big.yaml").write_text("""\
+asyncapi: 3.0.0
+info: {title: Big, version: 1.0.0}
+x-eventbridge: {bus: big-bus, source: com.example.big}
+x-sealing: none
+components:
+  messages:
+    Big:
+      name: Note.Written.Uk
+      payload: {type: object, properties: {text: {type: string}}}
+      examples: [{name: small, payload: {text: hi}}]
+      x-enrichment:
+        from: {source: [com.example.internal]}
+        patch: [{op: move, from: /body, path: /text}]
+""")
+    producer = Producer(ContractLoader().load([tmp_path], strict=True))
+    small = producer.process_one({"id": "s-1", "source": "com.example.internal", "detail": {"body": "hi"}})
+    assert isinstance(small[0], Published)
+    big = {"id": "b-1", "source": "com.example.internal", "detail": {"body": "x" * (256 * 1024)}}
+    (outcome,) = producer.process_one(big)
+    assert isinstance(outcome, Failed) and outcome.stage == "size"
+    assert "b-1" in outcome.reason and "262,144" in outcome.reason
+    assert outcome.internal_event is big  # kept whole for the dead-letter record
 
 
 def test_sealed_contract_without_keys_is_refused_up_front(examples_catalogue: Catalogue) -> None:

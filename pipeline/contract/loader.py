@@ -86,7 +86,6 @@ class ContractLoader:
     def __init__(self, *, allow_http: bool = False, http_cache_dir: Path | None = None) -> None:
         self.sources = Sources(allow_http=allow_http, http_cache_dir=http_cache_dir)
         self._prepared: dict[str, _Prepared] = {}
-        self._failed: dict[str, ContractError] = {}
 
     def load(self, paths: Iterable[str | os.PathLike[str]] = ("asyncapi",), *, strict: bool = False) -> Catalogue:
         """Model every document under ``paths``. Raises :class:`ContractError` listing every document that could
@@ -118,23 +117,12 @@ class ContractLoader:
     def _prepare_all(self, jobs: list[tuple[Path, str]]) -> list[_Prepared | ContractError]:
         """Prepare every document, in order; cold documents in forked workers when there are enough of them."""
         fresh = [job for job in jobs if self._cached(*job) is None]
-        for (path, _), outcome in zip(fresh, fork_map(_prepare_group, fresh, self,
-                                                      min_items=PARALLEL_MIN_DOCUMENTS), strict=True):
-            if isinstance(outcome, _Prepared):
+        outcomes = dict(zip(fresh, fork_map(_prepare_group, fresh, self, min_items=PARALLEL_MIN_DOCUMENTS),
+                            strict=True))
+        for outcome in outcomes.values():
+            if isinstance(outcome, _Prepared):  # a forked worker's result: the cache here must learn it
                 self._prepared[outcome.uri] = outcome
-            else:
-                self._failed[str(path.resolve())] = outcome
-        results: list[_Prepared | ContractError] = []
-        for path, document_id in jobs:
-            failed = self._failed.pop(str(path.resolve()), None)
-            if failed is not None:
-                results.append(failed)
-                continue
-            try:
-                results.append(self._prepare(path, document_id))
-            except ContractError as exc:
-                results.append(exc)
-        return results
+        return [outcomes.get(job) or self._cached(*job) or _prepare_group(self, [job])[0] for job in jobs]
 
     def _cached(self, path: Path, document_id: str) -> _Prepared | None:
         cached = self._prepared.get(str(path.resolve()))

@@ -103,7 +103,7 @@ def run_seal(args: argparse.Namespace) -> int:
                 assert isinstance(outcome, Failed)
                 counts["failed"] += 1
                 print(f"{where}: {outcome.stage} failed: {outcome.reason}", file=sys.stderr)
-                print(json.dumps({"outcome": "failed", **{k: v for k, v in asdict(outcome).items()}}))
+                print(json.dumps({"outcome": "failed", **asdict(outcome)}))
     print(", ".join(f"{n} {k}" for k, n in counts.items()), file=sys.stderr)
     return 1 if counts["failed"] else 0
 
