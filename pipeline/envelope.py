@@ -43,6 +43,7 @@ __all__ = [
     "CloudEvent",
     "MonotonicUlid",
     "build_cloud_event",
+    "cloud_event_dict",
     "new_event_id",
     "rfc3339_utc",
 ]
@@ -129,7 +130,8 @@ def rfc3339_utc(moment: datetime | int) -> str:
         raise ValueError("event time must be timezone-aware")
     else:
         moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    # isoformat is C code (half the cost of strftime); in UTC it always ends "+00:00".
+    return moment.isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,7 +211,27 @@ def build_cloud_event(
     id: str | None = None,  # the CloudEvents attribute name
     hash_algorithm: HashAlgorithm = "md5",
 ) -> CloudEvent:
-    """Build the envelope for one event.
+    """Build the envelope for one event; see :func:`cloud_event_dict` for the parameters and errors."""
+    return CloudEvent.from_dict(cloud_event_dict(
+        type=type, source=source, data=data, subject=subject, dataschema=dataschema, dataversion=dataversion,
+        time=time, id=id, hash_algorithm=hash_algorithm,
+    ))
+
+
+def cloud_event_dict(
+    *,
+    type: str,  # the CloudEvents attribute name
+    source: str,
+    data: Any,
+    subject: str | None = None,
+    dataschema: str | None = None,
+    dataversion: str | None = None,
+    time: datetime | None = None,
+    id: str | None = None,  # the CloudEvents attribute name
+    hash_algorithm: HashAlgorithm = "md5",
+) -> dict[str, Any]:
+    """Build the envelope for one event as the structured-mode dict (what :meth:`CloudEvent.to_dict` gives);
+    the producer's hot path, which needs the dict, not the object.
 
     :param id: reuse an id already assigned to this logical event (a retry must keep its id, CloudEvents
         ``source``+``id`` is the spec's duplicate marker); by default a fresh monotonic ULID.
@@ -224,14 +246,20 @@ def build_cloud_event(
         stamp = rfc3339_utc(time) if time is not None else rfc3339_utc(value >> _RANDOM_BITS)
     else:
         stamp = rfc3339_utc(time if time is not None else _wall_clock_ms())
-    return CloudEvent(
-        id=id,
-        source=source,
-        type=type,
-        time=stamp,
-        data=data,
-        idempotencykey=idempotency_key(type, data, hash_algorithm),
-        subject=subject,
-        dataschema=dataschema,
-        dataversion=dataversion,
-    )
+    out: dict[str, Any] = {
+        "specversion": SPECVERSION,
+        "id": id,
+        "source": source,
+        "type": type,
+        "time": stamp,
+        "datacontenttype": JSON_CONTENT_TYPE,
+        "idempotencykey": idempotency_key(type, data, hash_algorithm),
+    }
+    if subject is not None:
+        out["subject"] = subject
+    if dataschema is not None:
+        out["dataschema"] = dataschema
+    if dataversion is not None:
+        out["dataversion"] = dataversion
+    out["data"] = data
+    return out

@@ -10,15 +10,16 @@ exception that loses the rest of the batch.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from .contract.model import Catalogue, Document, Event
 from .enrich import Enrichment, EnrichmentFailed, compile_enrichment
-from .envelope import build_cloud_event
+from .envelope import cloud_event_dict
 from .keys import KeySet
 from .patterns import EventPattern, compile_pattern
 from .registry import SchemaRegistry, schema_url
@@ -44,6 +45,12 @@ class Route:
     dataschema: str
     policy: SealingPolicy | None
     sealer: Sealer | None
+
+    # The entry size of everything but ``Detail`` (Source, DetailType and a Time), computed once.
+    entry_overhead: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "entry_overhead", len(self.source.encode()) + len(self.event.name.encode()) + 14)
 
 
 @dataclass(frozen=True)
@@ -168,21 +175,21 @@ class Producer:
         except PayloadInvalid as exc:
             return Failed(internal_id, name, "validate", f"event {internal_id}: {name}: {exc}", internal)
         try:
-            cloud_event = build_cloud_event(
+            cloud_event = cloud_event_dict(
                 type=name, source=route.source, data=data, dataschema=route.dataschema,
                 subject=route.enrichment.subject_of(data),
                 dataversion=route.event.version, time=_occurred_at(internal),
-                hash_algorithm=self.hash_algorithm).to_dict()  # type: ignore[arg-type]
+                hash_algorithm=self.hash_algorithm)  # type: ignore[arg-type]
             if route.sealer is not None:
                 cloud_event = route.sealer.seal_event(cloud_event)
         except (SealingError, ValueError) as exc:
             return Failed(internal_id, name, "seal", f"event {internal_id}: {name}: {exc}", internal)
-        entry = {"Source": route.source, "DetailType": name,
-                 "Detail": json.dumps(cloud_event, separators=(",", ":"), ensure_ascii=False),
-                 "Time": cloud_event["time"]}
+        # orjson is safe here: the data already has a canonical form (no NaN, JSON types only).
+        detail = orjson.dumps(cloud_event)
+        entry = {"Source": route.source, "DetailType": name, "Detail": detail.decode(), "Time": cloud_event["time"]}
         if route.bus:
             entry["EventBusName"] = route.bus
-        size = entry_size(entry)
+        size = route.entry_overhead + len(detail)  # entry_size(entry), from the bytes already at hand
         if size > EVENTBRIDGE_MAX_ENTRY_BYTES:
             return Failed(internal_id, name, "size", f"event {internal_id}: {name} is {size:,} bytes as an "
                           f"EventBridge entry; the limit is {EVENTBRIDGE_MAX_ENTRY_BYTES:,}", internal)

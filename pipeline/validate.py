@@ -8,6 +8,7 @@ silently ignores some newer keywords (``unevaluatedProperties``, ``dependentRequ
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 import fastjsonschema
 import jsonschema
 
+from .contract import fastcode
 from .contract.formats import FORMAT_CHECKER, format_functions
 from .contract.model import Schema
 
@@ -60,12 +62,15 @@ def compile_validator(schema: Schema) -> PayloadValidator:
     """Compile a validator for a bundled schema once; call ``validate`` per event."""
     document = schema.document
     if schema.dialect in _FAST_DIALECTS and _only_fast_keywords(document):
+        formats = format_functions(document)
         try:
-            compiled = fastjsonschema.compile(document, formats=format_functions(document), use_default=False)
-        except fastjsonschema.JsonSchemaDefinitionException:
+            name, code = fastcode.generate(document, filename=f"<payload validator {schema.location}>",
+                                           formats=formats, use_default=False)
+        except (fastjsonschema.JsonSchemaDefinitionException, ValueError):
             pass  # e.g. an unknown format: let jsonschema decide
         else:
-            return PayloadValidator("fastjsonschema", _fast(compiled))
+            return PayloadValidator("fastjsonschema", _fast(functools.partial(fastcode.load(name, code),
+                                                                              custom_formats=formats)))
     cls = jsonschema.validators.validator_for(document, default=jsonschema.Draft7Validator)
     validator = cls(document, format_checker=FORMAT_CHECKER)
     return PayloadValidator("jsonschema", _slow(validator))

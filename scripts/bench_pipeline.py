@@ -341,6 +341,7 @@ class Row:
     label: str
     ours: float
     floor: float | None
+    event: str = "payment"
 
     @property
     def ratio(self) -> float | None:
@@ -416,35 +417,30 @@ def run(min_time: float, repeat: int) -> list[Row]:
     floors = {(row.stage, row.label): row.floor for row in rows}
     for row in contract_rows(min_time, repeat):
         stage = {"chain": "seal", "open+val": "open"}.get(row.stage)
-        rows.append(Row(row.stage, row.label, row.ours, floors.get((stage, row.label)) if stage else None))
+        rows.append(Row(row.stage, row.label, row.ours, floors.get((stage, row.label)) if stage else None, row.event))
     return rows
 
 
 CHAIN_EVENT = ("Order.Created.Uk", "with-bundle")  # a real sample whose public payload is about 1.4 KB
 
 
-def contract_rows(min_time: float, repeat: int) -> list[Row]:
-    """The whole producer on the example contract — route + enrich (JSON Patch, prune) + validate + envelope +
-    seal — and the whole consumer — open + validate against the dataschema — for each sealing combination, on one
-    real sample event; then each example document with the sealing it declares."""
+def chain_rows(catalogue: Any, name: str, example: str, tag: str, min_time: float, repeat: int) -> list[Row]:
+    """For each sealing combination, the whole producer (route + enrich + validate + envelope + seal + Detail)
+    and the whole consumer (open + validate against the dataschema) on one sample event of ``catalogue``."""
     from dataclasses import replace
 
     from pipeline.consumer import open_event
-    from pipeline.contract import ContractLoader
     from pipeline.contract.model import Catalogue
-    from pipeline.keys import keyset_for
-    from pipeline.produce import Producer, required_keys, sealing_policy
+    from pipeline.produce import Producer
     from pipeline.registry import SchemaRegistry
 
-    catalogue = ContractLoader().load([ROOT / "asyncapi"], strict=True)
     registry = SchemaRegistry(catalogue)
     rows = []
-    name, example = CHAIN_EVENT
     event = catalogue.event(name)
     sample = next(s for s in event.extension("x-enrichment")["samples"] if s["example"] == example)
     internal, canned = sample["event"], sample.get("lookups")
     keys = new_keyset("chain")
-    size = len(json.dumps(next(e.payload for e in event.examples if e.name == example)).encode())
+    size = len(json.dumps(next(e.payload for e in event.examples if e.name == example), separators=(",", ":")))
     for combo in COMBOS:
         policy = policy_for(keys, combo)
         sealing = {"sign": {"alg": policy.sign.alg, "kid": policy.sign.kid},
@@ -457,12 +453,33 @@ def contract_rows(min_time: float, repeat: int) -> list[Row]:
         validate = registry.for_dataschema(cloud_event["dataschema"], name)
         rows.append(Row("chain", combo.label, events_per_second(
             lambda p=producer: p.process_one(internal, lookup_results=lambda _: canned),
-            min_time=min_time, repeat=repeat), None))
+            min_time=min_time, repeat=repeat), None, tag))
         rows.append(Row("open+val", combo.label, events_per_second(
             lambda c=cloud_event, v=validate: open_event(c, keys, validate=v), min_time=min_time, repeat=repeat),
-            None))
-    print(f"chain/open+val rows: {name} '{example}' ({size} B public payload), route + enrich + validate + "
-          "envelope + seal; open + verify + validate")
+            None, tag))
+    print(f"event {tag}: {name} '{example}', {size} B public payload, "
+          f"{len(event.extension('x-enrichment')['patch'])} patch operations, validator {validate.engine}")
+    return rows
+
+
+def contract_rows(min_time: float, repeat: int) -> list[Row]:
+    """The whole producer and consumer (:func:`chain_rows`) on the calibration event the targets were set with
+    (flat, ~1.5 KB, see scripts/bench_calibration.py) and on the example contract's largest event; then each
+    example document with the sealing it declares."""
+    import tempfile
+
+    from bench_calibration import EVENT_NAME, EXAMPLE, write
+
+    from pipeline.contract import ContractLoader
+    from pipeline.keys import keyset_for
+    from pipeline.produce import Producer, required_keys, sealing_policy
+
+    with tempfile.TemporaryDirectory() as folder:
+        write(Path(folder))
+        calibration = ContractLoader().load([Path(folder)], strict=True)
+    catalogue = ContractLoader().load([ROOT / "asyncapi"], strict=True)
+    rows = chain_rows(calibration, EVENT_NAME, EXAMPLE, "flat", min_time, repeat)
+    rows += chain_rows(catalogue, *CHAIN_EVENT, "nested", min_time, repeat)
 
     producer = Producer(catalogue, keyset_for(required_keys(catalogue)))
     documents = {d.id: d for d in catalogue.documents}
@@ -478,7 +495,7 @@ def contract_rows(min_time: float, repeat: int) -> list[Row]:
         fanout = len(producer.process_one(internal, lookup_results=lambda _, c=canned: c))
         per_call = events_per_second(lambda i=internal, c=canned: producer.process_one(
             i, lookup_results=lambda _: c), min_time=min_time, repeat=repeat)
-        rows.append(Row("contract", f"{name} x{fanout} ({sealing})", per_call * fanout, None))
+        rows.append(Row("contract", f"{name} x{fanout} ({sealing})", per_call * fanout, None, "example"))
     return rows
 
 
@@ -498,7 +515,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"median of {args.repeat} runs >= {args.min_time}s each; events/s on one core\n")
     gc.collect()
     rows = run(args.min_time, args.repeat)
-    header = f"{'stage':9} {'combination':44} {'ours/s':>9} {'floor/s':>9} {'ours/floor':>10} {'target':>8}"
+    header = f"{'stage':9} {'event':8} {'combination':44} {'ours/s':>9} {'floor/s':>9} {'ours/floor':>10} {'target':>8}"
     print(header)
     print("-" * len(header))
     for row in rows:
@@ -507,12 +524,13 @@ def main(argv: list[str] | None = None) -> int:
         target = ""
         if row.target:
             target = f"{row.target:>6,} {'ok' if row.ours >= row.target else 'MISS'}"
-        print(f"{row.stage:9} {row.label:44} {row.ours:9,.0f} {floor} {ratio} {target}")
+        print(f"{row.stage:9} {row.event:8} {row.label:44} {row.ours:9,.0f} {floor} {ratio} {target}")
     if args.json:
         args.json.write_text(
             json.dumps(
                 [
-                    {"stage": r.stage, "combination": r.label, "ours": r.ours, "floor": r.floor, "target": r.target}
+                    {"stage": r.stage, "event": r.event, "combination": r.label, "ours": r.ours,
+                     "floor": r.floor, "target": r.target}
                     for r in rows
                 ],
                 indent=2,

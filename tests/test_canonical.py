@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.canonical import canonical_json, hash_algorithm_of, idempotency_key
+from pipeline.canonical import _reference_json, canonical_json, hash_algorithm_of, idempotency_key
 from pipeline.sealing_errors import NonCanonicalValue, SealingError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,6 +91,49 @@ def test_nan_and_infinity_are_refused(value: Any) -> None:
 def test_values_json_cannot_represent_are_refused(value: Any) -> None:
     with pytest.raises(NonCanonicalValue):
         canonical_json(value)
+
+
+# The fast encoder (orjson) must never change a byte of the form the stdlib encoder defines.
+any_json_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers()  # beyond 64 bits too: orjson refuses those, the reference writes them
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.sampled_from([1e-7, -1e-07, 1e-05, 0.00001234, 5e-324, 1e16, 1e-4, 0.0001, 123.0, -0.0, 2.0**64])
+    | st.text()  # every code point hypothesis likes: controls, U+2028, astral planes
+    | st.sampled_from(["null", "1e-7", "0.00001", "e-", "\x7f", "\u2028", "\"\\/"])
+)
+any_json_values = st.recursive(
+    any_json_scalars,
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(any_json_values)
+def test_fast_encoder_writes_exactly_the_reference_form(value: Any) -> None:
+    try:
+        expected = _reference_json(value)
+    except NonCanonicalValue:  # e.g. a lone surrogate: both refuse
+        with pytest.raises(NonCanonicalValue):
+            canonical_json(value)
+        return
+    assert canonical_json(value) == expected
+
+
+@pytest.mark.parametrize("value", [
+    {"small": 1e-7}, {"tiny": 1e-05}, [0.00001234], {"big": 2**64}, {"neg": -(2**63) - 1}, {"nan": math.nan},
+    {"inf": [math.inf]}, {"text": "1e-7 and null"}, {2: "non-string key"},
+])
+def test_values_where_orjson_differs_take_the_reference_path(value: Any) -> None:
+    try:
+        expected = _reference_json(value)
+    except NonCanonicalValue:
+        with pytest.raises(NonCanonicalValue):
+            canonical_json(value)
+    else:
+        assert canonical_json(value) == expected
 
 
 # ----------------------------------------------------------------------------------------------- the key

@@ -12,7 +12,7 @@ from cloudevents.v1.http import from_json
 from pipeline.consumer import open_event
 from pipeline.contract import Catalogue
 from pipeline.keys import KeySet, keyset_for
-from pipeline.produce import Failed, Producer, ProducerError, Published, Unrouted, required_keys
+from pipeline.produce import Failed, Producer, ProducerError, Published, Unrouted, entry_size, required_keys
 from pipeline.registry import SchemaRegistry
 
 
@@ -57,6 +57,10 @@ def test_every_sample_becomes_its_documented_payload_in_a_valid_cloud_event(
         subject_pointer = event.extension("x-enrichment")["subject"]
         assert parsed["subject"] == str(expected[subject_pointer.lstrip("/")])
         assert opened.sealed == (cloud_event["datacontenttype"] == "application/jwt")
+        # The Detail is written by the fast encoder: it must be the envelope exactly, and its size as AWS counts it.
+        assert cloud_event == published.cloud_event
+        route = next(r for r in producer.routes if r.event.name == event.name)
+        assert route.entry_overhead + len(entry["Detail"].encode()) == entry_size(entry)
 
 
 def event_source(catalogue: Catalogue, event: Any) -> str:

@@ -43,4 +43,23 @@ def format_functions(schema: Any) -> dict[str, Callable[[str], bool]]:
 def _predicate(name: str) -> Callable[[str], bool]:
     if name not in FORMAT_CHECKER.checkers:
         return lambda value: True
-    return lambda value: FORMAT_CHECKER.conforms(value, name)
+    # What FormatChecker.conforms decides, without its per-call lookups (it runs per field on the hot path).
+    check, raises = FORMAT_CHECKER.checkers[name]
+    accept = _SURELY_VALID.get(name)
+
+    def conforms(value: str) -> bool:
+        if accept is not None and isinstance(value, str) and accept(value):
+            return True
+        try:
+            return bool(check(value))
+        except raises:
+            return False
+
+    return conforms
+
+
+# Shapes the shared checker certainly accepts, decided by one regex instead of its parser (uuid: UUID() plus
+# hyphen positions, ~1.5 us). Anything else still goes to the checker, so the verdicts are the same.
+_SURELY_VALID: dict[str, Callable[[str], object]] = {
+    "uuid": re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}").fullmatch,
+}
