@@ -142,6 +142,8 @@ class Producer:
         """The routes whose pattern matches, in catalogue order."""
         source = internal.get("source")
         candidates = self._by_source.get(source, []) if isinstance(source, str) else []
+        if not self._scan:  # candidates were indexed in catalogue order
+            return [route for route in candidates if route.pattern.matches(internal)]
         matched = {id(r) for r in (*candidates, *self._scan) if r.pattern.matches(internal)}
         return [route for route in self.routes if id(route) in matched]
 

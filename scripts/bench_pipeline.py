@@ -458,7 +458,8 @@ def chain_rows(catalogue: Any, name: str, example: str, tag: str, min_time: floa
             lambda c=cloud_event, v=validate: open_event(c, keys, validate=v), min_time=min_time, repeat=repeat),
             None, tag))
     print(f"event {tag}: {name} '{example}', {size} B public payload, "
-          f"{len(event.extension('x-enrichment')['patch'])} patch operations, validator {validate.engine}")
+          f"{len(event.extension('x-enrichment')['patch'])} patch operations, "
+          f"validator {producer.routes[0].validator.engine}")
     return rows
 
 

@@ -127,3 +127,87 @@ def test_public_jwks_imports_into_jwcrypto_without_private_members(keys: KeySet)
     imported = jwcrypto_keys(keys.to_jwks())
     assert {key["kid"] for key in imported} == set(keys.public().kids)
     assert not any(key.has_private for key in imported)
+
+
+# ---------------------------------------------------------------------------------------- every combination
+#
+# Sealing and opening run joserfc's models directly with precomputed headers (pipeline.seal.Sealer, the header
+# cache in pipeline.consumer.open); these hold every combination to the standard, both ways.
+
+SIGNERS = ["HS256", "ES256", "EdDSA", "RS256"]
+ALL_COMBINATIONS = [
+    (sign, encrypt, compress)
+    for sign in SIGNERS
+    for encrypt in ("dir", "ECDH-ES+A256KW", "RSA-OAEP-256")
+    for compress in (True, False)
+] + [(sign, None, False) for sign in SIGNERS]
+ALL_IDS = [f"{s}-{e or 'sign-only'}-{'DEF' if z else 'nozip'}" for s, e, z in ALL_COMBINATIONS]
+
+
+def _verification_keys(keys: KeySet, sign: str) -> jwk.JWKSet:
+    if sign == "HS256":
+        return jwcrypto_keys(keys.select(keys.kids_for("HS256")[0]).to_jwks(private=True))
+    return jwcrypto_keys(keys.public().to_jwks())
+
+
+@pytest.mark.parametrize(("sign", "encrypt", "compress"), ALL_COMBINATIONS, ids=ALL_IDS)
+def test_jwcrypto_opens_every_combination_the_sealer_writes(
+    keys: KeySet, sign: str, encrypt: str | None, compress: bool
+) -> None:
+    policy = SealingPolicy(
+        sign=SignSpec(sign, keys.kids_for(sign)[0]),
+        encrypt=None if encrypt is None else EncryptSpec(encrypt, keys.kids_for(encrypt)[0]),
+        compress=compress,
+        issuer=ISSUER,
+    )
+    for _ in range(2):  # the second token comes from the same, already warm, Sealer
+        event = payment_event()
+        token = seal_event(event, policy, keys)["data"]
+        signed = token
+        if encrypt is not None:
+            decrypt_with = jwcrypto_keys(keys.select(keys.kids_for(encrypt)[0]).to_jwks(private=True))
+            outer = jwt.JWT(jwt=token, key=decrypt_with, expected_type="JWE", algs=[encrypt, "A256GCM"])
+            assert ("zip" in json.loads(outer.token.objects["protected"])) is compress
+            signed = outer.claims
+        inner = jwt.JWT(jwt=signed, key=_verification_keys(keys, sign), expected_type="JWS", algs=[sign])
+        claims = json.loads(inner.claims)
+        assert claims["data"] == PAYMENT and claims["jti"] == event["id"]
+
+
+@pytest.fixture(scope="module")
+def jwcrypto_made() -> tuple[dict[str, jwk.JWK], KeySet]:
+    return _jwcrypto_generated_keys()
+
+
+@pytest.mark.parametrize(("sign", "encrypt", "compress"), ALL_COMBINATIONS, ids=ALL_IDS)
+def test_every_combination_jwcrypto_writes_opens_twice(
+    jwcrypto_made: tuple[dict[str, jwk.JWK], KeySet], sign: str, encrypt: str | None, compress: bool
+) -> None:
+    # Twice: the first token's headers are checked and remembered, the second one's are found in the cache.
+    made, keys = jwcrypto_made
+    for _ in range(2):
+        event = payment_event()
+        claims = {
+            "iss": ISSUER,
+            "iat": 1_750_000_000,
+            "jti": event["id"],
+            "type": event["type"],
+            "sub": event["subject"],
+            "idempotencykey": event["idempotencykey"],
+            "data": PAYMENT,
+        }
+        signed = jwt.JWT(header={"alg": sign, "kid": made[sign]["kid"], "typ": "JWT"}, claims=claims)
+        signed.make_signed_token(made[sign])
+        token = signed.serialize()
+        if encrypt is not None:
+            outer_header = {"alg": encrypt, "enc": "A256GCM", "kid": made[encrypt]["kid"], "cty": "JWT"}
+            if compress:
+                outer_header["zip"] = "DEF"
+            encrypted = jwt.JWT(header=outer_header, claims=token)
+            recipient = made[encrypt] if encrypt == "dir" else jwk.JWK(**made[encrypt].export_public(as_dict=True))
+            encrypted.make_encrypted_token(recipient)
+            token = encrypted.serialize()
+        sealed = {**event, "datacontenttype": "application/jwt", "data": token}
+        opened = open_event(sealed, keys, expected_issuer=ISSUER, now=1_750_000_000, verify_content_hash=True)
+        assert opened.data == PAYMENT and opened.signing_kid == made[sign]["kid"]
+        assert opened.encryption_kid == (None if encrypt is None else made[encrypt]["kid"])
