@@ -70,8 +70,10 @@ _ENCODER: Final = json.JSONEncoder(
 
 
 # Where orjson's bytes may differ from the reference: `null` (NaN becomes null), negative exponents
-# (`1e-7` vs `1e-07`) and small decimals (`0.00001` vs `1e-05`). A match inside a string only costs speed.
-_MAY_DIFFER: Final = re.compile(rb"null|[0-9]e-|0\.0000")
+# (`1e-7` vs `1e-07`) and small decimals (`0.00001` vs `1e-05`). In compact JSON a value starts at the
+# beginning or right after `:`, `,` or `[`; a match inside a string (rare: "a:1e-5") only costs speed.
+# A plain `[0-9]e-` would match most UUIDs ("...9e-8b1d...").
+_MAY_DIFFER: Final = re.compile(rb"(?:\A|[:,\[])(?:null|-?[0-9]+(?:\.[0-9]+)?e-|-?0\.0000)")
 # Types orjson would serialise but json refuses (datetime, dataclass, str/int/dict/list subclasses) raise
 # instead, and so reach the reference encoder.
 _ORJSON_OPTIONS: Final = (

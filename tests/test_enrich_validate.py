@@ -82,6 +82,16 @@ def test_an_invalid_patch_is_refused_when_the_contract_loads(examples_catalogue:
         compile_enrichment(event)
 
 
+@pytest.mark.parametrize("operation", [{"op": "add", "path": "/a"}, {"op": "copy", "path": "/a"},
+                                       {"op": "move", "path": "/a"}, {"op": "move", "from": "a", "path": "/b"}])
+def test_an_operation_without_its_value_or_from_is_refused_when_the_contract_loads(
+        examples_catalogue: Catalogue, operation: dict) -> None:
+    event = _with_enrichment(_event(examples_catalogue, "Order.Shipped.Uk"),
+                             {"from": {"source": ["x"]}, "patch": [operation]})
+    with pytest.raises(EnrichmentError, match="invalid JSON Patch"):
+        compile_enrichment(event)
+
+
 def test_pruning_drops_undeclared_properties_at_every_depth(examples_catalogue: Catalogue) -> None:
     event = _event(examples_catalogue, "Order.Created.Uk")
     example = event.examples[0].payload

@@ -1,0 +1,43 @@
+"""The format predicates the compiled validators use decide exactly as the shared jsonschema checker does."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pipeline.contract.formats import _SURELY_VALID, FORMAT_CHECKER, format_functions
+
+SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+# Strings near each fast shape: generated from the shape itself, from a looser one, and arbitrary text.
+NEAR = {
+    "uuid": st.from_regex(r"\A[0-9a-fA-FxX{}-]{30,40}\Z")
+    | st.uuids().map(str)
+    | st.uuids().map(lambda u: str(u).upper())
+    | st.uuids().map(lambda u: "{" + str(u) + "}")
+    | st.uuids().map(lambda u: u.hex),
+    "ipv4": st.from_regex(r"\A[0-9]{1,4}(\.[0-9]{1,4}){2,4}\Z") | st.ip_addresses(v=4).map(str),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_SURELY_VALID))
+@SETTINGS
+@given(data=st.data())
+def test_fast_shapes_never_change_the_verdict(name: str, data: st.DataObject) -> None:
+    value = data.draw(NEAR[name] | st.text(max_size=40))
+    predicate = format_functions({"format": name})[name]
+    assert predicate(value) == FORMAT_CHECKER.conforms(value, name)
+
+
+@pytest.mark.parametrize(("name", "value", "expected"), [
+    ("uuid", "3f6c2a9e-8b1d-4c7a-9e2f-5a1b7c3d9e01", True),
+    ("uuid", "3f6c2a9e8b1d4c7a9e2f5a1b7c3d9e01", False),  # UUID() parses it, the hyphen rule refuses it
+    ("ipv4", "203.0.113.7", True),
+    ("ipv4", "203.0.113.07", False),  # leading zero
+    ("ipv4", "256.0.0.1", False),
+    ("date-time", "2026-03-14T10:15:02Z", True),
+    ("date-time", "2026-02-30T10:15:02Z", False),
+])
+def test_known_verdicts(name: str, value: str, expected: bool) -> None:
+    assert format_functions({"format": name})[name](value) is expected
