@@ -76,7 +76,7 @@ class Enrichment:
 
         ``detail`` is never modified; the result may share the subtrees no operation touched with it (and with the
         look-up results), so treat both as read-only."""
-        if not isinstance(detail, Mapping):
+        if not (isinstance(detail, (dict, Mapping))):
             raise EnrichmentFailed(event_id, self.event, "the internal event's detail is not an object")
         document: Any = dict(detail)
         owned = {id(document)}

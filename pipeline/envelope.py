@@ -46,6 +46,7 @@ __all__ = [
     "cloud_event_dict",
     "new_event_id",
     "rfc3339_utc",
+    "ulid_text",
 ]
 
 SPECVERSION: Final = "1.0"
@@ -113,10 +114,21 @@ class MonotonicUlid:
 
 _default_generator = MonotonicUlid()
 
+# Crockford base32 two characters (10 bits) at a time from a 1,024-entry table: ~1 us, where python-ulid's
+# object and text cost ~2.5 us per event (and the stdlib's b32encode is Python code). A test holds the two equal.
+_CROCKFORD: Final = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_PAIRS: Final = tuple(a + b for a in _CROCKFORD for b in _CROCKFORD)
+_PAIR_SHIFTS: Final = tuple(range(120, -1, -10))  # 13 pairs = 130 bits, the top two always zero
+
+
+def ulid_text(value: int) -> str:
+    """The 26-character Crockford base32 text of a 128-bit ULID ``value`` (as ``str(ULID)`` writes it)."""
+    return "".join([_PAIRS[(value >> shift) & 1023] for shift in _PAIR_SHIFTS])
+
 
 def new_event_id() -> str:
     """Return a fresh event id: the 26-character Crockford base32 ULID from the process-wide generator."""
-    return str(_default_generator())
+    return ulid_text(_default_generator.next_value())
 
 
 def rfc3339_utc(moment: datetime | int) -> str:
@@ -242,7 +254,7 @@ def cloud_event_dict(
     """
     if id is None:
         value = _default_generator.next_value()
-        id = str(ULID.from_bytes(value.to_bytes(16, "big")))
+        id = ulid_text(value)
         stamp = rfc3339_utc(time) if time is not None else rfc3339_utc(value >> _RANDOM_BITS)
     else:
         stamp = rfc3339_utc(time if time is not None else _wall_clock_ms())

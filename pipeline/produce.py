@@ -154,8 +154,11 @@ class Producer:
             yield from self.process_one(internal, lookup_results=lookup_results)
 
     def process_one(self, internal: Any, *, lookup_results: LookupResults | None = None) -> list[Outcome]:
-        internal_id = internal.get("id") if isinstance(internal, Mapping) else None
-        if not isinstance(internal, Mapping) or not isinstance(internal.get("detail"), Mapping):
+        # dict first: an ABC isinstance costs ~0.3 us, and these run per event.
+        is_mapping = isinstance(internal, (dict, Mapping))
+        internal_id = internal.get("id") if is_mapping else None
+        detail = internal.get("detail") if is_mapping else None
+        if not (isinstance(detail, (dict, Mapping))):
             return [Failed(internal_id, None, "input", "an internal event is an object with a 'detail' object "
                            "(the EventBridge event shape)", internal)]
         routes = self.routes_for(internal)

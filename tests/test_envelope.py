@@ -11,10 +11,12 @@ from cloudevents.core.exceptions import CloudEventValidationError
 from cloudevents.core.formats.json import JSONFormat
 from cloudevents.v1 import conversion
 from cloudevents.v1.http import from_json
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from ulid import ULID
 
 from pipeline.canonical import idempotency_key
-from pipeline.envelope import CloudEvent, MonotonicUlid, build_cloud_event, new_event_id, rfc3339_utc
+from pipeline.envelope import CloudEvent, MonotonicUlid, build_cloud_event, new_event_id, rfc3339_utc, ulid_text
 from pipeline.keys import new_keyset
 from pipeline.seal import EncryptSpec, SealingPolicy, SignSpec, seal_event
 from pipeline.sealing_errors import UlidOverflow
@@ -205,3 +207,9 @@ def test_generator_is_thread_safe() -> None:
     every = [value for chunk in results for value in chunk]
     assert len(set(every)) == len(every) == 12_000
     assert all(chunk == sorted(chunk) for chunk in results)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(min_value=0, max_value=2**128 - 1))
+def test_ulid_text_is_what_python_ulid_writes(value: int) -> None:
+    assert ulid_text(value) == str(ULID.from_bytes(value.to_bytes(16, "big")))
