@@ -24,6 +24,7 @@ build with the SDK to prove it valid.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import threading
@@ -137,11 +138,20 @@ def rfc3339_utc(moment: datetime | int) -> str:
     :raises ValueError: for a naive datetime (its zone is unknown).
     """
     if isinstance(moment, int):
-        moment = datetime.fromtimestamp(moment / 1000, UTC)
-    elif moment.tzinfo is None or moment.utcoffset() is None:
+        return _utc_text(datetime.fromtimestamp(moment / 1000, UTC))
+    return _aware_utc_text(moment)
+
+
+@functools.lru_cache(maxsize=1024)
+def _aware_utc_text(moment: datetime) -> str:
+    # Cached: the internal events of a batch mostly share their (second-resolution) EventBridge time. Equal
+    # instants in different zones hash and compare equal, and their UTC text is the same.
+    if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError("event time must be timezone-aware")
-    else:
-        moment = moment.astimezone(UTC)
+    return _utc_text(moment.astimezone(UTC))
+
+
+def _utc_text(moment: datetime) -> str:
     # isoformat is C code (half the cost of strftime); in UTC it always ends "+00:00".
     return moment.isoformat(timespec="milliseconds")[:-6] + "Z"
 

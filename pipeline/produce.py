@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -225,8 +226,11 @@ def required_keys(catalogue: Catalogue) -> set[tuple[str, str]]:
 
 def _occurred_at(internal: Mapping[str, Any]) -> datetime | None:
     value = internal.get("time")
-    if not isinstance(value, str):
-        return None
+    return _parse_time(value) if isinstance(value, str) else None
+
+
+@lru_cache(maxsize=1024)  # a batch's events mostly share their second-resolution time
+def _parse_time(value: str) -> datetime | None:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:

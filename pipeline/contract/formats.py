@@ -62,6 +62,9 @@ def _predicate(name: str) -> Callable[[str], bool]:
 # hyphen positions, ~1.5 us). Anything else still goes to the checker, so the verdicts are the same.
 _SURELY_VALID: dict[str, Callable[[str], object]] = {
     "uuid": re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}").fullmatch,
+    # rfc3339_validator (~1.3 us): its own pattern, with a day every month has (1-28) and a year other than 0.
+    "date-time": re.compile(r"(?!0000)[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])T(?:[01][0-9]|2[0-3])"
+                            r":[0-5][0-9]:[0-5][0-9](?:\.[0-9]+)?(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])").fullmatch,
     # ipaddress.IPv4Address: four decimal octets 0-255 without leading zeros (~4 us).
     "ipv4": re.compile(r"(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}"
                        r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])").fullmatch,
