@@ -49,6 +49,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import orjson  # noqa: E402
+from bench_calibration import public_payload  # noqa: E402
 from cryptography.hazmat.primitives import hashes  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import ec, padding  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature  # noqa: E402
@@ -66,48 +67,8 @@ SOURCE = "urn:eventdeck:payments"
 
 
 def payment_payload() -> dict[str, Any]:
-    """A realistic card-payment authorisation, ~1.5 KB of JSON."""
-    return {
-        "paymentId": "pay_2f9c1e7a4b6d4e0f9a3c5b7d1e2f3a4b",
-        "merchantAccount": "AcmeRetailGB",
-        "merchant": {"id": "m_0012345", "name": "Acme Retail Ltd", "mcc": "5411", "country": "GB"},
-        "amount": {"value": 129999, "currency": "GBP"},
-        "card": {
-            "scheme": "VISA",
-            "bin": "424242",
-            "last4": "4242",
-            "expiry": "12/29",
-            "fundingType": "credit",
-            "issuerCountry": "GB",
-            "tokenised": True,
-        },
-        "authorisation": {
-            "code": "A1B2C3",
-            "responseCode": "00",
-            "avsResult": "Y",
-            "cvcResult": "M",
-            "threeDS": {
-                "version": "2.2.0",
-                "eci": "05",
-                "authenticationValue": "AAABBBCCCDDDEEEFFFGGGHHHIII=",
-                "dsTransId": "f25084f0-5b16-4c0a-ae5d-b24808a95e4b",
-            },
-        },
-        "customer": {
-            "id": "c_987654",
-            "email": "jane.doe@example.com",
-            "ip": "203.0.113.7",
-            "billing": {"line1": "1 High Street", "city": "London", "postcode": "SW1A 1AA", "country": "GB"},
-        },
-        "items": [
-            {"sku": f"SKU-{i:04d}", "description": f"Item number {i}", "qty": i % 3 + 1, "unitPrice": 1999 + i}
-            for i in range(8)
-        ],
-        "channel": "ecom",
-        "createdAt": "2025-06-01T12:34:56.789Z",
-        "riskScore": 12.5,
-        "tags": ["first-purchase", "promo-summer"],
-    }
+    """A realistic card-payment authorisation, ~1.5 KB of JSON: the calibration event's payload."""
+    return public_payload()
 
 
 # ---------------------------------------------------------------------------------------- stages

@@ -51,8 +51,8 @@ from pipeline.sealing_errors import (
     TamperedToken,
     UnknownKeyId,
 )
+from sealing import ISSUER, policy_for
 
-ISSUER = "urn:eventdeck:payments"
 SECRET_MARKER = "4111-1111-1111-1111"  # a value in the payload that must never show up in an error
 PAYMENT = {"paymentId": "pay_0001", "amount": {"value": 129999, "currency": "GBP"}, "pan": SECRET_MARKER}
 NOW = 1_750_000_000
@@ -68,12 +68,7 @@ def kid(keys: KeySet, alg: str) -> str:
 
 
 def policy(keys: KeySet, sign: str = "HS256", encrypt: str | None = "dir", **extra: Any) -> SealingPolicy:
-    return SealingPolicy(
-        sign=SignSpec(sign, kid(keys, sign)),
-        encrypt=None if encrypt is None else EncryptSpec(encrypt, kid(keys, encrypt)),
-        issuer=ISSUER,
-        **extra,
-    )
+    return policy_for(keys, sign, encrypt, **extra)
 
 
 def sealed_payment(keys: KeySet, sign: str = "HS256", encrypt: str | None = "dir", *, issued_at: int = NOW) -> dict:

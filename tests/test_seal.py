@@ -42,11 +42,12 @@ from pipeline.seal import (
     sealing_policy_from_extension,
 )
 from pipeline.sealing_errors import KeySetError, OversizedEvent, SealingPolicyError, UnknownKeyId
+from sealing import ISSUER, policy_for
+from sealing import payment_event as shared_payment_event
 
 moto_endpoint = moto_server.moto_endpoint
 aws_client = moto_server.aws_client
 
-ISSUER = "urn:eventdeck:payments"
 PAYMENT = {
     "paymentId": "pay_0001",
     "amount": {"value": 129999, "currency": "GBP"},
@@ -62,19 +63,8 @@ def keys() -> KeySet:
     return new_keyset("test")
 
 
-def policy_for(keys: KeySet, sign: str, encrypt: str | None, *, compress: bool = True) -> SealingPolicy:
-    return SealingPolicy(
-        sign=SignSpec(sign, keys.kids_for(sign)[0]),
-        encrypt=None if encrypt is None else EncryptSpec(encrypt, keys.kids_for(encrypt)[0]),
-        compress=compress,
-        issuer=ISSUER,
-    )
-
-
 def payment_event(data: Any = PAYMENT) -> dict[str, Any]:
-    return build_cloud_event(
-        type="Payment.Authorised.Ecom", source=ISSUER, subject="Payment.Authorised.Ecom", data=data
-    ).to_dict()
+    return shared_payment_event(data)
 
 
 def segment(part: str) -> dict[str, Any]:

@@ -28,15 +28,12 @@ from joserfc.util import json_b64encode, urlsafe_b64decode
 
 from pipeline.consumer import open as opening
 from pipeline.consumer import open_event
-from pipeline.envelope import build_cloud_event
 from pipeline.keys import KeySet, new_keyset
 from pipeline.seal import (
     JWE_REGISTRY,
     JWS_REGISTRY,
-    EncryptSpec,
     Sealer,
     SealingPolicy,
-    SignSpec,
     _claims_json,
     base64url_decode,
     base64url_encode,
@@ -52,8 +49,9 @@ from pipeline.sealing_errors import (
     TamperedToken,
     UnknownKeyId,
 )
+from sealing import payment_event as shared_payment_event
+from sealing import policy_for
 
-ISSUER = "urn:eventdeck:payments"
 PAYMENT = {"paymentId": "pay_0001", "amount": {"value": 129999, "currency": "GBP"}, "note": None}
 NOW = 1_750_000_000
 
@@ -68,18 +66,11 @@ def kid(keys: KeySet, alg: str) -> str:
 
 
 def policy(keys: KeySet, sign: str = "HS256", encrypt: str | None = "dir", *, compress: bool = True) -> SealingPolicy:
-    return SealingPolicy(
-        sign=SignSpec(sign, kid(keys, sign)),
-        encrypt=None if encrypt is None else EncryptSpec(encrypt, kid(keys, encrypt)),
-        compress=compress,
-        issuer=ISSUER,
-    )
+    return policy_for(keys, sign, encrypt, compress=compress)
 
 
 def payment_event(data: Any = PAYMENT) -> dict[str, Any]:
-    return build_cloud_event(
-        type="Payment.Authorised.Ecom", source=ISSUER, subject="Payment.Authorised.Ecom", data=data
-    ).to_dict()
+    return shared_payment_event(data)
 
 
 def sealed(keys: KeySet, sign: str = "HS256", encrypt: str | None = "dir", data: Any = PAYMENT) -> dict[str, Any]:
