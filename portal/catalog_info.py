@@ -133,9 +133,7 @@ def event_api(event: Event, document: Document, base: Path, spec: ComponentSpec)
 
 
 def _status(event: Event) -> str | None:
-    lifecycle = event.extensions.get("x-lifecycle")
-    status = lifecycle.get("status") if isinstance(lifecycle, dict) else None
-    return status if isinstance(status, str) else None
+    return event.lifecycle.status if event.lifecycle is not None else None
 
 
 def entities(catalogue: Catalogue, base: Path, spec: ComponentSpec | None = None, *,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipeline.contract import Action, Catalogue
+from pipeline.contract import Action, Catalogue, Lifecycle
 from pipeline.contract.schemas import validator_for
 
 EXPECTED = {
@@ -84,6 +84,9 @@ def test_extensions_and_lifecycle_reach_the_model(examples_catalogue: Catalogue)
     v1 = examples_catalogue.event("Payment.Authorised.Ecom")
     assert v1.deprecated
     assert v1.extension("x-lifecycle")["supersededBy"].startswith("Payment.AuthorisedV2")
+    assert v1.lifecycle == Lifecycle("deprecated", "Payment.AuthorisedV2.Ecom", "2026-12-31")
+    assert v1.lifecycle.retiring
+    assert examples_catalogue.event("Payment.AuthorisedV2.Ecom").lifecycle in (None, Lifecycle("active"))
     assert "patch" in v1.extension("x-enrichment")
     payments = next(d for d in examples_catalogue.documents if d.id == "payments")
     assert payments.extensions["x-eventbridge"]["source"]
@@ -105,3 +108,11 @@ def test_document_metadata_says_where_it_came_from(examples_catalogue: Catalogue
     assert payments.info.location.pointer == "/info" and payments.info.location.line
     assert all(tag.location and tag.location.line for tag in payments.tags)
     assert all(server.location.line for server in payments.servers)
+
+
+def test_a_malformed_lifecycle_keeps_only_its_well_typed_members() -> None:
+    # The contract checks report the bad members; the model must still be usable in lenient mode.
+    assert Lifecycle.from_extension({"status": 3, "supersededBy": "Order.Created.Uk", "sunset": ""}) == Lifecycle(
+        None, "Order.Created.Uk", None)
+    assert Lifecycle.from_extension("deprecated") is None
+    assert not Lifecycle("active").retiring

@@ -14,7 +14,7 @@ from .errors import (
     VersionError,
 )
 from .loader import ContractLoader, discover, load_catalogue
-from .model import Action, Catalogue, Document, Event, Example, Info, Operation, Schema, Server, Tag
+from .model import Action, Catalogue, Document, Event, Example, Info, Lifecycle, Operation, Schema, Server, Tag
 
 __all__ = [
     "Action",
@@ -27,6 +27,7 @@ __all__ = [
     "Event",
     "Example",
     "Info",
+    "Lifecycle",
     "Location",
     "Operation",
     "RefError",

@@ -26,7 +26,7 @@ from .errors import (
     Severity,
     VersionError,
 )
-from .model import Catalogue, Document, Event
+from .model import Catalogue, Document, Event, Lifecycle
 from .normalise import Normaliser, RawEvent, tags_of
 from .refs import Dereferencer, Sources
 
@@ -230,9 +230,9 @@ def assemble(prepared: list[_Prepared]) -> Catalogue:
 
 def _event(p: _Prepared, raw: RawEvent, key: str, operations: tuple[Any, ...]) -> Event:
     message = raw.message
-    lifecycle = message.get("x-lifecycle")
+    lifecycle = Lifecycle.from_extension(message.get("x-lifecycle"))
     deprecated = bool(
-        (isinstance(lifecycle, dict) and lifecycle.get("status") in ("deprecated", "retired"))
+        (lifecycle is not None and lifecycle.retiring)
         or (raw.payload is not None and isinstance(raw.payload.document, dict)
             and raw.payload.document.get("deprecated") is True))
     return Event(

@@ -87,6 +87,34 @@ class Operation:
 
 
 @dataclass(frozen=True, slots=True)
+class Lifecycle:
+    """An event's ``x-lifecycle``: its ``status`` (active, deprecated, retired), the event that replaces it and the
+    last day it is produced (RFC 3339 full-date)."""
+
+    status: str | None
+    superseded_by: str | None = None
+    sunset: str | None = None
+
+    @classmethod
+    def from_extension(cls, value: JSON) -> Lifecycle | None:
+        """The parsed extension, or ``None`` when there is none. Members of the wrong type are left out; the
+        contract checks report them against the extension's JSON Schema."""
+        if not isinstance(value, Mapping):
+            return None
+        status, superseded_by, sunset = (value.get(k) for k in ("status", "supersededBy", "sunset"))
+        return cls(
+            status if isinstance(status, str) and status else None,
+            superseded_by if isinstance(superseded_by, str) and superseded_by else None,
+            sunset if isinstance(sunset, str) and sunset else None,
+        )
+
+    @property
+    def retiring(self) -> bool:
+        """Deprecated or retired: consumers should move away."""
+        return self.status in ("deprecated", "retired")
+
+
+@dataclass(frozen=True, slots=True)
 class Event:
     """One message of the catalogue. Identified by where it is defined (``location``), so the same component
     referenced from several channels or documents is one event."""
@@ -128,6 +156,11 @@ class Event:
 
     def extension(self, name: str, default: JSON = None) -> JSON:
         return self.extensions.get(name, default)
+
+    @property
+    def lifecycle(self) -> Lifecycle | None:
+        """The parsed ``x-lifecycle``, or ``None`` when the message declares none."""
+        return Lifecycle.from_extension(self.extensions.get("x-lifecycle"))
 
 
 @dataclass(frozen=True, slots=True)

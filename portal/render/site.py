@@ -230,8 +230,7 @@ def _page_key(views: CatalogueViews, event: Event, here: str, options: Options) 
     loader hands back the same schema and extension objects for unchanged documents). Keeping the objects in the
     cache entry keeps them alive, so an identity can never be reused by another object while it is cached."""
     document = views.documents.get(event.document_id)
-    lifecycle = event.extensions.get("x-lifecycle")
-    superseded = lifecycle.get("supersededBy") if isinstance(lifecycle, dict) else None
+    superseded = event.lifecycle.superseded_by if event.lifecycle is not None else None
     signature = (
         event.key, event.name, event.title, event.summary, event.description, event.version, event.operations,
         event.tags, event.deprecated, event.location, here, superseded,

@@ -15,7 +15,7 @@ from typing import Any
 import jsonschema
 from markupsafe import Markup
 
-from pipeline.contract import Catalogue, Diagnostic, Document, Event, Severity
+from pipeline.contract import Catalogue, Diagnostic, Document, Event, Lifecycle, Severity
 from pipeline.seal import sealing_policy_from_extension
 from pipeline.sealing_errors import SealingPolicyError
 
@@ -179,10 +179,9 @@ class Group:
 
 
 def status_of(event: Event) -> str:
-    lifecycle = event.extensions.get("x-lifecycle")
-    status = lifecycle.get("status") if isinstance(lifecycle, dict) else None
-    if isinstance(status, str) and status:
-        return status
+    lifecycle = event.lifecycle
+    if lifecycle is not None and lifecycle.status is not None:
+        return lifecycle.status
     return "deprecated" if event.deprecated else "active"
 
 
@@ -319,9 +318,8 @@ class CatalogueViews:
             crumbs.append(Crumb(document.info.title or document.id, relative_link(here, paths.document(document.id))))
         crumbs.append(Crumb(event.name, None))
 
-        lifecycle = event.extensions.get("x-lifecycle")
-        lifecycle = lifecycle if isinstance(lifecycle, dict) else {}
-        superseded = lifecycle.get("supersededBy") if isinstance(lifecycle.get("supersededBy"), str) else None
+        lifecycle = event.lifecycle or Lifecycle(None)
+        superseded = lifecycle.superseded_by
         target = self.by_name.get(superseded) if superseded else None
         routing = routing_of(document)
         sealing = sealing_of(event, document, routing)
@@ -370,7 +368,7 @@ class CatalogueViews:
             event=event, document=document, page=here, crumbs=tuple(crumbs), status=status_of(event),
             superseded_by=superseded,
             superseded_link=relative_link(here, paths.event(target)) if target is not None else None,
-            sunset=lifecycle.get("sunset") if isinstance(lifecycle.get("sunset"), str) else None,
+            sunset=lifecycle.sunset,
             description=description_html(event.description),
             produced_by=self._parties(here, event.producers), consumed_by=self._parties(here, event.consumers),
             tag_links=tuple((t.name, relative_link(here, paths.tags) + "#" + _tag_anchor(t.name))
