@@ -126,6 +126,8 @@ def test_fast_encoder_writes_exactly_the_reference_form(value: Any) -> None:
     {"small": 1e-7}, {"tiny": 1e-05}, [0.00001234], {"big": 2**64}, {"neg": -(2**63) - 1}, {"nan": math.nan},
     {"inf": [math.inf]}, {"text": "1e-7 and null"}, {2: "non-string key"}, 1e-7, -1e-05, math.nan, None,
     {"id": "3f6c2a9e-8b1d-4c7a-9e2f-5a1b7c3d9e01", "n": [1.5e-8]},
+    # Sorting by code point, not by UTF-16 unit: an astral key sorts after U+E000..U+FFFF.
+    {"\U00010000": 1, "\uffff": 2, "\ue000": 3, "a": 4, "é": 5, "Z": 6},
 ])
 def test_values_where_orjson_differs_take_the_reference_path(value: Any) -> None:
     try:
