@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from pipeline.contract import Catalogue, Document, Event
+from pipeline.contract import Backstage, Catalogue, Document, Event
 
 API_VERSION = "backstage.io/v1alpha1"
 TECHDOCS_REF = "backstage.io/techdocs-ref"
@@ -52,9 +52,8 @@ def entity_tag(text: str) -> str | None:
     return tag or None
 
 
-def _backstage(document: Document) -> dict[str, Any]:
-    value = document.info.extensions.get("x-backstage")
-    return dict(value) if isinstance(value, dict) else {}
+def _backstage(document: Document) -> Backstage:
+    return document.backstage or Backstage(None)
 
 
 def _first_paragraph(text: str | None, limit: int = 400) -> str | None:
@@ -92,14 +91,14 @@ def document_api(document: Document, base: Path) -> dict[str, Any]:
         "title": document.info.title or document.id,
         "description": _first_paragraph(document.info.description),
         "tags": _tags(t.name for t in document.tags) or None,
-        "labels": {DOMAIN_LABEL: entity_name(str(backstage["domain"]))} if backstage.get("domain") else None,
+        "labels": {DOMAIN_LABEL: entity_name(backstage.domain)} if backstage.domain else None,
         "links": links or None,
     })
     spec = _clean({
         "type": "asyncapi",
-        "lifecycle": _lifecycle(backstage.get("lifecycle")),
-        "owner": str(backstage.get("owner") or "unknown"),
-        "system": str(backstage["system"]) if backstage.get("system") else None,
+        "lifecycle": _lifecycle(backstage.lifecycle),
+        "owner": backstage.owner or "unknown",
+        "system": backstage.system,
         "definition": _definition(document, base),
     })
     return {"apiVersion": API_VERSION, "kind": "API", "metadata": metadata, "spec": spec}
@@ -108,7 +107,7 @@ def document_api(document: Document, base: Path) -> dict[str, Any]:
 def event_api(event: Event, document: Document, base: Path, spec: ComponentSpec) -> dict[str, Any]:
     backstage = _backstage(document)
     lifecycle = "deprecated" if event.deprecated or _status(event) in ("deprecated", "retired") \
-        else _lifecycle(backstage.get("lifecycle"))
+        else _lifecycle(backstage.lifecycle)
     links = []
     if spec.site_url:
         page = f"{spec.site_url.rstrip('/')}/{spec.section.strip('/')}/{event.key}/"
@@ -118,15 +117,15 @@ def event_api(event: Event, document: Document, base: Path, spec: ComponentSpec)
         "title": event.title or event.name,
         "description": _first_paragraph(event.summary or event.description),
         "tags": _tags(t.name for t in event.tags) or None,
-        "labels": {DOMAIN_LABEL: entity_name(str(backstage["domain"]))} if backstage.get("domain") else None,
+        "labels": {DOMAIN_LABEL: entity_name(backstage.domain)} if backstage.domain else None,
         "annotations": {"eventdeck.dev/event": event.name, "eventdeck.dev/document": document.id},
         "links": links or None,
     })
     body = _clean({
         "type": "asyncapi",
         "lifecycle": lifecycle,
-        "owner": str(backstage.get("owner") or "unknown"),
-        "system": str(backstage["system"]) if backstage.get("system") else None,
+        "owner": backstage.owner or "unknown",
+        "system": backstage.system,
         "definition": _definition(document, base),
     })
     return {"apiVersion": API_VERSION, "kind": "API", "metadata": metadata, "spec": body}
@@ -157,8 +156,8 @@ def entities(catalogue: Catalogue, base: Path, spec: ComponentSpec | None = None
             apis.append(entity)
     # By default the pipeline belongs to whoever owns most of the events it publishes.
     weighted = sorted(documents, key=lambda d: -len(d.events))
-    owners = [str(_backstage(d).get("owner")) for d in weighted if _backstage(d).get("owner")]
-    systems = [str(_backstage(d).get("system")) for d in weighted if _backstage(d).get("system")]
+    owners = [d.owner for d in weighted if d.owner]
+    systems = [b.system for b in (_backstage(d) for d in weighted) if b.system]
     component = {
         "apiVersion": API_VERSION,
         "kind": "Component",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipeline.contract import Action, Catalogue, Lifecycle
+from pipeline.contract import Action, Backstage, Catalogue, Lifecycle
 from pipeline.contract.schemas import validator_for
 
 EXPECTED = {
@@ -91,6 +91,7 @@ def test_extensions_and_lifecycle_reach_the_model(examples_catalogue: Catalogue)
     payments = next(d for d in examples_catalogue.documents if d.id == "payments")
     assert payments.extensions["x-eventbridge"]["source"]
     assert payments.owner and payments.owner.startswith("group:")
+    assert payments.backstage == Backstage("group:default/payments-team", "checkout", "payments", "production")
 
 
 def test_every_model_object_says_where_it_came_from(examples_catalogue: Catalogue) -> None:
@@ -116,3 +117,8 @@ def test_a_malformed_lifecycle_keeps_only_its_well_typed_members() -> None:
         None, "Order.Created.Uk", None)
     assert Lifecycle.from_extension("deprecated") is None
     assert not Lifecycle("active").retiring
+
+
+def test_a_malformed_backstage_block_keeps_only_its_well_typed_members() -> None:
+    assert Backstage.from_extension({"owner": "team-a", "system": 7, "lifecycle": ""}) == Backstage("team-a")
+    assert Backstage.from_extension(None) is None

@@ -14,10 +14,24 @@ from .errors import (
     VersionError,
 )
 from .loader import ContractLoader, discover, load_catalogue
-from .model import Action, Catalogue, Document, Event, Example, Info, Lifecycle, Operation, Schema, Server, Tag
+from .model import (
+    Action,
+    Backstage,
+    Catalogue,
+    Document,
+    Event,
+    Example,
+    Info,
+    Lifecycle,
+    Operation,
+    Schema,
+    Server,
+    Tag,
+)
 
 __all__ = [
     "Action",
+    "Backstage",
     "Catalogue",
     "ContractError",
     "ContractInvalid",

@@ -87,6 +87,31 @@ class Operation:
 
 
 @dataclass(frozen=True, slots=True)
+class Backstage:
+    """A document's ``info.x-backstage``: the Backstage entity references (owner, system, domain) and the API's
+    ``spec.lifecycle``."""
+
+    owner: str | None
+    system: str | None = None
+    domain: str | None = None
+    lifecycle: str | None = None
+
+    @classmethod
+    def from_extension(cls, value: JSON) -> Backstage | None:
+        """The parsed extension, or ``None`` when there is none. Members of the wrong type are left out; the
+        contract checks report them against the extension's JSON Schema."""
+        if not isinstance(value, Mapping):
+            return None
+        owner, system, domain, lifecycle = (_text_member(value, k) for k in ("owner", "system", "domain", "lifecycle"))
+        return cls(owner, system, domain, lifecycle)
+
+
+def _text_member(value: Mapping[str, JSON], key: str) -> str | None:
+    member = value.get(key)
+    return member if isinstance(member, str) and member else None
+
+
+@dataclass(frozen=True, slots=True)
 class Lifecycle:
     """An event's ``x-lifecycle``: its ``status`` (active, deprecated, retired), the event that replaces it and the
     last day it is produced (RFC 3339 full-date)."""
@@ -101,12 +126,7 @@ class Lifecycle:
         contract checks report them against the extension's JSON Schema."""
         if not isinstance(value, Mapping):
             return None
-        status, superseded_by, sunset = (value.get(k) for k in ("status", "supersededBy", "sunset"))
-        return cls(
-            status if isinstance(status, str) and status else None,
-            superseded_by if isinstance(superseded_by, str) and superseded_by else None,
-            sunset if isinstance(sunset, str) and sunset else None,
-        )
+        return cls(*(_text_member(value, k) for k in ("status", "supersededBy", "sunset")))
 
     @property
     def retiring(self) -> bool:
@@ -210,9 +230,13 @@ class Document:
         return int(self.asyncapi.split(".", 1)[0])
 
     @property
+    def backstage(self) -> Backstage | None:
+        """The parsed ``info.x-backstage``, or ``None`` when the document declares none."""
+        return Backstage.from_extension(self.info.extensions.get("x-backstage"))
+
+    @property
     def owner(self) -> str | None:
-        backstage = self.info.extensions.get("x-backstage")
-        return backstage.get("owner") if isinstance(backstage, dict) else None
+        return self.backstage.owner if self.backstage is not None else None
 
     @property
     def errors(self) -> tuple[Diagnostic, ...]:

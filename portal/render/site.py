@@ -16,7 +16,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context
 
-from pipeline.contract import Catalogue, Event, Severity
+from pipeline.contract import Backstage, Catalogue, Event, Severity
 from pipeline.forking import fork_map
 
 from .envelopes import routing_of
@@ -122,16 +122,12 @@ class SiteRenderer:
                     "field_mapping": relative_link(here, paths.field_mapping),
                     "subscribe": relative_link(here, paths.subscribe)}
 
-        def owner_of(document: Any) -> dict[str, Any]:
-            value = document.info.extensions.get("x-backstage")
-            return dict(value) if isinstance(value, dict) else {}
-
         here = paths.home
         groups, flat = views.groups(here)
         pages[here] = env.get_template("home.md.j2").render(
             **common, here=here, links=links(here), groups=groups, flat=flat, event_count=len(catalogue.events),
             deprecated=sum(1 for e in catalogue.events if status_of(e) in ("deprecated", "retired")),
-            documents=[(d, relative_link(here, paths.document(d.id)), owner_of(d).get("owner"))
+            documents=[(d, relative_link(here, paths.document(d.id)), d.owner)
                        for d in catalogue.documents],
             problems=sum(1 for d in catalogue.all_diagnostics if d.severity is Severity.ERROR))
         nav.add(here)
@@ -139,7 +135,8 @@ class SiteRenderer:
         here = paths.domains_index
         pages[here] = env.get_template("domains.md.j2").render(
             **common, here=here, home=relative_link(here, paths.home),
-            documents=[(d, relative_link(here, paths.document(d.id)), owner_of(d)) for d in catalogue.documents])
+            documents=[(d, relative_link(here, paths.document(d.id)), d.backstage or Backstage(None))
+                       for d in catalogue.documents])
         nav.add(here)
 
         template = env.get_template("document.md.j2")

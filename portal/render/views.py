@@ -15,7 +15,7 @@ from typing import Any
 import jsonschema
 from markupsafe import Markup
 
-from pipeline.contract import Catalogue, Diagnostic, Document, Event, Lifecycle, Severity
+from pipeline.contract import Backstage, Catalogue, Diagnostic, Document, Event, Lifecycle, Severity
 from pipeline.seal import sealing_policy_from_extension
 from pipeline.sealing_errors import SealingPolicyError
 
@@ -136,7 +136,7 @@ class DocumentView:
     document: Document
     page: str
     description: Markup
-    owner: Mapping[str, Any]
+    owner: Backstage | None
     routing: Routing
     sealing: Sealing
     server_rows: tuple[tuple[str, str, str, Markup, Markup], ...]
@@ -488,8 +488,7 @@ class CatalogueViews:
     def document_view(self, document: Document) -> DocumentView:
         here = self.paths.document(document.id)
         routing = routing_of(document)
-        backstage = document.info.extensions.get("x-backstage")
-        owner = dict(backstage) if isinstance(backstage, dict) else {}
+        owner = document.backstage
         servers = []
         for server in document.servers:
             bridge = server.extensions.get("x-eventbridge")
