@@ -39,6 +39,7 @@ __all__ = [
     "HASH_ALGORITHMS",
     "HashAlgorithm",
     "canonical_json",
+    "has_null_value",
     "hash_algorithm_of",
     "idempotency_key",
 ]
@@ -79,12 +80,20 @@ _NUMBER_BYTES: Final = frozenset(b"0123456789.-")
 _DIGITS: Final = frozenset(b"0123456789")
 
 
-def _may_differ(text: bytes) -> bool:
+def has_null_value(text: bytes) -> bool:
+    """Whether compact JSON ``text`` (as orjson writes it) holds a ``null`` value, not just the letters in a
+    string: where orjson may have written a NaN or an infinity, which the stdlib encoder refuses."""
     at = text.find(b"null")
     while at != -1:
         if at == 0 or text[at - 1] in _VALUE_STARTS:
             return True
         at = text.find(b"null", at + 4)
+    return False
+
+
+def _may_differ(text: bytes) -> bool:
+    if has_null_value(text):
+        return True
     for needle in (b"e-", b"0.0000"):
         at = text.find(needle)
         while at != -1:

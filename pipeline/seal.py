@@ -55,6 +55,7 @@ from joserfc.jwk import Key
 from joserfc.jws import JWSRegistry
 from joserfc.util import json_b64encode
 
+from pipeline.canonical import has_null_value
 from pipeline.envelope import CloudEvent
 from pipeline.keys import ENCRYPTION_ALGORITHMS, SIGNING_ALGORITHMS, KeySet
 from pipeline.sealing_errors import NonCanonicalValue, OversizedEvent, SealingPolicyError
@@ -321,9 +322,9 @@ def _claims_json(claims: dict[str, Any], event_id: str) -> bytes:
     """The claims as compact UTF-8 JSON, refusing what json refuses.
 
     orjson is ~13x faster than the stdlib encoder (1 us against 15 us for 1.3 KB), but writes NaN and
-    ±Infinity as ``null`` without a word; so any ``null`` in its output, or any orjson error (ints beyond
-    64 bits, non-string keys, deep nesting, the passed-through types), sends the claims to the stdlib encoder,
-    which writes them or raises. A legitimate ``null`` only costs that second encoding. (orjson also writes a
+    ±Infinity as ``null`` without a word; so a ``null`` value in its output (:func:`~pipeline.canonical.
+    has_null_value`), or any orjson error (ints beyond 64 bits, non-string keys, deep nesting, the passed-through
+    types), sends the claims to the stdlib encoder, which writes them or raises. (orjson also writes a
     ``uuid.UUID`` or a plain ``Enum`` as its value where json refuses them: payloads are parsed JSON, and
     :func:`pipeline.canonical.canonical_json` accepts both already, so only a Python caller could hand one in.)
     """
@@ -332,7 +333,7 @@ def _claims_json(claims: dict[str, Any], event_id: str) -> bytes:
     except TypeError:  # orjson.JSONEncodeError is a TypeError
         pass
     else:
-        if b"null" not in fast:
+        if not has_null_value(fast):
             return fast
     try:
         return _CLAIMS_ENCODER.encode(claims).encode("utf-8")

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.canonical import _reference_json, canonical_json, hash_algorithm_of, idempotency_key
+from pipeline.canonical import _reference_json, canonical_json, has_null_value, hash_algorithm_of, idempotency_key
 from pipeline.sealing_errors import NonCanonicalValue, SealingError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -137,6 +137,15 @@ def test_values_where_orjson_differs_take_the_reference_path(value: Any) -> None
             canonical_json(value)
     else:
         assert canonical_json(value) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    (b"null", True), (b'{"a":null}', True), (b"[1,null]", True), (b'["null"]', False), (b'{"null":1}', False),
+    (b'{"a":"x,null"}', True),  # looks like a value inside a string: only costs the slow path
+    (b'{"a":1}', False),
+])
+def test_null_values_are_told_from_the_letters(text: bytes, expected: bool) -> None:
+    assert has_null_value(text) is expected
 
 
 # ----------------------------------------------------------------------------------------------- the key

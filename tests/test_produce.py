@@ -8,9 +8,11 @@ from typing import Any
 
 import pytest
 from cloudevents.v1.http import from_json
+from ulid import ULID
 
 from pipeline.consumer import open_event
 from pipeline.contract import Catalogue
+from pipeline.envelope import rfc3339_utc
 from pipeline.keys import KeySet, keyset_for
 from pipeline.produce import Failed, Producer, ProducerError, Published, Unrouted, entry_size, required_keys
 from pipeline.registry import SchemaRegistry
@@ -102,6 +104,26 @@ def test_malformed_input_is_a_dead_letter_record(producer: Producer) -> None:
     (outcome,) = producer.process_one({"id": "i-2", "detail": "not an object"})
     assert isinstance(outcome, Failed) and outcome.stage == "input"
     assert outcome.internal_event == {"id": "i-2", "detail": "not an object"}
+
+
+@pytest.mark.parametrize("time", ["2026-03-14T10:15:03Z", "2026-03-14T11:15:03+01:00"])
+def test_the_internal_event_time_becomes_the_cloud_event_time_in_utc(examples_catalogue: Catalogue,
+                                                                    producer: Producer, time: str) -> None:
+    sample = _sample(examples_catalogue, "Order.Created.Uk")
+    sample["event"]["time"] = time
+    published = publish(producer, "Order.Created.Uk", sample)
+    assert published.cloud_event["time"] == "2026-03-14T10:15:03.000Z" == published.entry["Time"]
+
+
+@pytest.mark.parametrize("time", ["yesterday", "2026-03-14T10:15:03", 1710411303, None])
+def test_an_unusable_internal_time_falls_back_to_the_id_instant(examples_catalogue: Catalogue,
+                                                                producer: Producer, time: Any) -> None:
+    # Not a dead letter: the time is metadata, and the ULID's own millisecond is when the event was made.
+    sample = _sample(examples_catalogue, "Order.Created.Uk")
+    sample["event"]["time"] = time
+    published = publish(producer, "Order.Created.Uk", sample)
+    instant = ULID.from_str(published.cloud_event["id"]).datetime
+    assert published.cloud_event["time"] == rfc3339_utc(instant)
 
 
 def _sample(catalogue: Catalogue, name: str) -> dict[str, Any]:

@@ -236,7 +236,8 @@ class Document:
 
     @property
     def owner(self) -> str | None:
-        return self.backstage.owner if self.backstage is not None else None
+        backstage = self.backstage
+        return backstage.owner if backstage is not None else None
 
     @property
     def errors(self) -> tuple[Diagnostic, ...]:

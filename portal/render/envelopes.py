@@ -2,7 +2,7 @@
 sealed events, the layers of the token in the CloudEvent's ``data``.
 
 The values are built from one of the event's examples with the pipeline's own code (:func:`pipeline.envelope.
-build_cloud_event`, :func:`pipeline.seal.sealing_policy_from_extension`), so the documentation shows the attribute
+cloud_event_dict`, :func:`pipeline.seal.sealing_policy_from_extension`), so the documentation shows the attribute
 names and header fields the pipeline produces. Everything that is random in production (ULID, EventBridge id,
 ciphertext) is derived from the example here, so a page is the same on every build.
 """
@@ -21,7 +21,7 @@ from ulid import ULID
 
 from pipeline.contract import Document, Event
 from pipeline.enrich import EnrichmentError, event_subject
-from pipeline.envelope import build_cloud_event
+from pipeline.envelope import cloud_event_dict
 from pipeline.seal import SealingPolicy, claims_for, jwe_header, jws_header, sealing_policy_from_extension
 from pipeline.sealing_errors import SealingPolicyError
 
@@ -140,8 +140,8 @@ def envelopes_for(event: Event, document: Document | None, payload: Any, *, exam
         subject = event_subject(event, payload)
     except EnrichmentError:
         subject = None  # the contract checks report a malformed pointer; the page shows no subject
-    cloud = build_cloud_event(type=event.name, source=routing.source, data=payload, subject=subject,
-                              dataschema=dataschema, dataversion=event.version, time=moment, id=event_id).to_dict()
+    cloud = cloud_event_dict(type=event.name, source=routing.source, data=payload, subject=subject,
+                             dataschema=dataschema, dataversion=event.version, time=moment, id=event_id)
     claims = None
     if sealing.policy is not None:
         policy = sealing.policy
