@@ -18,18 +18,24 @@ from typing import Any
 
 import orjson
 
-from .contract.model import Catalogue, Document, Event
-from .enrich import Enrichment, EnrichmentFailed, compile_enrichment
-from .envelope import cloud_event_dict
-from .keys import KeySet
-from .patterns import EventPattern, compile_pattern
-from .registry import SchemaRegistry, schema_url
-from .seal import EVENTBRIDGE_MAX_ENTRY_BYTES, Sealer, SealingPolicy, sealer_for, sealing_policy_from_extension
-from .sealing_errors import SealingError
-from .validate import PayloadInvalid, PayloadValidator
+from pipeline.contract.model import Catalogue, Document, Event
+from pipeline.enrichment.enrich import Enrichment, EnrichmentFailed, compile_enrichment
+from pipeline.envelope.cloudevent import cloud_event_dict
+from pipeline.errors import EventdeckError, SealingError
+from pipeline.patterns import EventPattern, compile_pattern
+from pipeline.schemas.registry import SchemaRegistry, schema_url
+from pipeline.schemas.validate import PayloadInvalid, PayloadValidator
+from pipeline.sealing.keys import KeySet
+from pipeline.sealing.seal import (
+    EVENTBRIDGE_MAX_ENTRY_BYTES,
+    Sealer,
+    SealingPolicy,
+    sealer_for,
+    sealing_policy_from_extension,
+)
 
 
-class ProducerError(ValueError):
+class ProducerError(EventdeckError, ValueError):
     """The contract cannot be turned into a producer (a bad pattern, patch, sealing policy or missing key)."""
 
 
@@ -204,7 +210,7 @@ class Producer:
 
 def sealing_policy(event: Event, document: Document) -> SealingPolicy | None:
     """The event's sealing: its own ``x-sealing``, else its document's, else none; the issuer defaults to the
-    document's EventBridge source. Raises :class:`~pipeline.sealing_errors.SealingPolicyError`."""
+    document's EventBridge source. Raises :class:`~pipeline.errors.SealingPolicyError`."""
     eventbridge = document.extensions.get("x-eventbridge")
     issuer = eventbridge.get("source") if isinstance(eventbridge, Mapping) else None
     value = event.extension("x-sealing", document.extensions.get("x-sealing", "none"))

@@ -57,10 +57,10 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: E402
 from cryptography.hazmat.primitives.kdf.concatkdf import ConcatKDFHash  # noqa: E402
 from cryptography.hazmat.primitives.keywrap import aes_key_unwrap, aes_key_wrap  # noqa: E402
 
-from pipeline.consumer.open import OpenedEvent, open_event  # noqa: E402
-from pipeline.envelope import CloudEvent, build_cloud_event  # noqa: E402
-from pipeline.keys import KeySet, new_keyset  # noqa: E402
-from pipeline.seal import EncryptSpec, Sealer, SealingPolicy, SignSpec, sealer_for  # noqa: E402
+from pipeline.envelope.cloudevent import CloudEvent, build_cloud_event  # noqa: E402
+from pipeline.sealing.keys import KeySet, new_keyset  # noqa: E402
+from pipeline.sealing.open import OpenedEvent, open_event  # noqa: E402
+from pipeline.sealing.seal import EncryptSpec, Sealer, SealingPolicy, SignSpec, sealer_for  # noqa: E402
 
 EVENT_TYPE = "Payment.Authorised.Ecom"
 SOURCE = "urn:eventdeck:payments"
@@ -147,7 +147,7 @@ def _unb64(text: bytes) -> bytes:
 
 
 def _deflate(raw: bytes) -> bytes:
-    # The small window and memLevel pipeline.seal uses for small inputs (same output, no page faults): a floor
+    # The small window and memLevel pipeline.sealing.seal uses for small inputs (same output, no page faults): a floor
     # must be the cheapest correct way.
     compressor = zlib.compressobj(6, zlib.DEFLATED, -13, 7) if len(raw) <= 8192 - 262 else zlib.compressobj(
         6, zlib.DEFLATED, -zlib.MAX_WBITS)
@@ -399,7 +399,7 @@ def chain_rows(catalogue: Any, name: str, example: str, tag: str, min_time: floa
     from pipeline.consumer import open_event
     from pipeline.contract.model import Catalogue
     from pipeline.produce import Producer
-    from pipeline.registry import SchemaRegistry
+    from pipeline.schemas.registry import SchemaRegistry
 
     registry = SchemaRegistry(catalogue)
     rows = []
@@ -439,8 +439,8 @@ def contract_rows(min_time: float, repeat: int) -> list[Row]:
     from bench_calibration import EVENT_NAME, EXAMPLE, write
 
     from pipeline.contract import ContractLoader
-    from pipeline.keys import keyset_for
     from pipeline.produce import Producer, required_keys, sealing_policy
+    from pipeline.sealing.keys import keyset_for
 
     with tempfile.TemporaryDirectory() as folder:
         write(Path(folder))

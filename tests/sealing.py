@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline.envelope import build_cloud_event
-from pipeline.keys import KeySet
-from pipeline.seal import EncryptSpec, SealingPolicy, SignSpec
+from pipeline.envelope.cloudevent import build_cloud_event
+from pipeline.sealing.keys import KeySet
+from pipeline.sealing.seal import EncryptSpec, SealingPolicy, SignSpec
 
 ISSUER = "urn:eventdeck:payments"
 EVENT_TYPE = "Payment.Authorised.Ecom"

@@ -20,8 +20,8 @@ from referencing.jsonschema import DRAFT7
 
 from conftest import EXAMPLES, IN_CI, ROOT
 from pipeline.contract import Catalogue
-from portal.catalog_info import ComponentSpec, entities, entity_name
-from portal.cli import main
+from portal.backstage.entities import ComponentSpec, entities, entity_name
+from portal.cli.main import main
 
 MODEL = ROOT / "tests" / "js" / "node_modules" / "@backstage" / "catalog-model" / "dist" / "schema"
 COMMITTED_ARGS = ["--per-event", "--site-url", "https://eventdeck.dev/"]

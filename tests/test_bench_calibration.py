@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 from pipeline.contract import ContractLoader
-from pipeline.keys import keyset_for
 from pipeline.produce import Producer, Published, required_keys
+from pipeline.sealing.keys import keyset_for
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 import bench_calibration

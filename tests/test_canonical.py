@@ -15,8 +15,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.canonical import _reference_json, canonical_json, has_null_value, hash_algorithm_of, idempotency_key
-from pipeline.sealing_errors import NonCanonicalValue, SealingError
+from pipeline.envelope.canonical import (
+    _reference_json,
+    canonical_json,
+    has_null_value,
+    hash_algorithm_of,
+    idempotency_key,
+)
+from pipeline.errors import NonCanonicalValue, SealingError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -176,7 +182,7 @@ def test_key_is_identical_in_another_process_with_another_hash_seed() -> None:
     data = {f"k{i}": {"n": i, "s": "é" * (i % 3), "f": i / 7} for i in range(50)}
     shuffled = dict(reversed(list(data.items())))
     script = (
-        "import json, sys; from pipeline.canonical import idempotency_key; "
+        "import json, sys; from pipeline.envelope.canonical import idempotency_key; "
         "print(idempotency_key('Payment.Authorised.Ecom', json.loads(sys.stdin.read())))"
     )
     keys = set()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import EXAMPLES
-from portal.cli import main
+from portal.cli.main import main
 
 
 @pytest.fixture

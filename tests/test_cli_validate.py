@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from conftest import EXAMPLES, write
-from portal.cli import main
+from portal.cli.main import main
 
 BROKEN = """\
 asyncapi: 3.0.0

@@ -26,18 +26,8 @@ from joserfc.jwe import JWERegistry
 from joserfc.jwk import ECKey, OctKey
 
 from pipeline.consumer import open_event
-from pipeline.envelope import build_cloud_event
-from pipeline.keys import KeySet, new_keyset
-from pipeline.seal import (
-    JWE_REGISTRY,
-    MAX_INFLATED_BYTES,
-    MAX_TOKEN_BYTES,
-    EncryptSpec,
-    SealingPolicy,
-    SignSpec,
-    seal_event,
-)
-from pipeline.sealing_errors import (
+from pipeline.envelope.cloudevent import build_cloud_event
+from pipeline.errors import (
     BadSignature,
     ClaimsRejected,
     DecryptionFailed,
@@ -50,6 +40,16 @@ from pipeline.sealing_errors import (
     SealingError,
     TamperedToken,
     UnknownKeyId,
+)
+from pipeline.sealing.keys import KeySet, new_keyset
+from pipeline.sealing.seal import (
+    JWE_REGISTRY,
+    MAX_INFLATED_BYTES,
+    MAX_TOKEN_BYTES,
+    EncryptSpec,
+    SealingPolicy,
+    SignSpec,
+    seal_event,
 )
 from sealing import ISSUER, policy_for
 

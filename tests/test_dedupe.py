@@ -17,10 +17,10 @@ import moto_server
 from pipeline.consumer import IdempotentConsumer, OpenedEvent, idempotent, open_event
 from pipeline.consumer.stores.dynamodb import create_table, dynamodb_store
 from pipeline.consumer.stores.sqlite import SQLiteStore
-from pipeline.envelope import build_cloud_event
-from pipeline.keys import new_keyset
-from pipeline.seal import EncryptSpec, SealingPolicy, SignSpec, seal_event
-from pipeline.sealing_errors import DedupeStoreError, DuplicateInProgress, MalformedEnvelope
+from pipeline.envelope.cloudevent import build_cloud_event
+from pipeline.errors import DedupeStoreError, DuplicateInProgress, MalformedEnvelope
+from pipeline.sealing.keys import new_keyset
+from pipeline.sealing.seal import EncryptSpec, SealingPolicy, SignSpec, seal_event
 
 moto_endpoint = moto_server.moto_endpoint
 aws_client = moto_server.aws_client

@@ -21,9 +21,9 @@ from hypothesis import strategies as st
 from pipeline.contract.errors import Location
 from pipeline.contract.model import Catalogue, Event, Schema
 from pipeline.contract.schemas import validator_for
-from pipeline.enrich import compile_enrichment
-from pipeline.patch import PatchFailed, compile_patch
-from pipeline.prune import Pruner
+from pipeline.enrichment.enrich import compile_enrichment
+from pipeline.enrichment.patch import PatchFailed, compile_patch
+from pipeline.enrichment.prune import Pruner
 
 SETTINGS = settings(max_examples=200, deadline=None)
 DRAFT7 = "http://json-schema.org/draft-07/schema#"

@@ -10,8 +10,8 @@ import pytest
 
 from pipeline.contract import Catalogue, ContractLoader
 from pipeline.contract.model import Event
-from pipeline.enrich import EnrichmentError, EnrichmentFailed, compile_enrichment
-from pipeline.validate import PayloadInvalid, compile_validator
+from pipeline.enrichment.enrich import EnrichmentError, EnrichmentFailed, compile_enrichment
+from pipeline.schemas.validate import PayloadInvalid, compile_validator
 
 
 def samples(catalogue: Catalogue):

@@ -15,11 +15,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ulid import ULID
 
-from pipeline.canonical import idempotency_key
-from pipeline.envelope import CloudEvent, MonotonicUlid, build_cloud_event, new_event_id, rfc3339_utc, ulid_text
-from pipeline.keys import new_keyset
-from pipeline.seal import EncryptSpec, SealingPolicy, SignSpec, seal_event
-from pipeline.sealing_errors import UlidOverflow
+from pipeline.envelope.canonical import idempotency_key
+from pipeline.envelope.cloudevent import (
+    CloudEvent,
+    MonotonicUlid,
+    build_cloud_event,
+    new_event_id,
+    rfc3339_utc,
+    ulid_text,
+)
+from pipeline.errors import UlidOverflow
+from pipeline.sealing.keys import new_keyset
+from pipeline.sealing.seal import EncryptSpec, SealingPolicy, SignSpec, seal_event
 
 PAYMENT = {"paymentId": "pay_1", "amount": {"value": 129999, "currency": "GBP"}, "merchant": "Zoë's Café"}
 SCHEMA = "https://schemas.example.com/payments/Payment.Authorised.Ecom/1.2.0.json"

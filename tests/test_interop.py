@@ -13,9 +13,9 @@ import pytest
 from jwcrypto import jwk, jwt
 
 from pipeline.consumer import open_event
-from pipeline.envelope import build_cloud_event
-from pipeline.keys import KeySet, new_keyset
-from pipeline.seal import EncryptSpec, SealingPolicy, SignSpec, seal_event
+from pipeline.envelope.cloudevent import build_cloud_event
+from pipeline.sealing.keys import KeySet, new_keyset
+from pipeline.sealing.seal import EncryptSpec, SealingPolicy, SignSpec, seal_event
 
 ISSUER = "urn:eventdeck:payments"
 PAYMENT = {
@@ -136,8 +136,8 @@ def test_public_jwks_imports_into_jwcrypto_without_private_members(keys: KeySet)
 
 # ---------------------------------------------------------------------------------------- every combination
 #
-# Sealing and opening run joserfc's models directly with precomputed headers (pipeline.seal.Sealer, the header
-# cache in pipeline.consumer.open); these hold every combination to the standard, both ways.
+# Sealing and opening run joserfc's models directly with precomputed headers (pipeline.sealing.seal.Sealer, the header
+# cache in pipeline.sealing.open); these hold every combination to the standard, both ways.
 
 SIGNERS = ["HS256", "ES256", "EdDSA", "RS256"]
 ALL_COMBINATIONS = [

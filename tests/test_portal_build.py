@@ -18,7 +18,7 @@ from test_portal_site import article, build_site
 from conftest import ROOT, require_corpus, write
 from corpus import root_documents
 from pipeline.contract import ContractLoader
-from portal.cli import main
+from portal.cli.main import main
 from portal.render import SitePaths
 
 EXTENSIONS = ["attr_list", "md_in_html", "tables", {"toc": {"permalink": True}}, "admonition", "pymdownx.details",

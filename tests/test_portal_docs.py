@@ -9,8 +9,8 @@ from test_portal_build import SMALL, project
 
 from conftest import ROOT, write
 from pipeline.contract import ContractLoader
-from portal.cli import main
-from portal.plugin import EventdeckConfig, options_from
+from portal.cli.main import main
+from portal.mkdocs_plugin.plugin import EventdeckConfig, options_from
 from portal.render import SiteRenderer
 
 

@@ -6,7 +6,7 @@ import jsonschema
 import pytest
 
 from pipeline.contract import Catalogue
-from portal.html_stash import restore, search_entries, stash
+from portal.mkdocs_plugin.html_stash import restore, search_entries, stash
 from portal.render import Options, SiteRenderer, render_site
 from portal.render.enrichment import enrichment_of
 from portal.render.markup import description_html, json_block, md_text

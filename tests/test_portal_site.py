@@ -18,8 +18,8 @@ from mkdocs.commands.build import build
 from mkdocs.config import load_config
 
 from conftest import ROOT
-from pipeline.canonical import idempotency_key
 from pipeline.contract import Catalogue, Event
+from pipeline.envelope.canonical import idempotency_key
 from portal.render import SitePaths
 
 ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")

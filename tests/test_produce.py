@@ -12,10 +12,10 @@ from ulid import ULID
 
 from pipeline.consumer import open_event
 from pipeline.contract import Catalogue
-from pipeline.envelope import rfc3339_utc
-from pipeline.keys import KeySet, keyset_for
+from pipeline.envelope.cloudevent import rfc3339_utc
 from pipeline.produce import Failed, Producer, ProducerError, Published, Unrouted, entry_size, required_keys
-from pipeline.registry import SchemaRegistry
+from pipeline.schemas.registry import SchemaRegistry
+from pipeline.sealing.keys import KeySet, keyset_for
 
 
 @pytest.fixture(scope="module")

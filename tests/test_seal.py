@@ -19,9 +19,18 @@ from joserfc.jws import JWSRegistry
 
 import moto_server
 from pipeline.consumer import open_event
-from pipeline.envelope import build_cloud_event
-from pipeline.keys import JwksEnvironment, JwksFile, JwksSecretsManager, KeySet, load_keyset, new_keyset, write_jwks
-from pipeline.seal import (
+from pipeline.envelope.cloudevent import build_cloud_event
+from pipeline.errors import KeySetError, OversizedEvent, SealingPolicyError, UnknownKeyId
+from pipeline.sealing.keys import (
+    JwksEnvironment,
+    JwksFile,
+    JwksSecretsManager,
+    KeySet,
+    load_keyset,
+    new_keyset,
+    write_jwks,
+)
+from pipeline.sealing.seal import (
     EVENTBRIDGE_MAX_ENTRY_BYTES,
     JWE_REGISTRY,
     JWS_REGISTRY,
@@ -41,7 +50,6 @@ from pipeline.seal import (
     seal_event,
     sealing_policy_from_extension,
 )
-from pipeline.sealing_errors import KeySetError, OversizedEvent, SealingPolicyError, UnknownKeyId
 from sealing import ISSUER, policy_for
 from sealing import payment_event as shared_payment_event
 

@@ -26,10 +26,18 @@ from joserfc import jwe, jws
 from joserfc.jwk import ECKey
 from joserfc.util import json_b64encode, urlsafe_b64decode
 
-from pipeline.consumer import open as opening
 from pipeline.consumer import open_event
-from pipeline.keys import KeySet, new_keyset
-from pipeline.seal import (
+from pipeline.errors import (
+    BadSignature,
+    DecryptionFailed,
+    DisallowedAlgorithm,
+    NonCanonicalValue,
+    TamperedToken,
+    UnknownKeyId,
+)
+from pipeline.sealing import open as opening
+from pipeline.sealing.keys import KeySet, new_keyset
+from pipeline.sealing.seal import (
     JWE_REGISTRY,
     JWS_REGISTRY,
     Sealer,
@@ -40,14 +48,6 @@ from pipeline.seal import (
     jwe_header,
     jws_header,
     seal,
-)
-from pipeline.sealing_errors import (
-    BadSignature,
-    DecryptionFailed,
-    DisallowedAlgorithm,
-    NonCanonicalValue,
-    TamperedToken,
-    UnknownKeyId,
 )
 from sealing import payment_event as shared_payment_event
 from sealing import policy_for

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pipeline.consumer.open import DEFAULT_LEEWAY_SECONDS, OpenedEvent, Validator, open_event
+from pipeline.sealing.open import DEFAULT_LEEWAY_SECONDS, OpenedEvent, Validator, open_event
 
 if TYPE_CHECKING:
     from pipeline.consumer.dedupe import IdempotentConsumer, idempotent

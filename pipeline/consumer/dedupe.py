@@ -9,8 +9,8 @@ adds only:
   ``id`` but the same content is a duplicate too; Powertools stores it as ``{key_prefix}#md5(json(key))``;
 * an in-progress deadline outside Lambda (Powertools takes it from the Lambda context's remaining time; here
   ``in_progress_timeout_seconds`` unless a real Lambda context is given);
-* errors carrying the event id: :class:`~pipeline.sealing_errors.DuplicateInProgress`,
-  :class:`~pipeline.sealing_errors.DedupeStoreError`.
+* errors carrying the event id: :class:`~pipeline.errors.DuplicateInProgress`,
+  :class:`~pipeline.errors.DedupeStoreError`.
 
 Backends (all Powertools ``BasePersistenceLayer`` subclasses): :class:`~pipeline.consumer.stores.sqlite.SQLiteStore`
 (local default) and :func:`~pipeline.consumer.stores.dynamodb.dynamodb_store` (Powertools' own DynamoDB layer).
@@ -36,8 +36,8 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyPersistenceLayerError,
 )
 
-from pipeline.consumer.open import OpenedEvent
-from pipeline.sealing_errors import DedupeStoreError, DuplicateInProgress, MalformedEnvelope
+from pipeline.errors import DedupeStoreError, DuplicateInProgress, MalformedEnvelope
+from pipeline.sealing.open import OpenedEvent
 
 __all__ = ["DEFAULT_EXPIRY_SECONDS", "DEFAULT_IN_PROGRESS_TIMEOUT_SECONDS", "IdempotentConsumer", "idempotent"]
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
+from pipeline.errors import EventdeckError
+
 
 class Severity(StrEnum):
     ERROR = "error"
@@ -81,7 +83,7 @@ class Diagnostic:
         }
 
 
-class ContractError(Exception):
+class ContractError(EventdeckError):
     """Base of every contract failure. ``diagnostics`` holds all problems found, never only the first."""
 
     code = "contract"

@@ -1,10 +1,10 @@
 """What a consumer actually receives for an event: the EventBridge event, the CloudEvent in its ``detail`` and, for
 sealed events, the layers of the token in the CloudEvent's ``data``.
 
-The values are built from one of the event's examples with the pipeline's own code (:func:`pipeline.envelope.
-cloud_event_dict`, :func:`pipeline.seal.sealing_policy_from_extension`), so the documentation shows the attribute
-names and header fields the pipeline produces. Everything that is random in production (ULID, EventBridge id,
-ciphertext) is derived from the example here, so a page is the same on every build.
+The values are built from one of the event's examples with the pipeline's own code
+(:func:`pipeline.envelope.cloudevent.cloud_event_dict`, the contract's typed ``x-sealing``), so the documentation
+shows the attribute names and header fields the pipeline produces. Everything that is random in production (ULID,
+EventBridge id, ciphertext) is derived from the example here, so a page is the same on every build.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from typing import Any
 from ulid import ULID
 
 from pipeline.contract import Document, Event
-from pipeline.enrich import EnrichmentError, event_subject
-from pipeline.envelope import cloud_event_dict
-from pipeline.seal import SealingPolicy, claims_for, jwe_header, jws_header, sealing_policy_from_extension
-from pipeline.sealing_errors import SealingPolicyError
+from pipeline.enrichment.enrich import EnrichmentError, event_subject
+from pipeline.envelope.cloudevent import cloud_event_dict
+from pipeline.errors import SealingPolicyError
+from pipeline.sealing.seal import SealingPolicy, claims_for, jwe_header, jws_header, sealing_policy_from_extension
 
 PLACEHOLDER_ACCOUNT = "123456789012"
 PLACEHOLDER_REGION = "eu-west-1"

@@ -16,8 +16,8 @@ import jsonschema
 from markupsafe import Markup
 
 from pipeline.contract import Backstage, Catalogue, Diagnostic, Document, Event, Lifecycle, Severity
-from pipeline.seal import sealing_policy_from_extension
-from pipeline.sealing_errors import SealingPolicyError
+from pipeline.errors import SealingPolicyError
+from pipeline.sealing.seal import sealing_policy_from_extension
 
 from .enrichment import Enrichment, enrichment_of
 from .envelopes import Envelopes, Routing, Sealing, envelopes_for, routing_of, sealing_of

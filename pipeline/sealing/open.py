@@ -57,19 +57,8 @@ from joserfc.errors import (
 from joserfc.jwe import CompactEncryption, Recipient
 from joserfc.jws import JWSAlgModel
 
-from pipeline.canonical import hash_algorithm_of, idempotency_key
-from pipeline.keys import ENCRYPTION_ALGORITHMS, SIGNING_ALGORITHMS, KeySet
-from pipeline.seal import (
-    CONTENT_ENCRYPTION_ALGORITHMS,
-    JWE_REGISTRY,
-    JWS_REGISTRY,
-    JWT_CONTENT_TYPE,
-    MAX_TOKEN_BYTES,
-    InflateCapExceeded,
-    TruncatedDeflate,
-    base64url_decode,
-)
-from pipeline.sealing_errors import (
+from pipeline.envelope.canonical import hash_algorithm_of, idempotency_key
+from pipeline.errors import (
     BadSignature,
     ClaimsRejected,
     DecryptionFailed,
@@ -81,6 +70,17 @@ from pipeline.sealing_errors import (
     PayloadRejected,
     TamperedToken,
     UnknownKeyId,
+)
+from pipeline.sealing.keys import ENCRYPTION_ALGORITHMS, SIGNING_ALGORITHMS, KeySet
+from pipeline.sealing.seal import (
+    CONTENT_ENCRYPTION_ALGORITHMS,
+    JWE_REGISTRY,
+    JWS_REGISTRY,
+    JWT_CONTENT_TYPE,
+    MAX_TOKEN_BYTES,
+    InflateCapExceeded,
+    TruncatedDeflate,
+    base64url_decode,
 )
 
 __all__ = ["DEFAULT_LEEWAY_SECONDS", "OpenedEvent", "Validator", "open_event"]

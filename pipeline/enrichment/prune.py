@@ -14,8 +14,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .contract.model import Schema
-from .contract.schemas import validator_for
+from pipeline.contract.model import Schema
+from pipeline.contract.schemas import validator_for
 
 
 def prune(value: Any, schema: Schema) -> Any:

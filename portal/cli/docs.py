@@ -86,7 +86,7 @@ def plan(args: argparse.Namespace) -> Plan:
     """Load the documents and render them with the options the plugin would use."""
     from mkdocs.config import load_config
 
-    from portal.plugin import EventdeckConfig, document_paths, options_from
+    from portal.mkdocs_plugin.plugin import EventdeckConfig, document_paths, options_from
     from portal.render import SiteRenderer
 
     config_file = Path(args.config_file)

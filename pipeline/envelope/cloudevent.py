@@ -11,10 +11,10 @@ attribute          value
 ``type``           the message name, e.g. ``Payment.Authorised.Ecom``
 ``subject``        optional, given by the caller
 ``time``           RFC 3339 UTC with milliseconds (``...T12:00:00.123Z``); by default the ULID's own instant
-``datacontenttype````application/json`` (a sealed event carries ``application/jwt``, see :mod:`pipeline.seal`)
+``datacontenttype````application/json`` (a sealed event carries ``application/jwt``, see :mod:`pipeline.sealing.seal`)
 ``dataschema``     optional URL of the payload schema, given by the caller
 ``dataversion``    extension: the contract version (CloudEvents extension names are ``[a-z0-9]+``)
-``idempotencykey`` extension: :func:`pipeline.canonical.idempotency_key` of ``(type, data)``
+``idempotencykey`` extension: :func:`pipeline.envelope.canonical.idempotency_key` of ``(type, data)``
 ``data``           the payload (JSON value)
 =================  ==========================================================================================
 
@@ -36,8 +36,8 @@ from typing import Any, Final
 
 from ulid import ULID
 
-from pipeline.canonical import HashAlgorithm, idempotency_key
-from pipeline.sealing_errors import UlidOverflow
+from pipeline.envelope.canonical import HashAlgorithm, idempotency_key
+from pipeline.errors import UlidOverflow
 
 __all__ = [
     "SPECVERSION",

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.contract import ContractLoader
-from pipeline.keys import keyset_for, new_keyset, write_jwks
 from pipeline.produce import required_keys
+from pipeline.sealing.keys import keyset_for, new_keyset, write_jwks
 
 PRIVATE = "private.jwks.json"
 PUBLIC = "public.jwks.json"

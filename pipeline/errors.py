@@ -1,9 +1,13 @@
-"""Exceptions raised while hashing, sealing, opening and de-duplicating events.
+"""The runtime's one exception family.
 
-Every exception derives from :class:`SealingError` and carries the CloudEvent ``id`` it concerns
-(``event_id``, ``None`` when no event is involved, e.g. while loading a key set). Messages name the event,
-the key id and the algorithm at most: never key material, never the decrypted payload. Callers at the edges
-(CLI, Lambda handler) turn them into one line; nothing in the middle swallows them.
+:class:`EventdeckError` is the root of every exception eventdeck raises on purpose: contract problems
+(:class:`pipeline.contract.ContractError`), patterns, enrichment, payload validation, the producer, and everything
+below. An edge (CLI, MkDocs plugin, Lambda handler) catches it and turns it into one friendly line.
+
+Hashing, sealing, opening and de-duplicating raise :class:`SealingError` subclasses, each carrying the
+CloudEvent ``id`` it concerns (``event_id``, ``None`` when no event is involved, e.g. while loading a key set).
+Messages name the event, the key id and the algorithm at most: never key material, never the decrypted payload.
+Callers at the edges (CLI, Lambda handler) turn them into one line; nothing in the middle swallows them.
 
 Consumer-side failures (:func:`pipeline.consumer.open_event`) derive from :class:`EventRejected`, so a
 consumer that only wants "drop and alert" catches one class; one that wants to tell an attack from a
@@ -20,6 +24,7 @@ __all__ = [
     "DisallowedAlgorithm",
     "DuplicateInProgress",
     "EventRejected",
+    "EventdeckError",
     "InflateLimitExceeded",
     "KeySetError",
     "MalformedEnvelope",
@@ -35,7 +40,11 @@ __all__ = [
 ]
 
 
-class SealingError(Exception):
+class EventdeckError(Exception):
+    """Base of every exception eventdeck raises on purpose (see the module docstring)."""
+
+
+class SealingError(EventdeckError):
     """Base of every error in hashing, sealing, opening and de-duplication.
 
     ``event_id`` is the CloudEvent id the failure concerns (``None`` when there is none). ``str(exc)`` is

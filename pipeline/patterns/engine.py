@@ -12,13 +12,15 @@ import operator
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from pipeline.errors import EventdeckError
+
 Matcher = Callable[[Any], bool]
 
 _MISSING = object()
 _NUMERIC = {"<": operator.lt, "<=": operator.le, "=": operator.eq, ">": operator.gt, ">=": operator.ge}
 
 
-class PatternError(ValueError):
+class PatternError(EventdeckError, ValueError):
     """A pattern eventdeck cannot honour exactly; ``path`` says where in the pattern."""
 
     def __init__(self, message: str, path: str) -> None:

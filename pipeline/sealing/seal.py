@@ -55,10 +55,10 @@ from joserfc.jwk import Key
 from joserfc.jws import JWSRegistry
 from joserfc.util import json_b64encode
 
-from pipeline.canonical import has_null_value
-from pipeline.envelope import CloudEvent
-from pipeline.keys import ENCRYPTION_ALGORITHMS, SIGNING_ALGORITHMS, KeySet
-from pipeline.sealing_errors import NonCanonicalValue, OversizedEvent, SealingPolicyError
+from pipeline.envelope.canonical import has_null_value
+from pipeline.envelope.cloudevent import CloudEvent
+from pipeline.errors import NonCanonicalValue, OversizedEvent, SealingPolicyError
+from pipeline.sealing.keys import ENCRYPTION_ALGORITHMS, SIGNING_ALGORITHMS, KeySet
 
 __all__ = [
     "CONTENT_ENCRYPTION_ALGORITHMS",
@@ -137,7 +137,7 @@ _SMALL_DEFLATE_INPUT: Final = 2**_SMALL_DEFLATE_WBITS - 262
 
 class InflateCapExceeded(ExceededSizeError):
     """Raised inside joserfc's decrypt when DEF output passes :data:`MAX_INFLATED_BYTES` (mapped by the
-    consumer to :class:`~pipeline.sealing_errors.InflateLimitExceeded`)."""
+    consumer to :class:`~pipeline.errors.InflateLimitExceeded`)."""
 
     error = "inflate_limit_exceeded"
 
@@ -322,11 +322,11 @@ def _claims_json(claims: dict[str, Any], event_id: str) -> bytes:
     """The claims as compact UTF-8 JSON, refusing what json refuses.
 
     orjson is ~13x faster than the stdlib encoder (1 us against 15 us for 1.3 KB), but writes NaN and
-    ±Infinity as ``null`` without a word; so a ``null`` value in its output (:func:`~pipeline.canonical.
+    ±Infinity as ``null`` without a word; so a ``null`` value in its output (:func:`~pipeline.envelope.canonical.
     has_null_value`), or any orjson error (ints beyond 64 bits, non-string keys, deep nesting, the passed-through
     types), sends the claims to the stdlib encoder, which writes them or raises. (orjson also writes a
     ``uuid.UUID`` or a plain ``Enum`` as its value where json refuses them: payloads are parsed JSON, and
-    :func:`pipeline.canonical.canonical_json` accepts both already, so only a Python caller could hand one in.)
+    :func:`pipeline.envelope.canonical.canonical_json` accepts both already, so only a Python caller could hand one in.)
     """
     try:
         fast = orjson.dumps(claims, option=_ORJSON_CLAIMS_OPTIONS)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.contract import ContractLoader
-from portal.catalog_info import ComponentSpec, catalog_info_yaml, entities
+from portal.backstage.entities import ComponentSpec, catalog_info_yaml, entities
 
 
 def register(sub: Any) -> None:

@@ -1,4 +1,4 @@
-"""The ``eventdeck`` command: one entry point, one module per subcommand under ``portal.commands``.
+"""The ``eventdeck`` command: one entry point, one module per subcommand under ``portal.cli``.
 
 This is an edge: exceptions with context (file, line, pointer, event id) are turned into friendly lines and exit
 codes here, and nowhere deeper.
@@ -11,8 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from pipeline.contract import ContractError
-
-from .commands import backstage, docs, keys, seal, validate
+from portal.cli import backstage, docs, keys, seal, validate
 
 COMMANDS = (validate, keys, seal, docs, backstage)
 

@@ -16,12 +16,11 @@ from typing import Any
 
 from pipeline.consumer import open_event
 from pipeline.contract import ContractLoader
-from pipeline.keys import JwksEnvironment, JwksFile, JwksSecretsManager, KeySet, load_keyset
+from pipeline.errors import SealingError
 from pipeline.produce import Failed, Producer, Published, Unrouted
-from pipeline.registry import SchemaRegistry
-from pipeline.sealing_errors import SealingError
-
-from .json_input import InputError, read_values
+from pipeline.schemas.registry import SchemaRegistry
+from pipeline.sealing.keys import JwksEnvironment, JwksFile, JwksSecretsManager, KeySet, load_keyset
+from portal.cli.json_input import InputError, read_values
 
 
 def register(sub: Any) -> None:

@@ -16,9 +16,10 @@ from typing import Any
 import fastjsonschema
 import jsonschema
 
-from .contract import fastcode
-from .contract.formats import FORMAT_CHECKER, format_functions
-from .contract.model import Schema
+from pipeline.contract import fastcode
+from pipeline.contract.formats import FORMAT_CHECKER, format_functions
+from pipeline.contract.model import Schema
+from pipeline.errors import EventdeckError
 
 _FAST_DIALECTS = {
     "http://json-schema.org/draft-04/schema#",
@@ -37,7 +38,7 @@ _FAST_KEYWORDS = frozenset({
     "if", "then", "else", "contentEncoding", "contentMediaType",
 })
 _ANNOTATION_PREFIX = "x-"
-class PayloadInvalid(ValueError):
+class PayloadInvalid(EventdeckError, ValueError):
     """A payload violates its schema: ``path`` is a JSON pointer into the payload, ``rule`` the failing keyword."""
 
     def __init__(self, message: str, path: str, rule: str) -> None:

@@ -16,6 +16,8 @@ from typing import Any
 import jsonpatch
 import jsonpointer
 
+from pipeline.errors import EventdeckError
+
 # A patched document shares every subtree it does not write to with its input. ``owned`` holds the ids of the
 # containers this application made itself and may therefore change in place; any other container on the way to a
 # write is copied first (and its copy owned). A container that is not owned never holds an owned one, which is what
@@ -31,7 +33,7 @@ _ABSENT: Any = object()
 _PLAIN_SCALARS = (str, int, float)  # not bool: equal to 1 and 0 in Python, not in JSON
 
 
-class PatchFailed(ValueError):
+class PatchFailed(EventdeckError, ValueError):
     """Operation ``index`` (``op`` at ``path``) of a compiled patch cannot be applied to this document."""
 
     def __init__(self, index: int, op: str, path: str, reason: str) -> None:

@@ -25,15 +25,16 @@ from typing import Any
 import jsonpatch
 import jsonpointer
 
-from .contract.model import Event, Schema
-from .patch import Patch, PatchFailed, compile_patch
-from .prune import pruner_for
+from pipeline.contract.model import Event, Schema
+from pipeline.enrichment.patch import Patch, PatchFailed, compile_patch
+from pipeline.enrichment.prune import pruner_for
+from pipeline.errors import EventdeckError
 
 LOOKUPS_KEY = "_lookups"
 _MAX_LOOKUP_BYTES = 1024 * 1024
 
 
-class EnrichmentError(ValueError):
+class EnrichmentError(EventdeckError, ValueError):
     """The ``x-enrichment`` of a message cannot be used (found when the contract is loaded)."""
 
     def __init__(self, event: str, message: str) -> None:
@@ -41,7 +42,7 @@ class EnrichmentError(ValueError):
         super().__init__(f"x-enrichment of {event}: {message}")
 
 
-class EnrichmentFailed(ValueError):
+class EnrichmentFailed(EventdeckError, ValueError):
     """Enriching one internal event failed; the event goes to the dead-letter record, not lost."""
 
     def __init__(self, event_id: str | None, event: str, message: str, operation: int | None = None) -> None:

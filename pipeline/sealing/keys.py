@@ -35,7 +35,7 @@ from typing import Any, Final, Literal, Protocol
 from joserfc.jwk import ECKey, Key, OctKey, OKPKey, RSAKey
 from joserfc.jwk import KeySet as JoseKeySet
 
-from pipeline.sealing_errors import KeySetError, UnknownKeyId
+from pipeline.errors import KeySetError, UnknownKeyId
 
 __all__ = [
     "ENCRYPTION_ALGORITHMS",
@@ -119,7 +119,7 @@ class KeySet:
     """An immutable set of JWKs addressed by ``kid``, each bound to one algorithm.
 
     Build it from joserfc keys that carry ``kid`` and ``alg`` (:func:`new_keyset` does), or load it with
-    :func:`load_keyset` / :meth:`from_jwks`. Lookups raise :class:`~pipeline.sealing_errors.UnknownKeyId`
+    :func:`load_keyset` / :meth:`from_jwks`. Lookups raise :class:`~pipeline.errors.UnknownKeyId`
     (naming the kid, never the key). ``repr`` lists kids and algorithms only.
 
     :raises KeySetError: for a key without ``kid`` or ``alg``, an algorithm outside the allow-list, a key

@@ -11,8 +11,8 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from .contract.model import Catalogue, Event
-from .validate import PayloadValidator, compile_validator
+from pipeline.contract.model import Catalogue, Event
+from pipeline.schemas.validate import PayloadValidator, compile_validator
 
 BASE_URL_ENV = "EVENTDECK_CATALOGUE_URL"
 # The example catalogue's public address (mkdocs.yml `site_url`). A deployment sets EVENTDECK_CATALOGUE_URL to the

@@ -32,7 +32,7 @@ from typing import Any, Final, Literal
 
 import orjson
 
-from pipeline.sealing_errors import NonCanonicalValue
+from pipeline.errors import NonCanonicalValue
 
 __all__ = [
     "CANONICAL_FORM_VERSION",

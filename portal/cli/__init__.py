@@ -1,0 +1,1 @@
+"""The ``eventdeck`` command line: ``main`` and one module per subcommand."""

@@ -1,1 +1,0 @@
-"""Subcommands of the ``eventdeck`` CLI; each module has ``register(subparsers)`` and sets ``run``."""
