@@ -17,16 +17,18 @@ from .errors import ContractError, DiagnosticSink, Location
 from .refs import Dereferencer, resolve_pointer
 
 
-def check_official(version: str, root: Any, deref: Dereferencer, sink: DiagnosticSink) -> None:
-    """Validate the dereferenced document against the official AsyncAPI JSON Schema of its version."""
+def check_official(version: str, root: Any, deref: Dereferencer, sink: DiagnosticSink,
+                   settings: specs.SpecsSettings) -> None:
+    """Validate the dereferenced document against the official AsyncAPI JSON Schema of its version, obtained as
+    ``settings`` say."""
     if not version.startswith("2."):
         root = _references_restored(root, deref)
     try:
-        specs.official_fast_validator(version)(root)
+        specs.official_fast_validator(version, settings)(root)
         return  # the compiled validator agrees with jsonschema; use the slow one only to list every error
     except fastjsonschema.JsonSchemaException:
         pass
-    validator = specs.official_validator(version)
+    validator = specs.official_validator(version, settings)
     seen: set[tuple[str, str]] = set()
     for error in validator.iter_errors(root):
         detail = best_match([error])

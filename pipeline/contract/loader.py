@@ -83,8 +83,12 @@ def document_id_for(path: Path, base: Path | None) -> str:
 class ContractLoader:
     """Loads catalogues and remembers unchanged documents between loads."""
 
-    def __init__(self, *, allow_http: bool = False, http_cache_dir: Path | None = None) -> None:
+    def __init__(self, *, allow_http: bool = False, http_cache_dir: Path | None = None,
+                 specs_settings: specs.SpecsSettings | None = None) -> None:
+        """``specs_settings``: where the official AsyncAPI schemas are cached and installed from; by default what
+        the environment says (:func:`specs.settings_from_environment`, read once, here)."""
         self.sources = Sources(allow_http=allow_http, http_cache_dir=http_cache_dir)
+        self.specs_settings = specs_settings if specs_settings is not None else specs.settings_from_environment()
         self._prepared: dict[str, _Prepared] = {}
 
     def load(self, paths: Iterable[str | os.PathLike[str]] = ("asyncapi",), *, strict: bool = False) -> Catalogue:
@@ -152,7 +156,7 @@ class ContractLoader:
                 "missing 'asyncapi' version field: is this an AsyncAPI document?",
                 source.locate("/asyncapi" if version is not None else ""))
         root = deref.deref_root(uri)
-        check_official(version, root, deref, sink)
+        check_official(version, root, deref, sink, self.specs_settings)
         normaliser = Normaliser(document_id, uri, root, deref, sink)
         normalised = normaliser.run()
         eventdeck_document = "x-eventbridge" in raw

@@ -5,15 +5,22 @@ Those schema files are not committed here: they come from the pinned npm package
 against its SRI integrity before anything is read from it) and are cached per user, so every machine validates
 against byte-identical schemas without the repository carrying a copy.
 
-Order of sources, first hit wins:
+Where they come from is a :class:`SpecsSettings` value the caller passes; only :func:`settings_from_environment`
+reads environment variables, and the edges (the CLI, the MkDocs plugin, scripts) call it. Order of sources, first
+hit wins:
 
-1. the cache folder ``asyncapi-specs-<package version>/`` under ``$EVENTDECK_CACHE_DIR``, else
-   ``$XDG_CACHE_HOME/eventdeck``, else ``~/.cache/eventdeck`` (trusted only once its marker file exists);
-2. the tarball named by ``$EVENTDECK_ASYNCAPI_SPECS_TARBALL`` (for machines without npm);
+1. the cache folder ``asyncapi-specs-<package version>/`` under ``SpecsSettings.cache_dir`` (trusted only once
+   its marker file exists);
+2. the tarball ``SpecsSettings.tarball`` (for machines without npm);
 3. ``npm pack @asyncapi/specs@<package version>``.
 
 Validation never touches the network: every ``$ref`` inside the official schemas resolves to a definition that
 the schema file embeds under its own ``$id``, and any other reference is refused.
+
+The cache is private: its folders are created ``0700`` and its files ``0600``. The compiled fast validator cached
+there is code that this process executes, so it is used only when it is bound to its source (a hash of the schema
+bytes and of the generator, checked with a digest of the code) and when the file and its folder are owned by the
+current user and writable by nobody else; otherwise it is regenerated.
 """
 
 from __future__ import annotations
@@ -30,11 +37,14 @@ import marshal
 import os
 import re
 import shutil
+import stat
 import subprocess
 import tarfile
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from types import CodeType
 from typing import Any, NoReturn
 from urllib.parse import urljoin
 
@@ -101,49 +111,79 @@ class RemoteReferenceRefused(RefError):
     code = "specs-remote-ref"
 
 
-def cache_root() -> Path:
-    """The per-user eventdeck cache folder (not created): ``$EVENTDECK_CACHE_DIR``, XDG, or ``~/.cache``."""
-    if explicit := os.environ.get(CACHE_DIR_ENV):
-        return Path(explicit)
-    if xdg := os.environ.get("XDG_CACHE_HOME"):
-        return Path(xdg) / "eventdeck"
-    return Path.home() / ".cache" / "eventdeck"
+@dataclass(frozen=True)
+class SpecsSettings:
+    """Where the official schemas are cached, and which tarball to install them from on a machine without npm.
+
+    ``tarball`` ``None``: fetch with ``npm pack``. Library code takes this value as given; build it from the
+    environment with :func:`settings_from_environment` at the edges."""
+
+    cache_dir: Path
+    tarball: Path | None = None
 
 
-def specs_dir() -> Path:
+def settings_from_environment(environ: Mapping[str, str] | None = None) -> SpecsSettings:
+    """The settings the environment asks for (``os.environ`` by default).
+
+    ``cache_dir``: ``$EVENTDECK_CACHE_DIR``, else ``$XDG_CACHE_HOME/eventdeck``, else ``~/.cache/eventdeck``;
+    ``tarball``: ``$EVENTDECK_ASYNCAPI_SPECS_TARBALL`` if set. Nothing is created or checked here."""
+    env = os.environ if environ is None else environ
+    if explicit := env.get(CACHE_DIR_ENV):
+        cache_dir = Path(explicit)
+    elif xdg := env.get("XDG_CACHE_HOME"):
+        cache_dir = Path(xdg) / "eventdeck"
+    else:
+        cache_dir = Path.home() / ".cache" / "eventdeck"
+    tarball = env.get(TARBALL_ENV)
+    return SpecsSettings(cache_dir, Path(tarball) if tarball else None)
+
+
+def specs_dir(settings: SpecsSettings) -> Path:
     """The folder holding ``<version>.json`` for every supported version, fetching it on first use.
 
     Safe to call from concurrent processes: each builds its own copy aside and renames it into place, and a
     process that loses that race uses the winner's copy.
     """
-    target = cache_root() / f"asyncapi-specs-{SPECS_VERSION}"
+    target = settings.cache_dir / f"asyncapi-specs-{SPECS_VERSION}"
     if _is_complete(target):
         return target
     with tempfile.TemporaryDirectory(prefix="eventdeck-specs-") as scratch:
-        tarball = _locate_tarball(Path(scratch))
+        tarball = _locate_tarball(Path(scratch), settings.tarball)
         _verify_integrity(tarball, SPECS_INTEGRITY)
         _install(tarball, target)
     return target
 
 
 @functools.cache
-def official_schema(version: str) -> dict[str, Any]:
+def official_schema(version: str, settings: SpecsSettings) -> dict[str, Any]:
     """The parsed official JSON Schema of AsyncAPI ``version``, memoised per process.
 
     The same dict is returned on every call: treat it as read-only.
     """
-    _require_supported(version)
-    path = specs_dir() / f"{version}.json"
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise SpecsUnavailable(
-            f"Cannot read the official AsyncAPI {version} schema at {path}: {error}. "
-            f"Delete {path.parent} so that it is fetched again."
-        ) from error
+        return json.loads(_schema_source(version, settings))
+    except ValueError as error:
+        raise _unreadable(version, settings, error) from error
 
 
-def official_registry(version: str) -> Registry:
+def _schema_source(version: str, settings: SpecsSettings) -> bytes:
+    """The bytes of the official schema file of ``version``."""
+    _require_supported(version)
+    try:
+        return (specs_dir(settings) / f"{version}.json").read_bytes()
+    except OSError as error:
+        raise _unreadable(version, settings, error) from error
+
+
+def _unreadable(version: str, settings: SpecsSettings, error: Exception) -> SpecsUnavailable:
+    path = specs_dir(settings) / f"{version}.json"
+    return SpecsUnavailable(
+        f"Cannot read the official AsyncAPI {version} schema at {path}: {error}. "
+        f"Delete {path.parent} so that it is fetched again."
+    )
+
+
+def official_registry(version: str, settings: SpecsSettings) -> Registry:
     """A ``referencing`` registry that resolves every ``$ref`` of the official schema of ``version`` offline.
 
     The schema file embeds each definition under its own absolute ``$id``
@@ -152,25 +192,25 @@ def official_registry(version: str) -> Registry:
     ``RemoteReferenceRefused`` instead of being fetched (a lookup surfaces it as the cause of
     ``referencing.exceptions.Unresolvable``).
     """
-    schema = official_schema(version)
+    schema = official_schema(version, settings)
     root = Resource.from_contents(schema, default_specification=DRAFT7)
     offline = Registry(retrieve=_refuse_retrieval).with_resource(schema["$id"], root)  # type: ignore[call-arg]
     return jsonschema_specifications.REGISTRY.combine(offline).crawl()
 
 
 @functools.cache
-def official_validator(version: str) -> Validator:
+def official_validator(version: str, settings: SpecsSettings) -> Validator:
     """A ``jsonschema`` validator for AsyncAPI ``version`` (the draft its ``$schema`` names), memoised.
 
     Formats are annotations only (``jsonschema``'s default), matching ``official_fast_validator``.
     """
-    schema = official_schema(version)
+    schema = official_schema(version, settings)
     cls = validator_for(schema, default=Draft7Validator)
-    return cls(schema, registry=official_registry(version))
+    return cls(schema, registry=official_registry(version, settings))
 
 
 @functools.cache
-def official_fast_validator(version: str) -> Callable[[Any], Any]:
+def official_fast_validator(version: str, settings: SpecsSettings) -> Callable[[Any], Any]:
     """A compiled validator for AsyncAPI ``version`` that raises on the first error, memoised.
 
     Use it as the fast path: it accepts exactly what ``official_validator`` accepts, but on failure it raises
@@ -178,30 +218,65 @@ def official_fast_validator(version: str) -> Callable[[Any], Any]:
     list. It never fills in defaults and never fetches anything.
 
     Generating and compiling the code costs 0.3-0.8 s per version, so the compiled code object is cached beside
-    the schemas (keyed by Python, fastjsonschema and this module's preparation) and loads in milliseconds.
+    the schemas and loads in milliseconds. That cache is executed, so it is used only when it is bound to this
+    schema and generator and nobody but this user could have written it (:func:`_read_private`); anything else
+    is regenerated here, and the cache rewritten if its folder is private.
     """
-    cache = specs_dir() / f".fast-{version}-{_fast_cache_key()}.marshal"
+    folder = specs_dir(settings)
+    name = f".fast-{version}.validator"
+    source = _schema_source(version, settings)
+    source_hash = _fast_source_hash(version, source)
+    cached = _fast_code_from_cache(_read_private(folder, name), source_hash)
+    if cached is not None:
+        return fastcode.load(*cached)
+    try:  # generated from the very bytes it is bound to
+        schema = json.loads(source)
+    except ValueError as error:
+        raise _unreadable(version, settings, error) from error
+    entry, code = _generate_fast_validator(version, schema)
+    _write_private(folder, name, _fast_cache_blob(source_hash, entry, code))
+    for unbound in folder.glob(f".fast-{version}-*.marshal"):  # the layout before validators were bound
+        with contextlib.suppress(OSError):
+            unbound.unlink()
+    return fastcode.load(entry, code)
+
+
+# Bump when _compilable, fastcode's rewrite or the cache layout changes: every cached validator is regenerated.
+_FAST_GENERATOR = "eventdeck-fast-validator/3"
+
+
+def _fast_source_hash(version: str, schema_source: bytes) -> bytes:
+    """What a compiled validator is derived from: the schema's bytes, the generator and the bytecode format."""
+    generator = f"{_FAST_GENERATOR} {importlib.util.MAGIC_NUMBER.hex()} fastjsonschema-{fastjsonschema.VERSION} "
+    digest = hashlib.sha256(f"{generator}{version}\0".encode())
+    digest.update(schema_source)
+    return digest.hexdigest().encode("ascii")
+
+
+def _fast_cache_blob(source_hash: bytes, entry: str, code: CodeType) -> bytes:
+    """The cache file: the generator, the source hash, a digest of the marshalled code, then the code."""
+    payload = marshal.dumps((entry, code))
+    digest = hashlib.sha256(payload).hexdigest().encode("ascii")
+    return b"\n".join((_FAST_GENERATOR.encode("ascii"), source_hash, digest, payload))
+
+
+def _fast_code_from_cache(blob: bytes | None, source_hash: bytes) -> tuple[str, CodeType] | None:
+    """``(entry, code)`` from a cache file written by :func:`_fast_cache_blob` for this very source, else None
+    (another source or generator, changed or truncated bytes)."""
+    parts = blob.split(b"\n", 3) if blob is not None else []
+    if len(parts) != 4 or parts[0] != _FAST_GENERATOR.encode("ascii") or parts[1] != source_hash:
+        return None
+    if not hmac.compare_digest(hashlib.sha256(parts[3]).hexdigest().encode("ascii"), parts[2]):
+        return None
     try:
-        name, code = marshal.loads(cache.read_bytes())
-    except (OSError, EOFError, ValueError, TypeError):
-        name, code = _generate_fast_validator(version)
-        with contextlib.suppress(OSError):  # a read-only cache only costs speed
-            staging = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
-            staging.write_bytes(marshal.dumps((name, code)))
-            staging.replace(cache)
-    return fastcode.load(name, code)  # type: ignore[no-any-return]
+        entry, code = marshal.loads(parts[3])
+    except (EOFError, ValueError, TypeError):
+        return None
+    return (entry, code) if isinstance(entry, str) and isinstance(code, CodeType) else None
 
 
-_FAST_PREPARATION = "2"  # bump when _compilable or the rewrite below changes
-
-
-def _fast_cache_key() -> str:
-    parts = f"{importlib.util.MAGIC_NUMBER.hex()}-{fastjsonschema.VERSION}-{_FAST_PREPARATION}-{SPECS_VERSION}"
-    return hashlib.sha256(parts.encode()).hexdigest()[:16]
-
-
-def _generate_fast_validator(version: str) -> tuple[str, Any]:
-    schema = _compilable(official_schema(version), base="")
+def _generate_fast_validator(version: str, official: dict[str, Any]) -> tuple[str, CodeType]:
+    schema = _compilable(official, base="")
     refuse = {scheme: _refuse_retrieval for scheme in ("http", "https", "file", "ftp")}
     # `use_formats=False`: jsonschema does not assert `format` by default, and the two must agree.
     # `use_default=False`: otherwise the compiled code writes `default` values into the document it checks.
@@ -210,6 +285,64 @@ def _generate_fast_validator(version: str) -> tuple[str, Any]:
                                  use_formats=False, use_default=False)
     except ValueError as exc:
         raise SpecsUnavailable(str(exc)) from None
+
+
+# --- the private cache --------------------------------------------------------------------------------------
+
+_WRITABLE_BY_OTHERS = stat.S_IWGRP | stat.S_IWOTH
+_OPEN_DIRECTORY = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
+_OPEN_FILE = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+
+
+def _private(status: os.stat_result) -> bool:
+    """Owned by the current user and writable by nobody else (group and others)."""
+    return status.st_uid == os.getuid() and not status.st_mode & _WRITABLE_BY_OTHERS
+
+
+def _read_private(folder: Path, name: str) -> bytes | None:
+    """The bytes of ``folder/name`` if the file and the folder are private (:func:`_private`), else None.
+
+    Both are checked on the open descriptors, so neither can be swapped between the check and the read; links
+    are not followed. Where there is no notion of an owning user (no ``os.getuid``), nothing is trusted."""
+    if not hasattr(os, "getuid"):
+        return None
+    try:
+        directory = os.open(folder, _OPEN_DIRECTORY)
+    except OSError:
+        return None
+    try:
+        if not (stat.S_ISDIR((status := os.fstat(directory)).st_mode) and _private(status)):
+            return None
+        with open(os.open(name, _OPEN_FILE, dir_fd=directory), "rb") as stream:
+            status = os.fstat(stream.fileno())
+            return stream.read() if stat.S_ISREG(status.st_mode) and _private(status) else None
+    except OSError:
+        return None
+    finally:
+        os.close(directory)
+
+
+def _write_private(folder: Path, name: str, data: bytes) -> None:
+    """Replace ``folder/name`` atomically with ``data``, mode 0600, if ``folder`` is private; else do nothing.
+
+    Writing into a folder others can write to would be pointless: :func:`_read_private` never trusts it. Failing
+    to write (a read-only cache) only costs speed."""
+    if not hasattr(os, "getuid"):
+        return
+    try:
+        status = os.lstat(folder)
+        if not (stat.S_ISDIR(status.st_mode) and _private(status)):
+            return
+        descriptor, staging = tempfile.mkstemp(prefix=f"{name}.", suffix=".tmp", dir=folder)  # created 0600
+    except OSError:
+        return
+    try:
+        with open(descriptor, "wb") as stream:
+            stream.write(data)
+        os.replace(staging, folder / name)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(staging)
 
 
 # Draft-07 keywords whose values are schemas; every other keyword holds data (`enum`, `const`, `examples`...).
@@ -275,11 +408,10 @@ def _is_complete(folder: Path) -> bool:
         return False
 
 
-def _locate_tarball(scratch: Path) -> Path:
-    if explicit := os.environ.get(TARBALL_ENV):
-        tarball = Path(explicit)
+def _locate_tarball(scratch: Path, tarball: Path | None) -> Path:
+    if tarball is not None:
         if not tarball.is_file():
-            raise SpecsUnavailable(f"{TARBALL_ENV}={explicit} is not a file. {_HOW_TO_PROVIDE}")
+            raise SpecsUnavailable(f"The {SPECS_PACKAGE} tarball {tarball} is not a file. {_HOW_TO_PROVIDE}")
         return tarball
     return _npm_pack(scratch)
 
@@ -335,13 +467,13 @@ def _verify_integrity(tarball: Path, expected: str) -> None:
 
 
 def _install(tarball: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    staging.chmod(0o755)  # mkdtemp makes it private, but the cache may be shared (CI, a team's cache dir)
+    # Private: the cache holds code this process executes (the compiled validators), so it is nobody else's.
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))  # created 0700
     try:
         _extract_schemas(tarball, staging)
         # Written last: a folder without it is never trusted, whatever else it holds.
-        (staging / _MARKER).write_text(SPECS_INTEGRITY + "\n", encoding="utf-8")
+        _create_private(staging / _MARKER, (SPECS_INTEGRITY + "\n").encode("utf-8"))
         _rename_into_place(staging, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -372,7 +504,12 @@ def _extract_schemas(tarball: Path, destination: Path) -> None:
         )
     for version, content in found.items():
         # The file name is rebuilt from the matched version, never taken from the archive.
-        (destination / f"{version}.json").write_bytes(content)
+        _create_private(destination / f"{version}.json", content)
+
+
+def _create_private(path: Path, content: bytes) -> None:
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as stream:
+        stream.write(content)
 
 
 def _rename_into_place(staging: Path, target: Path) -> None:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.contract import ContractLoader
+from pipeline.contract.specs import settings_from_environment
 
 MANIFEST = ".eventdeck-files"
 
@@ -106,7 +107,8 @@ def plan(args: argparse.Namespace) -> Plan:
         plugin_config["strict"] = True
     config_dir = config_file.resolve().parent
     paths = [Path(p).resolve() for p in args.paths] if args.paths else document_paths(plugin_config, config_dir)
-    catalogue = ContractLoader(allow_http=plugin_config.allow_http).load(paths, strict=plugin_config.strict)
+    loader = ContractLoader(allow_http=plugin_config.allow_http, specs_settings=settings_from_environment())
+    catalogue = loader.load(paths, strict=plugin_config.strict)
     options = options_from(plugin_config, site_url=site_url, directory_urls=directory_urls)
     site = SiteRenderer(options).render(catalogue, roots=[str(p) for p in paths])
     wanted = {path: text.encode("utf-8") for path, text in site.pages.items()}

@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from pipeline.contract import Catalogue, ContractError, ContractLoader, Diagnostic, Severity
+from pipeline.contract.specs import settings_from_environment
 
 
 def register(sub: Any) -> None:
@@ -22,7 +23,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    loader = ContractLoader(allow_http=args.allow_http)
+    loader = ContractLoader(allow_http=args.allow_http, specs_settings=settings_from_environment())
     try:
         catalogue = loader.load(args.paths)
     except ContractError as exc:

@@ -35,6 +35,7 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 
 from pipeline.contract import Catalogue, ContractError, ContractLoader, Severity
+from pipeline.contract.specs import settings_from_environment
 from portal.mkdocs_plugin.html_stash import Stash, restore, search_entries, stash
 from portal.render import Options, RenderedSite, SiteRenderer
 
@@ -134,7 +135,8 @@ class EventdeckPlugin(BasePlugin[EventdeckConfig]):
                                  for p in config.plugins.values())
         options = options_from(self.config, site_url=config.site_url, directory_urls=config.use_directory_urls)
         if self.loader is None:
-            self.loader = ContractLoader(allow_http=self.config.allow_http)
+            self.loader = ContractLoader(allow_http=self.config.allow_http,
+                                         specs_settings=settings_from_environment())
         if self.renderer is None or self.renderer.options != options:
             self.renderer = SiteRenderer(options)
         stylesheet = options.section + "/assets/eventdeck.css" if options.section else "assets/eventdeck.css"
