@@ -12,26 +12,29 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
 import orjson
 
 from pipeline.contract.model import Catalogue, Document, Event
 from pipeline.enrichment.enrich import Enrichment, EnrichmentFailed, compile_enrichment
-from pipeline.envelope.cloudevent import cloud_event_dict
+from pipeline.envelope.cloudevent import (
+    Clock,
+    EventTimes,
+    IdGenerator,
+    MonotonicUlid,
+    cloud_event_dict,
+    wall_clock_ms,
+)
 from pipeline.errors import EventdeckError, SealingError
 from pipeline.patterns import EventPattern, compile_pattern
-from pipeline.schemas.registry import SchemaRegistry, schema_url
+from pipeline.schemas.registry import RegistryLayout, SchemaRegistry
 from pipeline.schemas.validate import PayloadInvalid, PayloadValidator
 from pipeline.sealing.keys import KeySet
 from pipeline.sealing.seal import (
     EVENTBRIDGE_MAX_ENTRY_BYTES,
     Sealer,
     SealingPolicy,
-    sealer_for,
-    sealing_policy_from_extension,
 )
 
 
@@ -104,12 +107,31 @@ class Producer:
     """Compiles a catalogue's enrichments once; :meth:`process` turns internal events into outcomes."""
 
     def __init__(self, catalogue: Catalogue, keys: KeySet | None = None, *, schema_base_url: str | None = None,
-                 hash_algorithm: str = "md5") -> None:
-        self.registry = SchemaRegistry(catalogue, schema_base_url)
+                 registry: RegistryLayout | None = None, hash_algorithm: str = "md5",
+                 clock: Clock = wall_clock_ms, new_id: IdGenerator | None = None) -> None:
+        """:param registry: where the catalogue publishes the schemas (the ``dataschema`` stamped on events);
+            else the layout for ``schema_base_url`` (the public URL of the registry folder), else the catalogue's
+            own (:attr:`Catalogue.registry`, recorded in a runtime artefact), else the default.
+        :param clock: the producer's time in epoch milliseconds: the envelope ``time`` of an internal event
+            without one, and the ``iat`` of its tokens; by default the wall clock.
+        :param new_id: makes the envelope ids; by default the producer's own :class:`MonotonicUlid` on ``clock``
+            (ids strictly increase across this producer's events).
+        :raises ProducerError: when the contract has errors, or an event cannot be produced as it says."""
+        if catalogue.errors:
+            first = catalogue.errors[0]
+            raise ProducerError(f"the contract has {len(catalogue.errors)} error(s) and cannot be produced; first: "
+                                f"{first}")
+        layout = registry or (RegistryLayout.for_catalogue(catalogue, base_url=schema_base_url)
+                              if schema_base_url is not None or catalogue.registry is None else catalogue.registry)
+        self.registry = SchemaRegistry(catalogue, layout)
         self.hash_algorithm = hash_algorithm
+        self.clock = clock
+        self.new_id = new_id if new_id is not None else MonotonicUlid(clock)
+        self._event_times = EventTimes()  # internal `time` text -> envelope `time` text, bounded
+        self._sealers: dict[SealingPolicy, Sealer] = {}  # one per policy, shared by the routes sealed under it
         documents = {d.id: d for d in catalogue.documents}
         self.routes = tuple(self._route(event, documents[event.document_id], keys)
-                            for event in catalogue.events if event.extension("x-enrichment") is not None)
+                            for event in catalogue.events if event.enrichment is not None)
         # Most patterns name exact sources: look those up instead of trying every pattern on every event.
         self._by_source: dict[str, list[Route]] = {}
         self._scan: list[Route] = []
@@ -123,27 +145,33 @@ class Producer:
 
     def _route(self, event: Event, document: Document, keys: KeySet | None) -> Route:
         where = f"{event.name} ({event.location})"
-        eventbridge = document.extensions.get("x-eventbridge")
-        if not isinstance(eventbridge, Mapping) or "source" not in eventbridge:
+        eventbridge, spec, sealing = document.eventbridge, event.enrichment, event.sealing
+        assert spec is not None  # routes are made for events with an x-enrichment
+        if eventbridge is None or eventbridge.source is None:
             raise ProducerError(f"{where}: its document declares no x-eventbridge source to publish under")
         if event.payload is None:
             raise ProducerError(f"{where}: has x-enrichment but no payload schema to validate against")
-        try:
-            pattern = compile_pattern(event.extension("x-enrichment")["from"])
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ProducerError(f"{where}: x-enrichment.from: {exc}") from None
+        if sealing is not None and sealing.problem is not None:
+            raise ProducerError(f"{where}: {sealing.problem}")
+        pattern = compile_pattern(spec.source_pattern)  # checked when the contract loaded
         enrichment = compile_enrichment(event)
         assert enrichment is not None
+        policy = sealing.policy if sealing is not None else None
         try:
-            policy = sealing_policy(event, document)
-            sealer = sealer_for(policy, keys) if policy is not None and keys is not None else None
+            sealer = self._sealer(policy, keys) if policy is not None and keys is not None else None
         except SealingError as exc:
             raise ProducerError(f"{where}: x-sealing: {exc}") from None
         if policy is not None and sealer is None:
             raise ProducerError(f"{where}: is sealed ({policy.sign.alg}, kid {policy.sign.kid}) but no key set was "
                                 "given (create one with `eventdeck keys new`)")
-        return Route(event, pattern, enrichment, self.registry.validator(event), eventbridge["source"],
-                     eventbridge.get("bus"), schema_url(event, self.registry.base), policy, sealer)
+        return Route(event, pattern, enrichment, self.registry.validator(event), eventbridge.source,
+                     eventbridge.bus, self.registry.layout.url(event), policy, sealer)
+
+    def _sealer(self, policy: SealingPolicy, keys: KeySet) -> Sealer:
+        sealer = self._sealers.get(policy)
+        if sealer is None:
+            sealer = self._sealers[policy] = Sealer(policy, keys)
+        return sealer
 
     def routes_for(self, internal: Mapping[str, Any]) -> list[Route]:
         """The routes whose pattern matches, in catalogue order."""
@@ -190,10 +218,10 @@ class Producer:
             cloud_event = cloud_event_dict(
                 type=name, source=route.source, data=data, dataschema=route.dataschema,
                 subject=route.enrichment.subject_of(data),
-                dataversion=route.event.version, time=_occurred_at(internal),
-                hash_algorithm=self.hash_algorithm)  # type: ignore[arg-type]
+                dataversion=route.event.version, time=self._occurred_at(internal),
+                hash_algorithm=self.hash_algorithm, clock=self.clock, new_id=self.new_id)  # type: ignore[arg-type]
             if route.sealer is not None:
-                cloud_event = route.sealer.seal_event(cloud_event)
+                cloud_event = route.sealer.seal_event(cloud_event, issued_at=self.clock() // 1000)
         except (SealingError, ValueError) as exc:
             return Failed(internal_id, name, "seal", f"event {internal_id}: {name}: {exc}", internal)
         # orjson is safe here: the data already has a canonical form (no NaN, JSON types only).
@@ -207,38 +235,15 @@ class Producer:
                           f"EventBridge entry; the limit is {EVENTBRIDGE_MAX_ENTRY_BYTES:,}", internal)
         return Published(internal_id, name, entry, cloud_event)
 
-
-def sealing_policy(event: Event, document: Document) -> SealingPolicy | None:
-    """The event's sealing: its own ``x-sealing``, else its document's, else none; the issuer defaults to the
-    document's EventBridge source. Raises :class:`~pipeline.errors.SealingPolicyError`."""
-    eventbridge = document.extensions.get("x-eventbridge")
-    issuer = eventbridge.get("source") if isinstance(eventbridge, Mapping) else None
-    value = event.extension("x-sealing", document.extensions.get("x-sealing", "none"))
-    return sealing_policy_from_extension(value, default_issuer=issuer)
+    def _occurred_at(self, internal: Mapping[str, Any]) -> str | None:
+        """The internal event's ``time`` as envelope text; ``None`` (the producer's clock) when absent or not an
+        ISO 8601 date-time with a zone."""
+        value = internal.get("time")
+        return self._event_times.text_of(value) if isinstance(value, str) else None
 
 
 def required_keys(catalogue: Catalogue) -> set[tuple[str, str]]:
     """Every ``(kid, alg)`` the catalogue's sealing policies name: what `eventdeck keys new` creates."""
-    documents = {d.id: d for d in catalogue.documents}
-    needed: set[tuple[str, str]] = set()
-    for event in catalogue.events:
-        policy = sealing_policy(event, documents[event.document_id])
-        if policy is not None:
-            needed.add((policy.sign.kid, policy.sign.alg))
-            if policy.encrypt is not None:
-                needed.add((policy.encrypt.kid, policy.encrypt.alg))
-    return needed
+    return {pair for event in catalogue.events if event.sealing is not None and event.sealing.policy is not None
+            for pair in event.sealing.policy.kids}
 
-
-def _occurred_at(internal: Mapping[str, Any]) -> datetime | None:
-    value = internal.get("time")
-    return _parse_time(value) if isinstance(value, str) else None
-
-
-@lru_cache(maxsize=1024)  # a batch's events mostly share their second-resolution time
-def _parse_time(value: str) -> datetime | None:
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else None

@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.contract.errors import Location
+from pipeline.contract.extensions import Enrichment
 from pipeline.contract.model import Catalogue, Event, Schema
 from pipeline.contract.schemas import validator_for
 from pipeline.enrichment.enrich import compile_enrichment
@@ -217,7 +218,7 @@ def test_enrichment_leaves_detail_and_lookup_results_as_they_were(examples_catal
                       {"op": "move", "from": "/order/lines", "path": "/lines"},
                       {"op": "add", "path": "/lines/0/seen", "value": True},
                       {"op": "copy", "from": "", "path": "/snapshot"}]}
-    enrichment = compile_enrichment(replace(event, extensions={**event.extensions, "x-enrichment": spec}))
+    enrichment = compile_enrichment(replace(event, enrichment=Enrichment.parse(spec)))
     assert enrichment is not None
     detail = {"order": {"lines": [{"sku": "A"}]}}
     lookups = {"m": {"tags": ["old"]}}
@@ -235,7 +236,7 @@ def test_a_move_within_one_array_leaves_the_detail_as_it_was(examples_catalogue:
 
     event = examples_catalogue.event("Order.Shipped.Uk")
     spec = {"from": {"source": ["x"]}, "patch": [{"op": "move", "from": "/l/0", "path": "/l/1/c"}]}
-    enrichment = compile_enrichment(replace(event, extensions={**event.extensions, "x-enrichment": spec}))
+    enrichment = compile_enrichment(replace(event, enrichment=Enrichment.parse(spec)))
     assert enrichment is not None
     detail = {"l": [1, {"a": 0}, {"b": 0}]}
     assert enrichment.apply(detail) == {"l": [{"a": 0}, {"b": 0, "c": 1}]}
@@ -407,7 +408,7 @@ def _prune_spec(event: Event) -> Event:
     from dataclasses import replace
 
     spec = {"from": {"source": ["x"]}, "patch": [], "prune": True}
-    return replace(event, extensions={**event.extensions, "x-enrichment": spec})
+    return replace(event, enrichment=Enrichment.parse(spec))
 
 
 def test_pruning_what_has_nothing_to_drop_returns_the_very_same_objects(examples_catalogue: Catalogue) -> None:

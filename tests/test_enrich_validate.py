@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import importlib
 import json
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
 from pipeline.contract import Catalogue, ContractLoader
+from pipeline.contract.extensions import Enrichment, EnrichmentSpecError
 from pipeline.contract.model import Event
 from pipeline.enrichment.enrich import EnrichmentError, EnrichmentFailed, compile_enrichment
 from pipeline.schemas.validate import PayloadInvalid, compile_validator
@@ -72,24 +76,41 @@ def test_a_missing_path_is_a_per_event_failure(examples_catalogue: Catalogue) ->
 def _with_enrichment(event: Event, spec: dict) -> Event:
     from dataclasses import replace
 
-    return replace(event, extensions={**event.extensions, "x-enrichment": spec})
+    return replace(event, enrichment=Enrichment.parse(spec))
 
 
-def test_an_invalid_patch_is_refused_when_the_contract_loads(examples_catalogue: Catalogue) -> None:
-    event = _with_enrichment(_event(examples_catalogue, "Order.Shipped.Uk"),
-                             {"from": {"source": ["x"]}, "patch": [{"op": "jump", "path": "/a"}]})
-    with pytest.raises(EnrichmentError, match=r"Order\.Shipped\.Uk"):
-        compile_enrichment(event)
+def _load_with_patch(tmp_path: Path, operation: dict) -> list:
+    """Load a one-message document whose x-enrichment patch is ``[operation]``; the contract's diagnostics."""
+    from pipeline.contract import ContractLoader
+
+    (tmp_path / "doc.json").write_text(json.dumps({
+        "asyncapi": "3.0.0", "info": {"title": "T", "version": "1.0.0"},
+        "x-eventbridge": {"bus": "b", "source": "com.example.t"}, "x-sealing": "none",
+        "components": {"messages": {"M": {
+            "name": "Note.Written.Uk", "payload": {"type": "object"},
+            "x-enrichment": {"from": {"source": ["x"]}, "patch": [operation]}}}}}))
+    return list(ContractLoader().load([tmp_path]).errors)
+
+
+def test_an_invalid_patch_is_refused_when_the_contract_loads(tmp_path: Path) -> None:
+    errors = _load_with_patch(tmp_path, {"op": "jump", "path": "/a"})
+    assert errors and all(e.location.file.endswith("doc.json") for e in errors)
+    assert any(e.location.pointer.startswith("/components/messages/M/x-enrichment/patch") for e in errors)
 
 
 @pytest.mark.parametrize("operation", [{"op": "add", "path": "/a"}, {"op": "copy", "path": "/a"},
                                        {"op": "move", "path": "/a"}, {"op": "move", "from": "a", "path": "/b"}])
 def test_an_operation_without_its_value_or_from_is_refused_when_the_contract_loads(
-        examples_catalogue: Catalogue, operation: dict) -> None:
-    event = _with_enrichment(_event(examples_catalogue, "Order.Shipped.Uk"),
-                             {"from": {"source": ["x"]}, "patch": [operation]})
-    with pytest.raises(EnrichmentError, match="invalid JSON Patch"):
-        compile_enrichment(event)
+        tmp_path: Path, operation: dict) -> None:
+    errors = _load_with_patch(tmp_path, operation)
+    assert any(e.location.pointer.startswith("/components/messages/M/x-enrichment/patch") for e in errors), errors
+
+
+def test_the_typed_extension_names_the_offending_operation() -> None:
+    with pytest.raises(EnrichmentSpecError) as caught:
+        Enrichment.parse({"from": {"source": ["x"]}, "patch": [{"op": "add", "path": "/a", "value": 1},
+                                                                {"op": "copy", "path": "/b"}]})
+    assert caught.value.member == "/patch/1" and "'copy' operation without a 'from' member" in str(caught.value)
 
 
 def test_pruning_drops_undeclared_properties_at_every_depth(examples_catalogue: Catalogue) -> None:
@@ -138,14 +159,28 @@ def test_a_failing_lookup_is_a_per_event_failure(examples_catalogue: Catalogue) 
         enrichment.apply({"id": "1"}, event_id="evt-1")
 
 
-def test_callable_lookups_are_imported_once(examples_catalogue: Catalogue) -> None:
-    spec = {"from": {"source": ["x"]}, "lookups": [{"name": "n", "callable": "json:dumps"}],
-            "patch": [{"op": "copy", "from": "/_lookups/n", "path": "/asText"}]}
+def test_callable_lookups_are_resolved_when_compiled_not_per_event(examples_catalogue: Catalogue, tmp_path,
+                                                                  monkeypatch) -> None:
+    module = tmp_path / "merchant_directory.py"
+    module.write_text("def merchant_name(detail):\n    return 'Corner Shop'\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    spec = {"from": {"source": ["x"]}, "lookups": [{"name": "n", "callable": "merchant_directory:merchant_name"}],
+            "patch": [{"op": "copy", "from": "/_lookups/n", "path": "/merchantName"}]}
     enrichment = compile_enrichment(_with_enrichment(_event(examples_catalogue, "Order.Shipped.Uk"), spec))
-    assert enrichment.apply({"a": 1})["asText"] == '{"a": 1}'
-    bad = {**spec, "lookups": [{"name": "n", "callable": "no.such.module:f"}]}
+    try:
+        # Replacing the module's function after compiling changes nothing: the function was bound once, when
+        # the enrichment was compiled, and is not looked up again for each event.
+        monkeypatch.setattr(importlib.import_module("merchant_directory"), "merchant_name", lambda detail: "replaced")
+
+        assert [enrichment.apply({"a": n})["merchantName"] for n in range(3)] == ["Corner Shop"] * 3
+    finally:
+        sys.modules.pop("merchant_directory", None)
+
+
+def test_a_callable_lookup_that_cannot_be_imported_fails_compilation(examples_catalogue: Catalogue) -> None:
+    spec = {"from": {"source": ["x"]}, "lookups": [{"name": "n", "callable": "no.such.module:f"}], "patch": []}
     with pytest.raises(EnrichmentError, match="cannot import"):
-        compile_enrichment(_with_enrichment(_event(examples_catalogue, "Order.Shipped.Uk"), bad))
+        compile_enrichment(_with_enrichment(_event(examples_catalogue, "Order.Shipped.Uk"), spec))
 
 
 def test_invalid_payload_names_field_path_and_rule(examples_catalogue: Catalogue) -> None:

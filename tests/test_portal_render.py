@@ -7,7 +7,7 @@ import pytest
 
 from pipeline.contract import Catalogue
 from portal.mkdocs_plugin.html_stash import restore, search_entries, stash
-from portal.render import Options, SiteRenderer, render_site
+from portal.render import Options, render_site
 from portal.render.enrichment import enrichment_of
 from portal.render.markup import description_html, json_block, md_text
 from portal.render.paths import final_url, relative_link, slug
@@ -162,17 +162,8 @@ def test_rendering_is_deterministic(examples_catalogue: Catalogue) -> None:
     assert first.pages == second.pages and first.files == second.files
 
 
-def test_a_renderer_reuses_pages_of_unchanged_events(examples_catalogue: Catalogue) -> None:
-    renderer = SiteRenderer(Options())
-    first = renderer.render(examples_catalogue)
-    cached = dict(renderer._event_cache)
-    second = renderer.render(examples_catalogue)
-    assert first.pages == second.pages
-    assert all(renderer._event_cache[key][1] is cached[key][1] for key in cached)
-
-
 def test_enrichment_rows_read_as_source_to_target(examples_catalogue: Catalogue) -> None:
-    rows = enrichment_of(examples_catalogue.event("Payment.Refunded.Ecom").extension("x-enrichment")).rows
+    rows = enrichment_of(examples_catalogue.event("Payment.Refunded.Ecom").enrichment).rows
     assert [(r.op, r.source, r.target) for r in rows][:3] == [
         ("test", "/state", None), ("remove", "/state", None), ("copy", "/refundedAt", "/occurredAt")]
 

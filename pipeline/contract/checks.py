@@ -19,20 +19,11 @@ import referencing.exceptions
 from jsonschema.exceptions import best_match
 
 from .errors import DiagnosticSink, Location, Severity
+from .extensions import EXTENSIONS_BY_PLACE
 from .model import Example, Schema
 from .schemas import data_problems, validator_for
 
 NAME_PATTERN = re.compile(r"^[A-Z][A-Za-z0-9]*(\.[A-Z][A-Za-z0-9]*)+$")
-
-# Where each eventdeck extension may stand, by the kind of object that carries it.
-EXTENSIONS_BY_PLACE = {
-    "document": ("x-eventbridge", "x-sealing"),
-    "info": ("x-backstage",),
-    "server": ("x-eventbridge",),
-    "message": ("x-enrichment", "x-sealing", "x-lifecycle"),
-}
-KNOWN_EXTENSIONS = tuple(sorted({name for names in EXTENSIONS_BY_PLACE.values() for name in names}))
-
 
 @cache
 def extension_validator(name: str) -> jsonschema.Draft202012Validator:

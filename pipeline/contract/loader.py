@@ -26,6 +26,7 @@ from .errors import (
     Severity,
     VersionError,
 )
+from .extensions import Enrichment, EnrichmentSpecError, EventBridge, Sealing, effective_sealing
 from .model import Catalogue, Document, Event, Lifecycle
 from .normalise import Normaliser, RawEvent, tags_of
 from .refs import Dereferencer, Sources
@@ -172,6 +173,7 @@ class ContractLoader:
             checks.check_examples(event.name, event.payload, event.headers, event.examples, sink, deref.locate)
             checks.check_schema_examples(event.name, event.payload, sink)
         checks.check_unique_tags(raw, source.locate, sink)
+        _type_extensions(root, normalised, source.locate, deref.locate, sink)
         file_list = tuple(files)
         prepared = _Prepared(document_id, uri, version, normalised, eventdeck_document, tuple(_unique(sink.items)),
                              file_list, tuple(self.sources.stamp(f) for f in file_list))
@@ -248,7 +250,7 @@ def _event(p: _Prepared, raw: RawEvent, key: str, operations: tuple[Any, ...]) -
         tags=tags_of(message.get("tags")), bindings=message.get("bindings") or {},
         correlation_id=message.get("correlationId"), deprecated=deprecated,
         extensions={k: v for k, v in message.items() if k.startswith("x-")}, operations=operations,
-        location=raw.location)
+        location=raw.location, sealing=raw.sealing, enrichment=raw.enrichment)
 
 
 def _document(p: _Prepared, events: tuple[Event, ...]) -> Document:
@@ -257,7 +259,47 @@ def _document(p: _Prepared, events: tuple[Event, ...]) -> Document:
         id=p.document_id, path=p.uri, asyncapi=p.asyncapi, info=n.info, default_content_type=n.default_content_type,
         servers=n.servers, tags=n.tags, extensions=n.extensions, events=events,
         operations=tuple(n.operations), security_schemes=n.security_schemes, diagnostics=p.diagnostics,
-        location=Location(p.uri, "", 1, 1), files=p.files)
+        location=Location(p.uri, "", 1, 1), files=p.files, eventbridge=n.eventbridge, sealing=n.sealing)
+
+
+def _type_extensions(root: dict[str, Any], normalised: Any, locate_root: Any, locate: Any,
+                     sink: DiagnosticSink) -> None:
+    """Parse the eventdeck extensions into their typed forms, once per document (cached with it).
+
+    The JSON Schema of each extension has already reported malformed values; what is left here are the problems a
+    schema cannot see (a pattern EventBridge would reject, a JSON Patch jsonpatch refuses, a sealed event with no
+    issuer), each reported once, at the extension's file, line and pointer."""
+    reported = {d.location.pointer for d in sink.items if d.severity is Severity.ERROR}
+
+    def report(location: Location, message: str) -> None:
+        if not any(p == location.pointer or p.startswith(location.pointer + "/") for p in reported):
+            sink.error("extension-invalid", message, location)
+
+    eventbridge = EventBridge.from_extension(root.get("x-eventbridge"), locate_root("/x-eventbridge"))
+    normalised.eventbridge = eventbridge
+    issuer = eventbridge.source if eventbridge is not None else None
+    document_sealing = None
+    if "x-sealing" in root:
+        document_sealing = Sealing.parse(root["x-sealing"], "document", locate_root("/x-sealing"),
+                                         default_issuer=issuer)
+        if document_sealing.problem is not None:
+            report(document_sealing.location, document_sealing.problem)
+    normalised.sealing = document_sealing
+    for event in normalised.events:
+        message, (uri, pointer) = event.message, event.origin
+        own = None
+        if "x-sealing" in message:
+            own = Sealing.parse(message["x-sealing"], "message", locate(uri, f"{pointer}/x-sealing"),
+                                default_issuer=issuer)
+            if own.problem is not None:
+                report(own.location, own.problem)
+        event.sealing = effective_sealing(own, document_sealing)
+        if "x-enrichment" in message:
+            at = f"{pointer}/x-enrichment"
+            try:
+                event.enrichment = Enrichment.parse(message["x-enrichment"], locate(uri, at))
+            except EnrichmentSpecError as exc:
+                report(locate(uri, at + exc.member), f"x-enrichment{exc.member}: {exc}")
 
 
 def _text(value: Any) -> str | None:

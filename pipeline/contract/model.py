@@ -17,6 +17,8 @@ from enum import StrEnum
 from typing import Any
 
 from .errors import Diagnostic, Location, Severity
+from .extensions import Enrichment, EventBridge, Sealing
+from .registry import RegistryLayout
 
 JSON = Any
 
@@ -159,6 +161,10 @@ class Event:
     extensions: Mapping[str, JSON]
     operations: tuple[Operation, ...]
     location: Location
+    sealing: Sealing | None = None
+    """The effective ``x-sealing`` (the message's, else its document's); ``None`` only when neither declares one."""
+    enrichment: Enrichment | None = None
+    """The parsed ``x-enrichment``; ``None`` when the message declares none (or a malformed one: a diagnostic)."""
 
     @property
     def producers(self) -> tuple[str, ...]:
@@ -193,6 +199,8 @@ class Server:
     security: tuple[JSON, ...]
     extensions: Mapping[str, JSON]
     location: Location
+    eventbridge: EventBridge | None = None
+    """The server's own ``x-eventbridge`` (replaces the document's as a whole for this server)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,6 +232,15 @@ class Document:
     diagnostics: tuple[Diagnostic, ...]
     location: Location
     files: tuple[str, ...] = ()
+    eventbridge: EventBridge | None = None
+    """The parsed root ``x-eventbridge``: where the document's events are put."""
+    sealing: Sealing | None = None
+    """The document's default ``x-sealing`` (each event's effective policy is :attr:`Event.sealing`)."""
+
+    @property
+    def source(self) -> str | None:
+        """The EventBridge ``source`` of the document's events (``x-eventbridge.source``)."""
+        return self.eventbridge.source if self.eventbridge is not None else None
 
     @property
     def major(self) -> int:
@@ -252,6 +269,9 @@ class Catalogue:
     documents: tuple[Document, ...]
     diagnostics: tuple[Diagnostic, ...] = ()
     _by_key: Mapping[str, Event] = field(default_factory=dict, repr=False, compare=False)
+    registry: RegistryLayout | None = field(default=None, compare=False)
+    """Where the schemas are published, when known with the contract (a runtime artefact records it); a catalogue
+    loaded from AsyncAPI documents leaves it to the edge that knows the site (``mkdocs.yml``)."""
 
     @property
     def events(self) -> tuple[Event, ...]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ContractError, DiagnosticSink, Location
+from .extensions import Enrichment, EventBridge, Sealing
 from .model import Action, Example, Info, Operation, Schema, Server, Tag
 from .refs import Dereferencer, resolve_pointer
 from .schemas import bundle, dialect_of
@@ -31,6 +32,8 @@ class RawEvent:
     examples: tuple[Example, ...]
     location: Location
     operations: list[Operation] = field(default_factory=list)
+    sealing: Sealing | None = None
+    enrichment: Enrichment | None = None
 
 
 @dataclass
@@ -43,6 +46,8 @@ class Normalised:
     security_schemes: dict[str, Any]
     events: list[RawEvent]
     operations: list[Operation]
+    eventbridge: EventBridge | None = None
+    sealing: Sealing | None = None
 
 
 def extensions_of(value: Any) -> dict[str, Any]:
@@ -158,7 +163,8 @@ class Normaliser:
                 name=name, url=url, protocol=str(server.get("protocol", "")),
                 protocol_version=_str(server.get("protocolVersion")), description=_str(server.get("description")),
                 security=tuple(server.get("security") or ()), extensions=extensions_of(server),
-                location=self.locate(self.origin(server, (self.root_uri, f"/servers/{name}"))),
+                location=(where := self.locate(self.origin(server, (self.root_uri, f"/servers/{name}")))),
+                eventbridge=EventBridge.from_extension(server.get("x-eventbridge"), where.child("x-eventbridge")),
             ))
         return tuple(out)
 

@@ -25,6 +25,7 @@ from typing import Any
 import jsonpatch
 import jsonpointer
 
+from pipeline.contract.extensions import Lookup as LookupSpec
 from pipeline.contract.model import Event, Schema
 from pipeline.enrichment.patch import Patch, PatchFailed, compile_patch
 from pipeline.enrichment.prune import pruner_for
@@ -109,13 +110,12 @@ class Enrichment:
 
 def subject_pointer(event: Event) -> jsonpointer.JsonPointer | None:
     """The compiled ``x-enrichment.subject`` pointer of ``event``, if it declares one."""
-    spec = event.extension("x-enrichment")
-    text = spec.get("subject") if isinstance(spec, Mapping) else None
+    text = event.enrichment.subject if event.enrichment is not None else None
     if not text:
         return None
     try:
         return jsonpointer.JsonPointer(text)
-    except jsonpointer.JsonPointerException as exc:
+    except jsonpointer.JsonPointerException as exc:  # checked when the contract loaded; kept for hand-made events
         raise EnrichmentError(event.name, f"subject: {exc}") from None
 
 
@@ -133,30 +133,28 @@ def _subject(pointer: jsonpointer.JsonPointer | None, payload: Any) -> str | Non
 
 def compile_enrichment(event: Event) -> Enrichment | None:
     """The compiled ``x-enrichment`` of ``event``, or None when it has none. Raises :class:`EnrichmentError`."""
-    spec = event.extension("x-enrichment")
+    spec = event.enrichment
     if spec is None:
         return None
-    if not isinstance(spec, Mapping) or not isinstance(spec.get("patch"), list):
-        raise EnrichmentError(event.name, "expected an object with a 'patch' list")
     try:
-        patch = compile_patch(spec["patch"])
+        patch = compile_patch(list(spec.patch))
     except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as exc:
         raise EnrichmentError(event.name, f"invalid JSON Patch: {exc}") from None
-    lookups = tuple((item["name"], _compile_lookup(event.name, item)) for item in spec.get("lookups") or ())
-    prune_schema = event.payload if spec.get("prune") and event.payload is not None else None
+    lookups = tuple((item.name, _compile_lookup(event.name, item)) for item in spec.lookups)
+    prune_schema = event.payload if spec.prune and event.payload is not None else None
     return Enrichment(event.name, patch, lookups, prune_schema, subject_pointer(event))
 
 
-def _compile_lookup(event: str, item: Mapping[str, Any]) -> Lookup:
-    if "callable" in item:
-        module_name, _, attribute = str(item["callable"]).partition(":")
+def _compile_lookup(event: str, item: LookupSpec) -> Lookup:
+    if item.callable is not None:
+        module_name, _, attribute = item.callable.partition(":")
         try:
             function = getattr(importlib.import_module(module_name), attribute)
         except (ImportError, AttributeError, ValueError) as exc:
-            raise EnrichmentError(event, f"look-up '{item['name']}': cannot import {item['callable']}: {exc}") from None
+            raise EnrichmentError(event, f"look-up '{item.name}': cannot import {item.callable}: {exc}") from None
         return function  # type: ignore[no-any-return]
-    template = str(item["url"])
-    timeout = float(item.get("timeout", 2.0))
+    template = str(item.url)
+    timeout = item.timeout
 
     def fetch(detail: Mapping[str, Any]) -> Any:
         url = _expand(template, detail)

@@ -1,63 +1,85 @@
-"""Where each event's published JSON Schema lives, and validators found by that URL.
+"""Payload validators found by event type, checked against the ``dataschema`` an event names.
 
-The catalogue publishes ``schemas/<event name>/<version>.json`` (plus ``latest.json``); the pipeline stamps that
-URL on every CloudEvent as ``dataschema``; a consumer validates the data against the schema the URL names. All
-three use this module, so the paths cannot drift apart.
+Where each schema is published (file and URL) is decided by :class:`pipeline.contract.registry.RegistryLayout`,
+re-exported here.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from pipeline.contract.model import Catalogue, Event
+from pipeline.contract.registry import (
+    DEFAULT_BASE_URL,
+    RegistryLayout,
+    event_slugs,
+    normalised_base_url,
+    slug,
+    unique_slugs,
+)
 from pipeline.schemas.validate import PayloadValidator, compile_validator
 
-BASE_URL_ENV = "EVENTDECK_CATALOGUE_URL"
-# The example catalogue's public address (mkdocs.yml `site_url`). A deployment sets EVENTDECK_CATALOGUE_URL to the
-# `site_url` its catalogue is published at, so the URLs stamped on events are the ones the registry serves.
-DEFAULT_BASE_URL = "https://eventdeck.dev"
+__all__ = ["DEFAULT_BASE_URL", "RegistryLayout", "SchemaRegistry", "event_slugs", "normalised_base_url", "slug",
+           "unique_slugs"]
 
 
-def base_url(configured: str | None = None) -> str:
-    return (configured or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL).rstrip("/")
-
-
-def schema_path(name: str, version: str) -> str:
-    """The site-relative path of an event's schema file."""
-    return f"schemas/{name}/{version}.json"
-
-
-def schema_url(event: Event, base: str | None = None) -> str:
-    return f"{base_url(base)}/{schema_path(event.name, event.version)}"
-
-
+@dataclass
 class SchemaRegistry:
-    """Compiled validators for a catalogue's events, looked up by ``dataschema`` URL or by event name."""
+    """Compiled validators for a catalogue's events, looked up by event type and checked against ``dataschema``.
 
-    def __init__(self, catalogue: Catalogue, base: str | None = None) -> None:
-        self.base = base_url(base)
-        self._events = {schema_url(e, self.base): e for e in catalogue.events if e.payload is not None}
-        self._by_name = {e.name: e for e in catalogue.events}
-        self._validators: dict[str, PayloadValidator] = {}
+    Validators are compiled on first use and kept by the registry (bounded by the catalogue's size)."""
+
+    catalogue: Catalogue
+    layout: RegistryLayout
+    _validators: dict[str, PayloadValidator] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self._by_name = {e.name: e for e in self.catalogue.events}
+
+    @classmethod
+    def for_catalogue(cls, catalogue: Catalogue, *, folder: str | None = None,
+                      base_url: str | None = None) -> SchemaRegistry:
+        """The registry of ``catalogue``: the given layout settings, else the catalogue's own, else the default."""
+        if folder is None and base_url is None and catalogue.registry is not None:
+            return cls(catalogue, catalogue.registry)
+        return cls(catalogue, RegistryLayout.for_catalogue(catalogue, folder=folder, base_url=base_url))
+
+    def event(self, event_type: str) -> Event | None:
+        return self._by_name.get(event_type)
 
     def validator(self, event: Event) -> PayloadValidator:
         found = self._validators.get(event.key)
         if found is None:
-            assert event.payload is not None
+            if event.payload is None:
+                raise LookupError(f"{event.name} has no payload schema")
             found = self._validators[event.key] = compile_validator(event.payload)
         return found
 
+    def dataschemas(self, event: Event) -> frozenset[str]:
+        """The ``dataschema`` URLs an event of this type may carry: its published versioned schema URLs."""
+        return frozenset({self.layout.url(event)})
+
     def for_dataschema(self, url: str | None, event_type: str) -> Callable[[str, Any], None]:
-        """A ``validate(type, data)`` callable for :func:`pipeline.consumer.open_event`: the schema named by
-        ``url`` when it is one of ours, else the current schema of ``event_type``."""
-        event = self._events.get(url or "") or self._by_name.get(event_type)
+        """A ``validate(type, data)`` callable for :func:`pipeline.consumer.open_event`: the schema of
+        ``event_type``. ``url`` must be absent or one of that type's own schema URLs (:meth:`dataschemas`): an event
+        cannot name another, laxer schema than its own.
+
+        :raises LookupError: when the type is unknown or has no schema, or ``url`` is not a schema of the type.
+        """
+        event = self._by_name.get(event_type) if isinstance(event_type, str) else None
         if event is None or event.payload is None:
-            raise LookupError(f"no published schema for type {event_type!r} (dataschema {url!r})")
+            raise LookupError(f"no published schema for type {_shown(event_type)}")
+        if url is not None and url not in self.dataschemas(event):
+            raise LookupError(f"dataschema {_shown(url)} is not a published schema of {event.name}")
         validator = self.validator(event)
 
         def validate(_type: str, data: Any) -> None:
             validator.validate(data)
 
         return validate
+
+
+def _shown(value: Any) -> str:
+    return repr(value) if isinstance(value, str) and len(value) <= 200 else f"<{type(value).__name__}>"

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.contract import ContractLoader
-from pipeline.contract.specs import settings_from_environment
 
 MANIFEST = ".eventdeck-files"
 
@@ -85,35 +84,16 @@ class Plan:
 
 def plan(args: argparse.Namespace) -> Plan:
     """Load the documents and render them with the options the plugin would use."""
-    from mkdocs.config import load_config
-
-    from portal.mkdocs_plugin.plugin import EventdeckConfig, document_paths, options_from
+    from portal.cli.site_config import site_config
     from portal.render import SiteRenderer
 
-    config_file = Path(args.config_file)
-    plugin_config = None
-    site_url, directory_urls, docs_dir = None, True, Path("docs")
-    if config_file.is_file():
-        mkdocs_config = load_config(str(config_file))
-        site_url, directory_urls = mkdocs_config.site_url, mkdocs_config.use_directory_urls
-        docs_dir = Path(mkdocs_config.docs_dir)
-        plugin = mkdocs_config.plugins.get("eventdeck")
-        plugin_config = plugin.config if plugin is not None else None
-    if plugin_config is None:  # no mkdocs.yml, or one without the plugin: the plugin's defaults
-        plugin_config = EventdeckConfig()
-        plugin_config.load_dict({})
-        plugin_config.validate()
-    if args.strict:
-        plugin_config["strict"] = True
-    config_dir = config_file.resolve().parent
-    paths = [Path(p).resolve() for p in args.paths] if args.paths else document_paths(plugin_config, config_dir)
-    loader = ContractLoader(allow_http=plugin_config.allow_http, specs_settings=settings_from_environment())
-    catalogue = loader.load(paths, strict=plugin_config.strict)
-    options = options_from(plugin_config, site_url=site_url, directory_urls=directory_urls)
-    site = SiteRenderer(options).render(catalogue, roots=[str(p) for p in paths])
+    config = site_config(args.config_file, strict=args.strict)
+    paths = [Path(p).resolve() for p in args.paths] if args.paths else config.document_paths()
+    catalogue = ContractLoader(allow_http=config.plugin.allow_http).load(paths, strict=config.plugin.strict)
+    site = SiteRenderer(config.options).render(catalogue, roots=[str(p) for p in paths])
     wanted = {path: text.encode("utf-8") for path, text in site.pages.items()}
     wanted.update(site.files)
-    docs_dir = Path(args.docs_dir) if args.docs_dir else docs_dir
+    docs_dir = Path(args.docs_dir) if args.docs_dir else config.docs_dir
     manifest = f"{site.paths.section}/{MANIFEST}" if site.paths.section else MANIFEST
     previous_file = docs_dir / manifest
     previous = frozenset(previous_file.read_text(encoding="utf-8").split()) if previous_file.is_file() else frozenset()

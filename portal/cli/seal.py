@@ -16,6 +16,7 @@ from typing import Any
 
 from pipeline.consumer import open_event
 from pipeline.contract import ContractLoader
+from pipeline.enrichment.samples import sample_inputs
 from pipeline.errors import SealingError
 from pipeline.produce import Failed, Producer, Published, Unrouted
 from pipeline.schemas.registry import SchemaRegistry
@@ -74,15 +75,9 @@ def run_seal(args: argparse.Namespace) -> int:
     except (ValueError, SealingError) as exc:
         print(f"eventdeck: {exc}", file=sys.stderr)
         return 1
-    canned: dict[str, Any] = {}
+    samples = sample_inputs(catalogue)
     if args.samples:
-        inputs = []
-        for event in catalogue.events:
-            for sample in (event.extension("x-enrichment") or {}).get("samples", ()):
-                internal_id = sample["event"].get("id")
-                if internal_id not in canned:
-                    inputs.append((f"sample {sample['example']}", sample["event"]))
-                canned[internal_id] = {**(canned.get(internal_id) or {}), **(sample.get("lookups") or {})}
+        inputs: list[tuple[str, Any]] = list(samples.events)
     else:
         try:
             inputs = list(read_values(args.inputs))
@@ -91,7 +86,7 @@ def run_seal(args: argparse.Namespace) -> int:
             return 1
     counts = {"published": 0, "unrouted": 0, "failed": 0}
     for where, internal in inputs:
-        for outcome in producer.process_one(internal, lookup_results=lambda e: canned.get(e.get("id"))):
+        for outcome in producer.process_one(internal, lookup_results=samples.lookup_results if args.samples else None):
             if isinstance(outcome, Published):
                 counts["published"] += 1
                 print(json.dumps({"outcome": "published", "event": outcome.event, "entry": outcome.entry}))

@@ -6,6 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from pipeline.contract import Enrichment as EnrichmentSpec
+from pipeline.contract import Lookup
+
 from .markup import json_inline
 
 
@@ -22,7 +25,7 @@ class PatchRow:
 class Enrichment:
     internal_pattern: Any
     rows: tuple[PatchRow, ...]
-    lookups: tuple[dict[str, Any], ...]
+    lookups: tuple[Lookup, ...]
     prune: bool
     samples: int
 
@@ -61,14 +64,11 @@ def _row(op: dict[str, Any]) -> PatchRow:
     return PatchRow(kind, origin, value, path, "")
 
 
-def enrichment_of(extension: Any) -> Enrichment | None:
-    """The table view of an ``x-enrichment`` value (``None`` when the message has none or it is malformed)."""
-    if not isinstance(extension, dict):
+def enrichment_of(spec: EnrichmentSpec | None) -> Enrichment | None:
+    """The table view of an event's typed ``x-enrichment`` (``None`` when the message has none)."""
+    if spec is None:
         return None
-    patch = extension.get("patch")
-    rows = tuple(_row(op) for op in patch if isinstance(op, dict)) if isinstance(patch, list) else ()
-    lookups = tuple(item for item in extension.get("lookups") or () if isinstance(item, dict))
-    samples = extension.get("samples")
-    return Enrichment(internal_pattern=extension.get("from", {}), rows=rows, lookups=lookups,
-                      prune=extension.get("prune") is True,
-                      samples=len(samples) if isinstance(samples, list) else 0)
+    return Enrichment(internal_pattern=dict(spec.source_pattern),
+                      rows=tuple(_row(dict(op)) for op in spec.patch),
+                      lookups=spec.lookups,
+                      prune=spec.prune, samples=len(spec.samples))

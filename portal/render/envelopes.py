@@ -19,11 +19,11 @@ from typing import Any
 
 from ulid import ULID
 
-from pipeline.contract import Document, Event
+from pipeline.contract import Document, Event, SealingPolicy
+from pipeline.contract import Sealing as DeclaredSealing
 from pipeline.enrichment.enrich import EnrichmentError, event_subject
 from pipeline.envelope.cloudevent import cloud_event_dict
-from pipeline.errors import SealingPolicyError
-from pipeline.sealing.seal import SealingPolicy, claims_for, jwe_header, jws_header, sealing_policy_from_extension
+from pipeline.sealing.seal import claims_for, jwe_header, jws_header
 
 PLACEHOLDER_ACCOUNT = "123456789012"
 PLACEHOLDER_REGION = "eu-west-1"
@@ -43,11 +43,17 @@ class Routing:
 
 @dataclass(frozen=True, slots=True)
 class Sealing:
-    """The effective sealing of an event (message ``x-sealing`` over the defining document's)."""
+    """How the catalogue shows an event's effective sealing (the contract's :attr:`Event.sealing`)."""
 
     policy: SealingPolicy | None
     declared_on: str  # "message" | "document" | "nowhere"
     problem: str | None = None
+
+    @classmethod
+    def of(cls, declared: DeclaredSealing | None) -> Sealing:
+        if declared is None:
+            return cls(None, "nowhere")
+        return cls(declared.policy, declared.declared_on, declared.problem)
 
     @property
     def sealed(self) -> bool:
@@ -80,28 +86,13 @@ class Envelopes:
 
 
 def routing_of(document: Document | None) -> Routing:
-    value = document.extensions.get("x-eventbridge") if document is not None else None
-    if isinstance(value, dict) and isinstance(value.get("source"), str):
-        return Routing(source=value["source"], bus=str(value.get("bus") or "default"),
-                       region=str(value.get("region") or PLACEHOLDER_REGION),
-                       account=str(value.get("account") or PLACEHOLDER_ACCOUNT), declared=True)
+    bridge = document.eventbridge if document is not None else None
+    if bridge is not None and bridge.source is not None:
+        return Routing(source=bridge.source, bus=bridge.bus or "default", region=bridge.region or PLACEHOLDER_REGION,
+                       account=bridge.account or PLACEHOLDER_ACCOUNT, declared=True)
     name = document.id if document is not None else "unknown"
     return Routing(source=f"urn:eventdeck:{name}", bus="default", region=PLACEHOLDER_REGION,
                    account=PLACEHOLDER_ACCOUNT, declared=False)
-
-
-def sealing_of(event: Event, document: Document | None, routing: Routing) -> Sealing:
-    if "x-sealing" in event.extensions:
-        value, where = event.extensions["x-sealing"], "message"
-    elif document is not None and "x-sealing" in document.extensions:
-        value, where = document.extensions["x-sealing"], "document"
-    else:
-        return Sealing(None, "nowhere")
-    try:
-        return Sealing(sealing_policy_from_extension(value, default_issuer=routing.source), where)
-    except SealingPolicyError as exc:
-        # The contract's own validation reports the invalid extension; the page shows it unsealed with a note.
-        return Sealing(None, where, problem=str(exc))
 
 
 def _event_time(payload: Any) -> datetime:
@@ -131,7 +122,7 @@ def envelopes_for(event: Event, document: Document | None, payload: Any, *, exam
                   generated: bool, dataschema: str | None) -> Envelopes:
     """The envelopes of ``event`` carrying ``payload`` (one of its examples, or a generated one)."""
     routing = routing_of(document)
-    sealing = sealing_of(event, document, routing)
+    sealing = Sealing.of(event.sealing)
     moment = _event_time(payload)
     seed = _digest(event.key, example_name or "")
     ms = int(moment.timestamp() * 1000)

@@ -10,36 +10,12 @@ so the pre-rendered pages can be committed from any operating system.
 from __future__ import annotations
 
 import posixpath
-import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from pipeline.contract import Catalogue, Event
+from pipeline.schemas.registry import RegistryLayout, event_slugs, normalised_base_url, slug, unique_slugs
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9._~-]+")
-# Names the catalogue's own pages use inside the section: an event may not take them.
-_RESERVED = frozenset({"index", "tags", "schemas", "domains", "groups", "field-mapping", "subscribe", "assets"})
-
-
-def slug(text: str) -> str:
-    """A URL- and filesystem-safe form of ``text`` (never empty, no leading dot)."""
-    cleaned = _UNSAFE.sub("-", text).strip("-.") or "unnamed"
-    return cleaned
-
-
-def _unique(names: Iterable[tuple[str, str]], reserved: frozenset[str] = frozenset()) -> dict[str, str]:
-    taken = set(reserved)
-    result: dict[str, str] = {}
-    for key, wanted in names:
-        candidate = slug(wanted)
-        n = 1
-        while candidate.lower() in taken:
-            n += 1
-            candidate = f"{slug(wanted)}-{n}"
-        taken.add(candidate.lower())
-        result[key] = candidate
-    return result
-
+__all__ = ["SitePaths", "final_url", "relative_link", "relative_url", "slug"]
 
 @dataclass(frozen=True)
 class SitePaths:
@@ -53,14 +29,22 @@ class SitePaths:
     events: dict[str, str]
     documents: dict[str, str]
     groups: dict[str, str]
+    layout: RegistryLayout
+    """The schema registry's layout (files and public URLs), shared with the pipeline."""
 
     @classmethod
-    def for_catalogue(cls, catalogue: Catalogue, section: str = "events", schemas: str = "schemas") -> SitePaths:
-        events = _unique(((e.key, e.key) for e in catalogue.events), _RESERVED)
-        documents = _unique((d.id, d.id) for d in catalogue.documents)
-        groups = _unique((entity, entity) for entity in dict.fromkeys(e.parts[0] if e.parts else e.name
-                                                                       for e in catalogue.events))
-        return cls(section.strip("/"), schemas.strip("/"), events, documents, groups)
+    def for_catalogue(cls, catalogue: Catalogue, section: str = "events", schemas: str = "schemas",
+                      schema_base_url: str | None = None) -> SitePaths:
+        """The paths of ``catalogue``'s site. Event pages and schema folders share one name per event, decided by
+        the pipeline's registry (:func:`pipeline.schemas.registry.event_slugs`), so they can never disagree."""
+        events = event_slugs(catalogue)
+        documents = unique_slugs((d.id, d.id) for d in catalogue.documents)
+        groups = unique_slugs((entity, entity) for entity in dict.fromkeys(e.parts[0] if e.parts else e.name
+                                                                           for e in catalogue.events))
+        folder = schemas.strip("/")
+        base_url = schema_base_url or "/" + folder + "/"
+        layout = RegistryLayout(events, folder, normalised_base_url(base_url))
+        return cls(section.strip("/"), folder, events, documents, groups, layout)
 
     def _in_section(self, *parts: str) -> str:
         return posixpath.join(self.section, *parts) if self.section else posixpath.join(*parts)
@@ -104,12 +88,12 @@ class SitePaths:
     def group(self, entity: str) -> str:
         return self._in_section("groups", self.groups[entity] + ".md")
 
-    # --- schema registry (static JSON) ---------------------------------------------------------------------
+    # --- schema registry (static JSON): the pipeline's layout decides ------------------------------------
     def schema_file(self, event: Event, version: str | None = None) -> str:
-        return posixpath.join(self.schemas, self.events[event.key], f"{slug(version or event.version)}.json")
+        return self.layout.path(event, version)
 
     def schema_latest(self, event: Event) -> str:
-        return posixpath.join(self.schemas, self.events[event.key], "latest.json")
+        return self.layout.latest_path(event)
 
 
 def relative_link(from_page: str, to_path: str) -> str:

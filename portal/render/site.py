@@ -168,15 +168,14 @@ class SiteRenderer:
             if event.payload is None or not event.payload.is_json_schema:
                 skipped.append(event)
                 continue
-            url = self.options.dataschema(paths, event)
+            url = paths.layout.url(event)
             entries.append((event, relative_link(here, paths.event(event)),
                             relative_link(here, paths.schema_file(event)),
                             relative_link(here, paths.schema_latest(event)), url))
             content = _json_bytes(registry_document(event, url))
             files[paths.schema_file(event)] = content
-            latest_url = url.rsplit("/", 1)[0] + "/latest.json"
-            files[paths.schema_latest(event)] = _json_bytes(registry_document(event, latest_url))
-        base = self.options.schema_base_url or "/" + paths.schemas.strip("/") + "/"
+            files[paths.schema_latest(event)] = _json_bytes(registry_document(event, paths.layout.latest_url(event)))
+        base = paths.layout.base_url
         pages[here] = env.get_template("registry.md.j2").render(**common, here=here,
                                                                 home=relative_link(here, paths.home),
                                                                 entries=entries, skipped=skipped, base=base)

@@ -16,20 +16,20 @@ import jsonschema
 from markupsafe import Markup
 
 from pipeline.contract import Backstage, Catalogue, Diagnostic, Document, Event, Lifecycle, Severity
-from pipeline.errors import SealingPolicyError
-from pipeline.sealing.seal import sealing_policy_from_extension
+from pipeline.contract.extensions import EXTENSIONS_BY_PLACE
 
 from .enrichment import Enrichment, enrichment_of
-from .envelopes import Envelopes, Routing, Sealing, envelopes_for, routing_of, sealing_of
+from .envelopes import Envelopes, Routing, Sealing, envelopes_for, routing_of
 from .graph import GraphNode, Layout, layout
 from .markup import description_html, json_block, json_inline
 from .paths import SitePaths, relative_link, relative_url
 from .samples import sample
 from .schema_tree import SchemaTree, schema_tree
 
-KNOWN_EVENT_EXTENSIONS = ("x-lifecycle", "x-sealing", "x-enrichment")
-KNOWN_DOCUMENT_EXTENSIONS = ("x-eventbridge", "x-sealing")
-KNOWN_INFO_EXTENSIONS = ("x-backstage",)
+# The eventdeck extensions each place shows in its own sections; every other x- value is listed as it is.
+KNOWN_EVENT_EXTENSIONS = EXTENSIONS_BY_PLACE["message"]
+KNOWN_DOCUMENT_EXTENSIONS = EXTENSIONS_BY_PLACE["document"]
+KNOWN_INFO_EXTENSIONS = EXTENSIONS_BY_PLACE["info"]
 MAX_DIAGNOSTICS = 200
 MAX_GRAPH_EVENTS = 40
 
@@ -47,9 +47,7 @@ class Options:
 
     def dataschema(self, paths: SitePaths, event: Event) -> str:
         """The registry URL of ``event``'s payload schema (the CloudEvents ``dataschema``)."""
-        base = self.schema_base_url or "/" + paths.schemas.strip("/") + "/"
-        relative = paths.schema_file(event)[len(paths.schemas.strip("/")) + 1:]
-        return base.rstrip("/") + "/" + relative
+        return paths.layout.url(event)
 
 
 @dataclass(frozen=True)
@@ -251,7 +249,7 @@ class CatalogueViews:
     def __init__(self, catalogue: Catalogue, options: Options, roots: Iterable[str] = ()) -> None:
         self.catalogue = catalogue
         self.options = options
-        self.paths = SitePaths.for_catalogue(catalogue, options.section, options.schemas)
+        self.paths = SitePaths.for_catalogue(catalogue, options.section, options.schemas, options.schema_base_url)
         self.documents = {d.id: d for d in catalogue.documents}
         self.by_name: dict[str, Event] = {}
         for event in catalogue.events:
@@ -322,7 +320,7 @@ class CatalogueViews:
         superseded = lifecycle.superseded_by
         target = self.by_name.get(superseded) if superseded else None
         routing = routing_of(document)
-        sealing = sealing_of(event, document, routing)
+        sealing = Sealing.of(event.sealing)
 
         payload_tree = payload_raw = None
         if event.payload is not None:
@@ -351,7 +349,7 @@ class CatalogueViews:
                 json_block(envelopes.claims) if envelopes.claims is not None else None,
             )
 
-        enrichment = enrichment_of(event.extensions.get("x-enrichment"))
+        enrichment = enrichment_of(event.enrichment)
         enrichment_view = None
         if enrichment is not None:
             anchors = {}
@@ -491,11 +489,13 @@ class CatalogueViews:
         owner = document.backstage
         servers = []
         for server in document.servers:
-            bridge = server.extensions.get("x-eventbridge")
+            bridge = server.eventbridge
+            shown = {k: v for k, v in (("bus", bridge.bus), ("source", bridge.source), ("region", bridge.region),
+                                       ("account", bridge.account)) if v is not None} if bridge else None
             servers.append((server.name, server.url, server.protocol + (
                 f" {server.protocol_version}" if server.protocol_version else ""),
                 description_html(server.description),
-                json_block(bridge) if isinstance(bridge, dict) else Markup("")))
+                json_block(shown) if shown else Markup("")))
         security = tuple((name, str(scheme.get("type", "")) if isinstance(scheme, dict) else "",
                           description_html(scheme.get("description") if isinstance(scheme, dict) else None))
                          for name, scheme in document.security_schemes.items())
@@ -505,7 +505,7 @@ class CatalogueViews:
                       **document.extensions}
         return DocumentView(
             document=document, page=here, description=description_html(document.info.description), owner=owner,
-            routing=routing, sealing=sealing_of_document(document, routing),
+            routing=routing, sealing=Sealing.of(document.sealing),
             server_rows=tuple(servers), security=security,
             events=tuple((e, relative_link(here, self.paths.event(e)), status_of(e)) for e in document.events),
             consumed=tuple((e, relative_link(here, self.paths.event(e)), status_of(e)) for e in consumed),
@@ -519,16 +519,6 @@ class CatalogueViews:
     def tag_groups(self, here: str) -> tuple[tuple[str, str, tuple[Row, ...]], ...]:
         return tuple((name, _tag_anchor(name), self.rows(here, sorted(events, key=lambda e: e.name)))
                      for name, events in sorted(self.tags.items(), key=lambda item: item[0].lower()))
-
-
-def sealing_of_document(document: Document, routing: Routing) -> Sealing:
-    value = document.extensions.get("x-sealing")
-    if value is None:
-        return Sealing(None, "nowhere")
-    try:
-        return Sealing(sealing_policy_from_extension(value, default_issuer=routing.source), "document")
-    except SealingPolicyError as exc:
-        return Sealing(None, "document", problem=str(exc))
 
 
 def _tag_anchor(name: str) -> str:

@@ -1,0 +1,57 @@
+"""What the CLI commands take from ``mkdocs.yml``: the eventdeck plugin's options, so ``eventdeck docs``, ``seal``,
+``open`` and ``bundle`` publish and stamp exactly what ``mkdocs build`` does (same documents, same registry)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.contract import Catalogue
+from pipeline.schemas.registry import RegistryLayout
+from portal.mkdocs_plugin.plugin import EventdeckConfig, document_paths, options_from
+from portal.render import Options
+
+#: Overrides the registry's public URL (the folder the schemas are served from) for seal/open/bundle.
+SCHEMA_BASE_URL_ENV = "EVENTDECK_SCHEMA_BASE_URL"
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    """The plugin configuration (``mkdocs.yml``'s, else the defaults) and the site settings it depends on."""
+
+    plugin: EventdeckConfig
+    config_dir: Path
+    docs_dir: Path
+    options: Options
+
+    def document_paths(self) -> list[Path]:
+        return document_paths(self.plugin, self.config_dir)
+
+    def registry(self, catalogue: Catalogue, base_url: str | None = None) -> RegistryLayout:
+        """The registry layout ``mkdocs build`` publishes ``catalogue``'s schemas with; ``base_url`` overrides
+        the public URL (e.g. the catalogue is served elsewhere than ``site_url``)."""
+        return RegistryLayout.for_catalogue(catalogue, folder=self.options.schemas,
+                                            base_url=base_url or self.options.schema_base_url)
+
+
+def site_config(config_file: str | Path = "mkdocs.yml", *, strict: bool = False) -> SiteConfig:
+    """Read ``config_file`` when it exists and has the eventdeck plugin; otherwise the plugin's defaults."""
+    from mkdocs.config import load_config
+
+    path = Path(config_file)
+    plugin_config = None
+    site_url, directory_urls, docs_dir = None, True, Path("docs")
+    if path.is_file():
+        mkdocs_config = load_config(str(path))
+        site_url, directory_urls = mkdocs_config.site_url, mkdocs_config.use_directory_urls
+        docs_dir = Path(mkdocs_config.docs_dir)
+        plugin = mkdocs_config.plugins.get("eventdeck")
+        plugin_config = plugin.config if plugin is not None else None
+    if plugin_config is None:  # no mkdocs.yml, or one without the plugin: the plugin's defaults
+        plugin_config = EventdeckConfig()
+        plugin_config.load_dict({})
+        plugin_config.validate()
+    if strict:
+        plugin_config["strict"] = True
+    options = options_from(plugin_config, site_url=site_url, directory_urls=directory_urls)
+    return SiteConfig(plugin_config, path.resolve().parent, docs_dir, options)
