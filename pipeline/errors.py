@@ -19,6 +19,8 @@ from __future__ import annotations
 __all__ = [
     "BadSignature",
     "ClaimsRejected",
+    "ContractViolation",
+    "DataschemaMismatch",
     "DecryptionFailed",
     "DedupeStoreError",
     "DisallowedAlgorithm",
@@ -32,10 +34,13 @@ __all__ = [
     "OversizedEvent",
     "OversizedToken",
     "PayloadRejected",
+    "SealingDowngraded",
     "SealingError",
     "SealingPolicyError",
+    "SealingPolicyMismatch",
     "TamperedToken",
     "UlidOverflow",
+    "UnknownEventType",
     "UnknownKeyId",
 ]
 
@@ -156,3 +161,28 @@ class ClaimsRejected(EventRejected):
 
 class PayloadRejected(EventRejected):
     """The ``validate`` callable refused the opened payload (its exception is chained as ``__cause__``)."""
+
+
+# --------------------------------------------------------------------------------------- consumer, contract
+
+
+class ContractViolation(EventRejected):
+    """The event does not keep its type's contract (raised by a consumer given the contract)."""
+
+
+class UnknownEventType(ContractViolation):
+    """The event's ``type`` is not an event of the contract the consumer opens with."""
+
+
+class SealingDowngraded(ContractViolation):
+    """The event is sealed more weakly than its type's ``x-sealing`` demands: unsealed for a sealed type, or
+    signed only (the encryption layer stripped) where the policy encrypts."""
+
+
+class SealingPolicyMismatch(ContractViolation):
+    """The event is sealed with another algorithm or key (``kid``) than its type's ``x-sealing`` names, or its
+    type's sealing policy is invalid in the contract."""
+
+
+class DataschemaMismatch(ContractViolation):
+    """The event's ``dataschema`` is not a published schema URL of its own type (it could name a laxer schema)."""
