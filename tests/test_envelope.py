@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -111,10 +112,17 @@ def test_from_dict_rebuilds_the_same_event() -> None:
     assert CloudEvent.from_dict(event.to_dict()) == event
 
 
-def test_event_is_immutable() -> None:
+def test_sealing_returns_a_new_envelope_and_leaves_the_event_as_built() -> None:
+    keys = new_keyset()
+    policy = SealingPolicy(sign=SignSpec("HS256", keys.kids_for("HS256")[0]), encrypt=None,
+                           issuer="urn:eventdeck:payments")
     event = payment_event()
-    with pytest.raises(AttributeError):
-        event.type = "Payment.Refunded"  # type: ignore[misc]
+    built = event.to_json()
+
+    sealed = seal_event(event, policy, keys)
+
+    assert event.to_json() == built
+    assert sealed["id"] == event.id and sealed["data"] != event.data
 
 
 # ---------------------------------------------------------------------------------------- time
@@ -151,9 +159,14 @@ def test_given_id_is_kept_so_a_retry_keeps_its_identity() -> None:
     assert retry.id == first.id and retry.idempotencykey == first.idempotencykey
 
 
-def test_ids_are_ulids() -> None:
-    assert str(ULID.from_str(new_event_id())) != ""
-    assert len(payment_event().id) == 26
+def test_ids_are_canonical_ulids_of_the_moment_they_were_made() -> None:
+    before = time.time_ns() // 1_000_000
+    ids = [new_event_id(), payment_event().id]
+    after = time.time_ns() // 1_000_000
+    for made in ids:
+        ulid = ULID.from_str(made)
+        assert str(ulid) == made  # 26 upper-case Crockford base32 characters, as python-ulid writes them
+        assert before <= ulid.milliseconds <= after
 
 
 def test_ulids_sort_in_creation_order_within_one_millisecond() -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import jsonschema
 import pytest
 
-from pipeline.contract import Catalogue
+from conftest import write
+from pipeline.contract import Catalogue, ContractLoader
 from portal.mkdocs_plugin.html_stash import restore, search_entries, stash
-from portal.render import Options, render_site
+from portal.render import Options, SitePaths, render_site
 from portal.render.enrichment import enrichment_of
 from portal.render.markup import description_html, json_block, md_text
 from portal.render.paths import final_url, relative_link, slug
@@ -144,7 +145,28 @@ def test_json_blocks_escape_markup_and_template_syntax() -> None:
 # ------------------------------------------------------------------------------------------------------ paths
 
 
-def test_slugs_are_url_safe_and_unique_ignoring_case() -> None:
+def test_events_whose_names_differ_only_in_case_get_distinct_pages(tmp_path) -> None:
+    # On a case-insensitive file system (macOS, Windows) Order.Created.UK.md and Order.Created.Uk.md are one file.
+    write(tmp_path, "orders.yaml", """\
+asyncapi: 2.6.0
+info: {title: Orders, version: 1.0.0}
+channels:
+  orders:
+    subscribe:
+      message:
+        oneOf:
+          - {name: Order.Created.UK, payload: {type: object}}
+          - {name: Order.Created.Uk, payload: {type: object}}
+""")
+    catalogue = ContractLoader().load([tmp_path])
+    paths = SitePaths.for_catalogue(catalogue)
+
+    pages = [paths.event(event) for event in catalogue.events]
+
+    assert len(pages) == 2 and len({page.casefold() for page in pages}) == 2
+
+
+def test_slugs_are_url_safe_and_links_are_relative_to_the_page() -> None:
     assert slug("Array<Person>") == "Array-Person"
     assert slug("...") == "unnamed"
     assert relative_link("events/a/b.md", "schemas/x.json") == "../../schemas/x.json"

@@ -13,9 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from joserfc import jwe, jws
-from joserfc._rfc7518.jwe_zips import DeflateZipModel
-from joserfc.jwe import JWERegistry
-from joserfc.jws import JWSRegistry
+from joserfc.errors import ExceededSizeError
+from joserfc.jwk import OctKey
 
 import moto_server
 from pipeline.consumer import open_event
@@ -31,13 +30,9 @@ from pipeline.sealing.keys import (
     write_jwks,
 )
 from pipeline.sealing.seal import (
-    EVENTBRIDGE_MAX_ENTRY_BYTES,
     JWE_REGISTRY,
     JWS_REGISTRY,
     MAX_CLAIMS_BYTES,
-    MAX_INFLATED_BYTES,
-    MAX_JWE_CIPHERTEXT_BYTES,
-    MAX_JWS_PAYLOAD_BYTES,
     MAX_TOKEN_BYTES,
     EncryptSpec,
     Sealer,
@@ -280,19 +275,42 @@ def test_public_keys_cannot_sign(keys: KeySet) -> None:
 # ---------------------------------------------------------------------------------------- size caps
 
 
-def test_caps_derive_from_the_eventbridge_entry_limit() -> None:
-    assert MAX_TOKEN_BYTES == MAX_CLAIMS_BYTES == EVENTBRIDGE_MAX_ENTRY_BYTES == 256 * 1024
-    assert MAX_JWE_CIPHERTEXT_BYTES == MAX_TOKEN_BYTES
-    assert MAX_JWS_PAYLOAD_BYTES >= MAX_CLAIMS_BYTES * 4 // 3  # base64url of the largest claims
-    assert MAX_JWS_PAYLOAD_BYTES < MAX_INFLATED_BYTES < MAX_JWS_PAYLOAD_BYTES + 2048
-    assert JWE_REGISTRY.max_ciphertext_length == MAX_JWE_CIPHERTEXT_BYTES
-    assert JWS_REGISTRY.max_payload_length == MAX_JWS_PAYLOAD_BYTES
+def test_the_largest_claims_the_producer_accepts_open_at_the_consumer(keys: KeySet) -> None:
+    # Compressible claims: the token is small, but the signed payload (base64url of the claims, 4/3 of them) and
+    # what the consumer inflates are the largest the producer lets through. Every consumer limit must admit them.
+    policy = policy_for(keys, "HS256", "dir")
+
+    def sealed_with(size: int) -> dict[str, Any] | None:
+        try:
+            return seal_event(payment_event({"blob": "x" * size}), policy, keys)
+        except OversizedEvent:
+            return None
+
+    fits, too_big = MAX_CLAIMS_BYTES - 4096, MAX_CLAIMS_BYTES
+    assert sealed_with(fits) is not None and sealed_with(too_big) is None
+    while too_big - fits > 1:  # the exact boundary, as the producer decides it
+        middle = (fits + too_big) // 2
+        fits, too_big = (middle, too_big) if sealed_with(middle) is not None else (fits, middle)
+    largest = sealed_with(fits)
+
+    assert largest is not None
+    assert open_event(largest, keys).data == {"blob": "x" * fits}
 
 
-def test_joserfc_process_wide_defaults_are_left_alone() -> None:
-    assert DeflateZipModel.MAX_SIZE == 250 * 1024
-    assert JWERegistry.max_ciphertext_length == 65536
-    assert JWSRegistry.max_payload_length == 128000
+def test_eventdecks_larger_limits_leave_joserfc_defaults_in_force_for_other_code(keys: KeySet) -> None:
+    blob = base64.b64encode(os.urandom(120_000)).decode()
+    assert open_event(seal_event(payment_event({"blob": blob}), policy_for(keys, "HS256", "dir"), keys), keys)
+    other = OctKey.generate_key(256)
+    signed = jws.serialize_compact({"alg": "HS256"}, b"x" * 100_000, other)  # base64url payload > 128,000
+    encrypted = jwe.encrypt_compact({"alg": "dir", "enc": "A128CBC-HS256"}, b"y" * 70_000, other)  # > 64 KiB
+    inflating = jwe.encrypt_compact({"alg": "dir", "enc": "A128CBC-HS256", "zip": "DEF"}, bytes(300_000), other)
+
+    with pytest.raises(ExceededSizeError):
+        jws.deserialize_compact(signed, other)
+    with pytest.raises(ExceededSizeError):
+        jwe.decrypt_compact(encrypted, other)
+    with pytest.raises(ExceededSizeError):
+        jwe.decrypt_compact(inflating, other)  # inflates past 250 KiB
 
 
 def test_an_event_bigger_than_joserfc_defaults_but_within_eventbridge_seals_and_opens(keys: KeySet) -> None:

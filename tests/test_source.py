@@ -68,6 +68,7 @@ def test_recursive_alias_is_refused() -> None:
 def test_harmless_aliases_are_shared_values() -> None:
     doc = parse_text("base: &b {x: 1}\nuse: *b\n", "t.yaml")
     assert doc.data["use"] == {"x": 1}
+    assert doc.data["use"] is doc.data["base"]  # one value, not an expanded copy per alias
 
 
 @pytest.mark.parametrize("tag", ["!!python/object/apply:os.system ['true']", "!custom x", "!!binary aGk="])

@@ -24,6 +24,13 @@ if "uri" not in FORMAT_CHECKER.checkers:  # jsonschema checks "uri" only when rf
         return not isinstance(value, str) or bool(_SCHEME.match(value))
 
 
+# A check that crashes on a string has found one that does not conform: jsonschema's relative-json-pointer check,
+# for one, calls int() on what str.isdigit() accepts, so "²0" raised ValueError out of validation (a crashed
+# contract load, an event refused with the wrong exception) instead of failing the format.
+for _name, (_check, _raises) in list(FORMAT_CHECKER.checkers.items()):
+    FORMAT_CHECKER.checkers[_name] = (_check, (*(_raises if isinstance(_raises, tuple) else (_raises,)), ValueError))
+
+
 def format_functions(schema: Any) -> dict[str, Callable[[str], bool]]:
     """For each ``format`` used in ``schema``, the predicate to give a compiled validator: the shared checker's
     verdict, or "accept" for formats it does not assert (as jsonschema treats unknown formats)."""
