@@ -1,4 +1,5 @@
-"""The code stays ruff-clean and the deployable package keeps honest type hints (mypy)."""
+"""The code stays ruff-clean, and both packages (the deployable pipeline and the portal) keep honest type hints
+(mypy)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ def test_ruff_finds_nothing() -> None:
 
 
 @pytest.mark.slow
-def test_mypy_passes_on_the_pipeline() -> None:
-    result = subprocess.run([sys.executable, "-m", "mypy", "pipeline"], cwd=ROOT, capture_output=True, text=True)
+def test_mypy_passes_on_the_pipeline_and_the_portal() -> None:
+    result = subprocess.run([sys.executable, "-m", "mypy", "pipeline", "portal"], cwd=ROOT, capture_output=True,
+                            text=True)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from pipeline.contract import Catalogue, ContractError, ContractLoader, Diagnostic, Severity
@@ -51,17 +52,18 @@ def _report_fatal(exc: ContractError, output: str) -> int:
 def _print_text(catalogue: Catalogue, *, quiet: bool) -> None:
     diagnostics = [d for d in catalogue.all_diagnostics if d.severity is not Severity.INFO]
     if not quiet:
-        rows = [("document", "asyncapi", "version", "events", "errors", "warnings")]
+        document_rows = [("document", "asyncapi", "version", "events", "errors", "warnings")]
         for doc in catalogue.documents:
-            rows.append((doc.id, doc.asyncapi, doc.info.version, str(len(doc.events)),
-                         str(_count(doc.diagnostics, Severity.ERROR)), str(_count(doc.diagnostics, Severity.WARNING))))
-        _table(rows)
+            document_rows.append((doc.id, doc.asyncapi, doc.info.version, str(len(doc.events)),
+                                  str(_count(doc.diagnostics, Severity.ERROR)),
+                                  str(_count(doc.diagnostics, Severity.WARNING))))
+        _table(document_rows)
         print()
-        rows = [("event", "document", "version", "produced by", "consumed by")]
+        event_rows = [("event", "document", "version", "produced by", "consumed by")]
         for event in catalogue.events:
-            rows.append((event.key, event.document_id, event.version, ", ".join(event.producers) or "-",
-                         ", ".join(event.consumers) or "-"))
-        _table(rows)
+            event_rows.append((event.key, event.document_id, event.version, ", ".join(event.producers) or "-",
+                               ", ".join(event.consumers) or "-"))
+        _table(event_rows)
         print()
     for diagnostic in sorted(diagnostics, key=_order):
         print(diagnostic, file=sys.stderr if diagnostic.severity is Severity.ERROR else sys.stdout)
@@ -79,11 +81,11 @@ def _order(d: Diagnostic) -> tuple[str, int, int]:
     return (d.location.file, d.location.line or 0, d.location.column or 0)
 
 
-def _count(diagnostics: Any, severity: Severity) -> int:
+def _count(diagnostics: Iterable[Diagnostic], severity: Severity) -> int:
     return sum(1 for d in diagnostics if d.severity is severity)
 
 
-def _table(rows: list[tuple[str, ...]]) -> None:
+def _table(rows: Sequence[Sequence[str]]) -> None:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for n, row in enumerate(rows):
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())

@@ -228,7 +228,7 @@ def _extension_rows(extensions: Mapping[str, Any], known: Iterable[str]) -> tupl
 
 def _operation_rows(event: Event, kind: str, title: Any) -> tuple[ExtensionRow, ...]:
     """Extensions (or bindings) of the operations and channels that use ``event``, each row saying where."""
-    rows = []
+    rows: list[ExtensionRow] = []
     for op in event.operations:
         who = f"{title(op.document_id)}: {op.action.value} operation {op.operation_id or '(unnamed)'}"
         for owner, values in ((who, getattr(op, kind)), (f"{who}, channel {op.channel_id}",
@@ -448,9 +448,9 @@ class CatalogueViews:
         left = producers
         edges += [(p.id, center.id, "sends") for p in left]
         edges += [(center.id, f"d:{d}", "receives") for d in event.consumers]
-        producers = ", ".join(self.document_title(d) for d in event.producers) or "no operation yet"
-        consumers = ", ".join(self.document_title(d) for d in event.consumers) or "no documented consumer"
-        description = f"{event.name}: produced by {producers}; consumed by {consumers}."
+        produced_by = ", ".join(self.document_title(d) for d in event.producers) or "no operation yet"
+        consumed_by = ", ".join(self.document_title(d) for d in event.consumers) or "no documented consumer"
+        description = f"{event.name}: produced by {produced_by}; consumed by {consumed_by}."
         return layout(f"graph-{_WORD.sub('-', event.key)}", columns, edges, description)
 
     def document_graph(self, document: Document, here: str) -> Layout | None:
