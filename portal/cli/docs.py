@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.contract import ContractLoader
+from pipeline.contract.specs import settings_from_environment
 
 MANIFEST = ".eventdeck-files"
 
@@ -89,7 +90,8 @@ def plan(args: argparse.Namespace) -> Plan:
 
     config = site_config(args.config_file, strict=args.strict)
     paths = [Path(p).resolve() for p in args.paths] if args.paths else config.document_paths()
-    catalogue = ContractLoader(allow_http=config.plugin.allow_http).load(paths, strict=config.plugin.strict)
+    loader = ContractLoader(allow_http=config.plugin.allow_http, specs_settings=settings_from_environment())
+    catalogue = loader.load(paths, strict=config.plugin.strict)
     site = SiteRenderer(config.options).render(catalogue, roots=[str(p) for p in paths])
     wanted = {path: text.encode("utf-8") for path, text in site.pages.items()}
     wanted.update(site.files)
