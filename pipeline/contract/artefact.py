@@ -191,29 +191,29 @@ def read_artefact(path: str | os.PathLike[str]) -> Artefact:
         with open(path, "rb") as handle:
             data = handle.read(MAX_ARTEFACT_BYTES + 1)
     except OSError as exc:
-        raise ArtefactError(f"{where}: cannot read the contract artefact: {exc.strerror or exc}", at) from None
+        raise ArtefactError(f"cannot read the contract artefact: {exc.strerror or exc}", at) from None
     if len(data) > MAX_ARTEFACT_BYTES:
-        raise ArtefactError(f"{where}: over {MAX_ARTEFACT_BYTES:,} bytes: not an eventdeck contract artefact", at)
+        raise ArtefactError(f"over {MAX_ARTEFACT_BYTES:,} bytes: not an eventdeck contract artefact", at)
     try:
         document = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
-        raise ArtefactError(f"{where}: not JSON ({exc}): not an eventdeck contract artefact", at) from None
+        raise ArtefactError(f"not JSON ({exc}): not an eventdeck contract artefact", at) from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise ArtefactError(f"{where}: not an eventdeck contract artefact (write one with `eventdeck bundle`)", at)
+        raise ArtefactError("not an eventdeck contract artefact (write one with `eventdeck bundle`)", at)
     version = document.get("format_version")
     if version != FORMAT_VERSION:
         raise ArtefactError(
-            f"{where}: format version {version!r}, but this eventdeck reads version {FORMAT_VERSION}: rebuild it "
+            f"format version {version!r}, but this eventdeck reads version {FORMAT_VERSION}: rebuild it "
             "with the `eventdeck bundle` of the eventdeck version you deploy", at)
     body, stated = document.get("body"), document.get("content_hash")
     actual = "sha256:" + hashlib.sha256(_canonical(body)).hexdigest()
     if not isinstance(stated, str) or stated != actual:
-        raise ArtefactError(f"{where}: its content does not match its content_hash: it was changed after "
+        raise ArtefactError("its content does not match its content_hash: it was changed after "
                             "`eventdeck bundle` wrote it; rebuild it rather than editing it", at)
     try:
         catalogue = _catalogue(body, where)
     except (KeyError, TypeError, ValueError) as exc:
-        raise ArtefactError(f"{where}: malformed contract artefact ({type(exc).__name__}: {exc})", at) from None
+        raise ArtefactError(f"malformed contract artefact ({type(exc).__name__}: {exc})", at) from None
     sources = document.get("sources")
     return Artefact(catalogue, stated, dict(sources) if isinstance(sources, dict) else {}, where)
 

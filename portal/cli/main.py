@@ -11,9 +11,10 @@ import sys
 from collections.abc import Sequence
 
 from pipeline.contract import ContractError
-from portal.cli import backstage, docs, keys, seal, validate
+from pipeline.errors import EventdeckError
+from portal.cli import backstage, bundle, docs, keys, seal, validate
 
-COMMANDS = (validate, keys, seal, docs, backstage)
+COMMANDS = (validate, keys, seal, bundle, docs, backstage)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,6 +37,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(diagnostic, file=sys.stderr)
         if not exc.diagnostics:
             print(f"eventdeck: {exc}", file=sys.stderr)
+        return 1
+    except EventdeckError as exc:  # every other failure eventdeck raises on purpose: one line, no traceback
+        print(f"eventdeck: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -14,13 +14,12 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from pipeline.consumer import open_event
-from pipeline.contract import ContractLoader
+from pipeline.consumer import ContractOpener
 from pipeline.enrichment.samples import sample_inputs
 from pipeline.errors import SealingError
 from pipeline.produce import Failed, Producer, Published, Unrouted
-from pipeline.schemas.registry import SchemaRegistry
 from pipeline.sealing.keys import JwksEnvironment, JwksFile, JwksSecretsManager, KeySet, load_keyset
+from portal.cli.contract_input import add_contract_arguments, load_contract
 from portal.cli.json_input import InputError, read_values
 
 
@@ -42,11 +41,10 @@ def register(sub: Any) -> None:
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--contract", nargs="*", default=["asyncapi"], help="AsyncAPI documents (default: asyncapi/)")
+    add_contract_arguments(parser)
     parser.add_argument("--keys", action="append", default=[], metavar="SOURCE",
                         help="a JWKS: a file path, env:VARIABLE, or aws-secretsmanager:SECRET-ID (repeatable; "
                              "default: keys/private.jwks.json if present)")
-    parser.add_argument("--schema-base-url", help="where the catalogue publishes schemas (dataschema URLs)")
 
 
 def key_source(text: str) -> JwksFile | JwksEnvironment | JwksSecretsManager:
@@ -69,9 +67,9 @@ def _keys(sources: list[str]) -> KeySet | None:
 
 
 def run_seal(args: argparse.Namespace) -> int:
-    catalogue = ContractLoader().load(args.contract, strict=True)
+    catalogue = load_contract(args)
     try:
-        producer = Producer(catalogue, _keys(args.keys), schema_base_url=args.schema_base_url)
+        producer = Producer(catalogue, _keys(args.keys))
     except (ValueError, SealingError) as exc:
         print(f"eventdeck: {exc}", file=sys.stderr)
         return 1
@@ -103,20 +101,29 @@ def run_seal(args: argparse.Namespace) -> int:
 
 
 def _cloud_event(value: Any) -> Any:
+    """The CloudEvent in ``value``: a line of `eventdeck seal`, an EventBridge entry or event, or a CloudEvent."""
     if isinstance(value, dict) and "entry" in value:
         value = value["entry"]
     if isinstance(value, dict) and isinstance(value.get("Detail"), str):
-        return json.loads(value["Detail"])
+        try:
+            return json.loads(value["Detail"])
+        except ValueError:
+            raise ValueError("the entry's Detail is not JSON") from None
+    if isinstance(value, dict) and isinstance(value.get("detail"), dict) and "detail-type" in value:
+        return value["detail"]
     return value
 
 
 def run_open(args: argparse.Namespace) -> int:
-    registry = SchemaRegistry(ContractLoader().load(args.contract, strict=True), args.schema_base_url)
+    catalogue = load_contract(args)
     try:
         keys = _keys(args.keys) or KeySet([], origin="no keys")
     except SealingError as exc:
         print(f"eventdeck: {exc}", file=sys.stderr)
         return 1
+    # The contract decides: its types only, their own schemas, sealed at least as x-sealing says, plain JSON only
+    # for types declared unsealed, the policy's issuer.
+    opener = ContractOpener(catalogue, keys)
     failed = 0
     try:
         values = list(read_values(args.inputs))
@@ -127,11 +134,8 @@ def run_open(args: argparse.Namespace) -> int:
         if isinstance(value, dict) and value.get("outcome") == "failed":
             continue
         try:
-            event = _cloud_event(value)
-            validate = registry.for_dataschema(event.get("dataschema"), event.get("type"))
-            opened = open_event(event, keys, expected_issuer=args.issuer, validate=validate,
-                                allow_unsealed=True)
-        except (SealingError, LookupError, ValueError, AttributeError) as exc:
+            opened = opener.open(_cloud_event(value))
+        except (SealingError, LookupError, ValueError) as exc:
             failed += 1
             print(f"{where}: rejected: {exc}", file=sys.stderr)
             continue

@@ -7,9 +7,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.contract import Catalogue
+from pipeline.errors import EventdeckError
 from pipeline.schemas.registry import RegistryLayout
 from portal.mkdocs_plugin.plugin import EventdeckConfig, document_paths, options_from
 from portal.render import Options
+
+
+class SiteConfigError(EventdeckError):
+    """``mkdocs.yml`` cannot be read or is invalid (the message names the file and MkDocs' reason)."""
+
 
 #: Overrides the registry's public URL (the folder the schemas are served from) for seal/open/bundle.
 SCHEMA_BASE_URL_ENV = "EVENTDECK_SCHEMA_BASE_URL"
@@ -37,12 +43,16 @@ class SiteConfig:
 def site_config(config_file: str | Path = "mkdocs.yml", *, strict: bool = False) -> SiteConfig:
     """Read ``config_file`` when it exists and has the eventdeck plugin; otherwise the plugin's defaults."""
     from mkdocs.config import load_config
+    from mkdocs.exceptions import Abort, ConfigurationError
 
     path = Path(config_file)
     plugin_config = None
     site_url, directory_urls, docs_dir = None, True, Path("docs")
     if path.is_file():
-        mkdocs_config = load_config(str(path))
+        try:
+            mkdocs_config = load_config(str(path))
+        except (ConfigurationError, Abort, OSError) as exc:
+            raise SiteConfigError(f"{path}: {exc}") from None
         site_url, directory_urls = mkdocs_config.site_url, mkdocs_config.use_directory_urls
         docs_dir = Path(mkdocs_config.docs_dir)
         plugin = mkdocs_config.plugins.get("eventdeck")
