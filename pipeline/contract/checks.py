@@ -8,7 +8,6 @@ house rules, a third-party document only gets warnings for them.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from functools import cache
 from importlib import resources
@@ -23,7 +22,12 @@ from .extensions import EXTENSIONS_BY_PLACE
 from .model import Example, Schema
 from .schemas import data_problems, validator_for
 
-NAME_PATTERN = re.compile(r"^[A-Z][A-Za-z0-9]*(\.[A-Z][A-Za-z0-9]*)+$")
+
+def is_hierarchical(name: str) -> bool:
+    """``{Entity}.{Event}.{Metadata}``: two or more PascalCase parts joined by dots. Letters of any script count
+    (``Zahlung.Bestätigt.De``): each part starts with an upper-case letter and holds only letters and digits."""
+    parts = name.split(".")
+    return len(parts) >= 2 and all(part[:1].isupper() and part.isalnum() for part in parts)
 
 @cache
 def extension_validator(name: str) -> jsonschema.Draft202012Validator:
@@ -100,14 +104,14 @@ def check_name(name: str, named: bool, eventdeck_document: bool, location: Locat
         sink.add(severity, "name-missing",
                  f"message has no 'name'; eventdeck uses '{name}' (give it a name like 'Payment.Authorised.Ecom')",
                  location)
-    elif not NAME_PATTERN.match(name):
+    elif not is_hierarchical(name):
         sink.add(severity, "name-hierarchy",
                  f"event name '{name}' does not follow {{Entity}}.{{Event}}.{{Metadata}} "
                  "(PascalCase parts joined by dots, e.g. 'Payment.Authorised.Ecom')", location)
 
 
 def hierarchy_parts(name: str) -> tuple[str, ...]:
-    return tuple(name.split(".")) if NAME_PATTERN.match(name) else (name,)
+    return tuple(name.split(".")) if is_hierarchical(name) else (name,)
 
 
 # Subtrees that hold user data or schemas, where a key named "tags" is not an AsyncAPI tag list.
