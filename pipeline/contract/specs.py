@@ -263,13 +263,17 @@ def _fast_cache_blob(source_hash: bytes, entry: str, code: CodeType) -> bytes:
 def _fast_code_from_cache(blob: bytes | None, source_hash: bytes) -> tuple[str, CodeType] | None:
     """``(entry, code)`` from a cache file written by :func:`_fast_cache_blob` for this very source, else None
     (another source or generator, changed or truncated bytes)."""
-    parts = blob.split(b"\n", 3) if blob is not None else []
-    if len(parts) != 4 or parts[0] != _FAST_GENERATOR.encode("ascii") or parts[1] != source_hash:
+    if blob is None:
         return None
-    if not hmac.compare_digest(hashlib.sha256(parts[3]).hexdigest().encode("ascii"), parts[2]):
+    # The header is a few hundred bytes; the code (megabytes) is read through a view, not copied.
+    header = blob[:512].split(b"\n", 3)
+    if len(header) != 4 or header[0] != _FAST_GENERATOR.encode("ascii") or header[1] != source_hash:
+        return None
+    code_bytes = memoryview(blob)[sum(len(part) + 1 for part in header[:3]):]
+    if not hmac.compare_digest(hashlib.sha256(code_bytes).hexdigest().encode("ascii"), header[2]):
         return None
     try:
-        entry, code = marshal.loads(parts[3])
+        entry, code = marshal.loads(code_bytes)
     except (EOFError, ValueError, TypeError):
         return None
     return (entry, code) if isinstance(entry, str) and isinstance(code, CodeType) else None
