@@ -52,7 +52,11 @@ def run(args: argparse.Namespace) -> int:
             return 1
         print(f"✓ {output} is up to date ({len(catalogue.events)} events)")
         return 0
-    _write_atomically(output, data)
+    try:
+        _write_atomically(output, data)
+    except OSError as exc:
+        print(f"eventdeck: cannot write {output}: {exc.strerror or exc}; nothing was changed", file=sys.stderr)
+        return 1
     print(f"✓ wrote {output}: {len(catalogue.events)} events from {len(catalogue.documents)} document(s), "
           f"{len(data):,} bytes")
     return 0
