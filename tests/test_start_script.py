@@ -29,3 +29,4 @@ def test_scripts_start_does_the_main_job(tmp_path: Path) -> None:
     sealed = (copy / ".eventdeck" / "sealed.jsonl").read_text().splitlines()
     opened = (copy / ".eventdeck" / "opened.jsonl").read_text().splitlines()
     assert len(sealed) == len(opened) >= 20
+    assert (copy / ".eventdeck" / "contract.json").is_file()  # the runtime ran from the bundled artefact
