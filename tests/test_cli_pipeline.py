@@ -101,3 +101,25 @@ def test_a_missing_key_source_is_named(workdir: Path, capsys: pytest.CaptureFixt
     (workdir / "x.json").write_text("{}")
     assert main(["open", "x.json", "--keys", "missing.jwks.json"]) == 1
     assert "missing.jwks.json" in capsys.readouterr().err
+
+
+def test_open_enforces_the_contract_plain_json_only_for_types_declared_unsealed(
+        workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    main(["keys", "new"])
+    capsys.readouterr()
+    main(["seal", "--samples"])
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    events = {e["type"]: e for e in (json.loads(line["entry"]["Detail"]) for line in lines)}
+    sealed, public = events["Payment.AuthorisedV2.Ecom"], events["Basket.Created.Eu"]
+    forged = {**sealed, "datacontenttype": "application/json", "data": {"paymentId": "p-1", "amount": 1}}
+    (workdir / "forged.json").write_text(json.dumps(forged))
+    assert main(["open", "forged.json"]) == 1
+    err = capsys.readouterr().err
+    assert "forged.json: rejected" in err and "arrived unsealed" in err and forged["id"] in err
+    (workdir / "public.json").write_text(json.dumps(public))  # declared x-sealing: none
+    assert main(["open", "public.json"]) == 0
+    assert json.loads(capsys.readouterr().out)["sealed"] is False
+    lax = {**public, "dataschema": events["Basket.Abandoned.Eu"]["dataschema"]}
+    (workdir / "lax.json").write_text(json.dumps(lax))
+    assert main(["open", "lax.json"]) == 1
+    assert "is not a published schema of Basket.Created.Eu" in capsys.readouterr().err

@@ -54,7 +54,8 @@ class EventdeckConfig(base.Config):
     schemas = c.Type(str, default="schemas")
     """Folder of the schema registry (``schemas/<event name>/<version>.json``)."""
     schema_base_url = c.Optional(c.Type(str))
-    """Public URL of the registry folder, used as the CloudEvents ``dataschema``; default ``site_url`` + schemas."""
+    """Public URL of the registry folder: a schema's URL (the CloudEvents ``dataschema``) is this base +
+    ``<event>/<version>.json``. Default: ``site_url`` + the ``schemas`` option + ``/``."""
     strict = c.Type(bool, default=False)
     """Fail the build on any error in the documents (otherwise they are shown as warnings on their pages)."""
     version_policy = c.Choice(("default",), default="default")
