@@ -10,7 +10,8 @@ single process, pinned to one CPU unless ``--no-pin``):
 
 * ``envelope``: build the CloudEvent (monotonic ULID, RFC 3339 time, canonical JSON + MD5 idempotency key);
 * ``seal <sign> -> <encrypt>``: :func:`stage_seal` on an already built envelope (claims JSON, JWS, DEF, JWE);
-* ``open <sign> -> <encrypt>``: :func:`stage_open` (parse headers, decrypt, inflate, verify, check claims);
+* ``open <sign> -> <encrypt>``: :func:`stage_open` (parse headers, decrypt, inflate, verify, check claims) with
+  an :class:`~pipeline.consumer.Opener` kept across events, as a consumer keeps one;
 
 and next to each, the *floor*: the same cryptographic work done with bare ``cryptography``/``hmac``/``zlib``/
 ``base64``/``orjson`` calls and constant headers (no joserfc, no eventdeck code). ``ours/floor`` is the time
@@ -19,10 +20,11 @@ claims (with orjson, the fastest encoder there is) and base64-encodes every segm
 implementation must.
 
 Then the whole producer (``chain``: route + enrich + validate + envelope + seal + the EventBridge entry) and the
-whole consumer (``open+val``: open + validate against the dataschema) for each combination, on two events: ``flat``,
-the calibration event the targets were set with (a ~1.5 KB card payment, ~45 declared fields, a 5-operation patch,
-scripts/bench_calibration.py), and ``nested``, the example contract's largest sample (Order.Created.Uk with a
-bundle: a recursive allOf/$ref schema of ~70 fields, which alone costs fastjsonschema ~35 us per event).
+whole consumer (``open+val``: an ``Opener``'s open + validate against the dataschema) for each combination, on
+two events: ``flat``, the calibration event the targets were set with (a ~1.5 KB card payment, ~45 declared
+fields, a 5-operation patch, scripts/bench_calibration.py), and ``nested``, the example contract's largest sample
+(Order.Created.Uk with a bundle: a recursive allOf/$ref schema of ~70 fields, which alone costs fastjsonschema
+~35 us per event).
 
 Numbers depend on the machine and on what else runs on it: treat differences under ~30 % as noise.
 """
@@ -59,8 +61,8 @@ from cryptography.hazmat.primitives.keywrap import aes_key_unwrap, aes_key_wrap 
 
 from pipeline.envelope.cloudevent import CloudEvent, build_cloud_event  # noqa: E402
 from pipeline.sealing.keys import KeySet, new_keyset  # noqa: E402
-from pipeline.sealing.open import OpenedEvent, open_event  # noqa: E402
-from pipeline.sealing.seal import EncryptSpec, Sealer, SealingPolicy, SignSpec, sealer_for  # noqa: E402
+from pipeline.sealing.open import OpenedEvent, Opener  # noqa: E402
+from pipeline.sealing.seal import EncryptSpec, Sealer, SealingPolicy, SignSpec  # noqa: E402
 
 EVENT_TYPE = "Payment.Authorised.Ecom"
 SOURCE = "urn:eventdeck:payments"
@@ -83,8 +85,9 @@ def stage_seal(sealer: Sealer, event: CloudEvent | dict[str, Any]) -> dict[str, 
     return sealer.seal_event(event)
 
 
-def stage_open(sealed: dict[str, Any], keys: KeySet) -> OpenedEvent:
-    return open_event(sealed, keys, expected_issuer=SOURCE)
+def stage_open(sealed: dict[str, Any], opener: Opener) -> OpenedEvent:
+    """One event through opening; ``opener`` is built once per key set, as a consumer does."""
+    return opener.open(sealed, expected_issuer=SOURCE)
 
 
 def pipeline_stages(sealer: Sealer) -> Callable[[dict[str, Any]], dict[str, Any]]:
@@ -349,9 +352,10 @@ def run(min_time: float, repeat: int) -> list[Row]:
         "data": data,
     }
     for combo in COMBOS:
-        sealer = sealer_for(policy_for(keys, combo), keys)
+        sealer = Sealer(policy_for(keys, combo), keys)
+        opener = Opener(keys)
         sealed = stage_seal(sealer, event)
-        stage_open(sealed, keys)  # fail fast if the combination is broken
+        stage_open(sealed, opener)  # fail fast if the combination is broken
         seal_floor, open_floor = floor_functions(keys, combo, claims)
         floor_token = seal_floor()
         assert open_floor(floor_token)["data"] == data
@@ -367,11 +371,11 @@ def run(min_time: float, repeat: int) -> list[Row]:
             Row(
                 "open",
                 combo.label,
-                events_per_second(lambda t=sealed: stage_open(t, keys), min_time=min_time, repeat=repeat),
+                events_per_second(lambda t=sealed, o=opener: stage_open(t, o), min_time=min_time, repeat=repeat),
                 events_per_second(lambda t=floor_token, f=open_floor: f(t), min_time=min_time, repeat=repeat),
             )
         )
-    produce = pipeline_stages(sealer_for(policy_for(keys, COMBOS[1]), keys))
+    produce = pipeline_stages(Sealer(policy_for(keys, COMBOS[1]), keys))
     rows.append(
         Row(
             "producer",
@@ -396,36 +400,35 @@ def chain_rows(catalogue: Any, name: str, example: str, tag: str, min_time: floa
     and the whole consumer (open + validate against the dataschema) on one sample event of ``catalogue``."""
     from dataclasses import replace
 
-    from pipeline.consumer import open_event
+    from pipeline.consumer import Opener
+    from pipeline.contract import Sealing
     from pipeline.contract.model import Catalogue
     from pipeline.produce import Producer
     from pipeline.schemas.registry import SchemaRegistry
 
-    registry = SchemaRegistry(catalogue)
+    registry = SchemaRegistry.for_catalogue(catalogue)
     rows = []
     event = catalogue.event(name)
-    sample = next(s for s in event.extension("x-enrichment")["samples"] if s["example"] == example)
-    internal, canned = sample["event"], sample.get("lookups")
+    assert event.enrichment is not None
+    sample = next(s for s in event.enrichment.samples if s.example == example)
+    internal, canned = sample.event, sample.lookups
     keys = new_keyset("chain")
     size = len(json.dumps(next(e.payload for e in event.examples if e.name == example), separators=(",", ":")))
     for combo in COMBOS:
-        policy = policy_for(keys, combo)
-        sealing = {"sign": {"alg": policy.sign.alg, "kid": policy.sign.kid},
-                   "encrypt": {"alg": combo.encrypt, "kid": keys.kids_for(combo.encrypt)[0], "enc": "A256GCM"},
-                   "compress": combo.compress}
-        sealed_event = replace(event, extensions={**event.extensions, "x-sealing": sealing})
-        producer = Producer(Catalogue(catalogue.documents, (), {name: sealed_event}), keys)
+        sealing = Sealing(policy_for(keys, combo), "message", event.location)
+        producer = Producer(Catalogue(catalogue.documents, (), {name: replace(event, sealing=sealing)}), keys)
         (published,) = producer.process_one(internal, lookup_results=lambda _: canned)
         cloud_event = json.loads(published.entry["Detail"])
         validate = registry.for_dataschema(cloud_event["dataschema"], name)
+        opener = Opener(keys)
         rows.append(Row("chain", combo.label, events_per_second(
             lambda p=producer: p.process_one(internal, lookup_results=lambda _: canned),
             min_time=min_time, repeat=repeat), None, tag))
         rows.append(Row("open+val", combo.label, events_per_second(
-            lambda c=cloud_event, v=validate: open_event(c, keys, validate=v), min_time=min_time, repeat=repeat),
+            lambda c=cloud_event, v=validate, o=opener: o.open(c, validate=v), min_time=min_time, repeat=repeat),
             None, tag))
     print(f"event {tag}: {name} '{example}', {size} B public payload, "
-          f"{len(event.extension('x-enrichment')['patch'])} patch operations, "
+          f"{len(event.enrichment.patch)} patch operations, "
           f"validator {producer.routes[0].validator.engine}")
     return rows
 
@@ -439,7 +442,7 @@ def contract_rows(min_time: float, repeat: int) -> list[Row]:
     from bench_calibration import EVENT_NAME, EXAMPLE, write
 
     from pipeline.contract import ContractLoader
-    from pipeline.produce import Producer, required_keys, sealing_policy
+    from pipeline.produce import Producer, required_keys
     from pipeline.sealing.keys import keyset_for
 
     with tempfile.TemporaryDirectory() as folder:
@@ -450,12 +453,12 @@ def contract_rows(min_time: float, repeat: int) -> list[Row]:
     rows += chain_rows(catalogue, *CHAIN_EVENT, "nested", min_time, repeat)
 
     producer = Producer(catalogue, keyset_for(required_keys(catalogue)))
-    documents = {d.id: d for d in catalogue.documents}
     for name in ("Order.Created.Uk", "Payment.AuthorisedV2.Ecom", "Basket.Created.Eu"):
         event = catalogue.event(name)
-        sample = event.extension("x-enrichment")["samples"][0]
-        internal, canned = sample["event"], sample.get("lookups")
-        policy = sealing_policy(event, documents[event.document_id])
+        assert event.enrichment is not None
+        sample = event.enrichment.samples[0]
+        internal, canned = sample.event, sample.lookups
+        policy = event.sealing.policy if event.sealing is not None else None
         sealing = "plain JSON" if policy is None else (
             f"{policy.sign.alg} -> {policy.encrypt.alg if policy.encrypt else '-'}"
             f"{' +DEF' if policy.compress and policy.encrypt else ''}")

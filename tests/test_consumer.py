@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from joserfc import jwe
-from joserfc._rfc7516.models import JWEZipModel
+from joserfc.jwa import JWEZipModel
 from joserfc.jwe import JWERegistry
 from joserfc.jwk import ECKey, OctKey
 

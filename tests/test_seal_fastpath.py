@@ -1,5 +1,5 @@
-"""The fast seal/open paths: same tokens as joserfc's one-call API, same refusals, a header cache that never
-stands in for a key check, and encoders that accept exactly what the stdlib json module accepts."""
+"""The fast seal/open paths: same tokens as joserfc's one-call API, same refusals, an opener's header cache that
+never stands in for a key check, and encoders that accept exactly what the stdlib json module accepts."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from joserfc import jwe, jws
 from joserfc.jwk import ECKey
 from joserfc.util import json_b64encode, urlsafe_b64decode
 
-from pipeline.consumer import open_event
+from pipeline.consumer import Opener, open_event
 from pipeline.errors import (
     BadSignature,
     DecryptionFailed,
@@ -292,27 +292,38 @@ def test_non_canonical_trailing_bits_are_refused() -> None:
 # ---------------------------------------------------------------------------------------- header cache
 
 
-def test_a_cached_header_still_needs_the_key_in_the_consumers_key_set(keys: KeySet) -> None:
+def test_an_opener_remembers_the_headers_of_the_tokens_it_opened(keys: KeySet) -> None:
+    opener = Opener(keys)
+    assert opener.cache_size == 0
+    for _ in range(3):
+        assert opener.open(sealed(keys), now=NOW).data == PAYMENT
+    assert opener.cache_size == 2  # one JWE and one JWS header segment, however many tokens carried them
+
+
+def test_two_openers_share_nothing(keys: KeySet) -> None:
     event = sealed(keys, "ES256", "dir")
-    assert open_event(event, keys, now=NOW).data == PAYMENT  # both headers now cached
-    header_segment = event["data"].split(".")[0].encode()
-    assert header_segment in opening._JWE_HEADERS
-    without_dir = keys.select(*[k for k in keys if k != kid(keys, "dir")])
+    warm = Opener(keys)
+    assert warm.open(event, now=NOW).data == PAYMENT and warm.cache_size == 2
+    # Openers over key sets without the dir key / the signing key: the other opener's cache vouches for nothing.
+    without_dir = Opener(keys.select(*[k for k in keys if k != kid(keys, "dir")]))
     with pytest.raises(UnknownKeyId):
-        open_event(event, without_dir, now=NOW)
-    without_signer = keys.select(*[k for k in keys if k != kid(keys, "ES256")])
+        without_dir.open(event, now=NOW)
+    without_signer = Opener(keys.select(*[k for k in keys if k != kid(keys, "ES256")]))
     with pytest.raises(UnknownKeyId):
-        open_event(event, without_signer, now=NOW)
+        without_signer.open(event, now=NOW)
+    # Each remembers only what it checked itself: the second decrypted the outer layer before it was refused.
+    assert (warm.cache_size, without_dir.cache_size, without_signer.cache_size) == (2, 0, 1)
 
 
 def test_a_cached_header_is_still_checked_against_the_algorithm_its_kid_is_bound_to(keys: KeySet) -> None:
     event = sealed(keys)
-    open_event(event, keys, now=NOW)
+    opener = Opener(keys)
+    opener.open(event, now=NOW)
     # Another key set in which the token's dir kid names an ECDH-ES key: the cached "dir" header must not pass.
     impostor = ECKey.generate_key("P-256", parameters={"kid": kid(keys, "dir"), "alg": "ECDH-ES+A256KW"})
-    rebound = keys.select(kid(keys, "HS256")).merged(KeySet([impostor]))
+    rebound = Opener(keys.select(kid(keys, "HS256")).merged(KeySet([impostor])))
     with pytest.raises(DisallowedAlgorithm) as caught:
-        open_event(event, rebound, now=NOW)
+        rebound.open(event, now=NOW)
     assert caught.value.alg == "dir"
 
 
@@ -322,30 +333,37 @@ def test_a_header_enters_the_cache_only_once_the_token_decrypted_and_verified(ke
     # The same header, written differently (a new segment), on a token that does not decrypt.
     respelled = b64(json.dumps(header, indent=1).encode())
     forged = {**event, "data": ".".join([respelled, *event["data"].split(".")[1:]])}
+    opener = Opener(keys)
     with pytest.raises(DecryptionFailed):
-        open_event(forged, keys, now=NOW)
-    assert respelled.encode() not in opening._JWE_HEADERS
+        opener.open(forged, now=NOW)
+    assert opener.cache_size == 0
+    signed_only = sealed(keys, "HS256", None)
+    header_segment, payload, _ = signed_only["data"].split(".")
+    with pytest.raises(BadSignature):
+        opener.open({**signed_only, "data": f"{header_segment}.{payload}.{b64(bytes(32))}"}, now=NOW)
+    assert opener.cache_size == 0
 
 
 def test_a_tampered_token_under_a_cached_header_is_still_refused(keys: KeySet) -> None:
+    opener = Opener(keys)
     event = sealed(keys)
-    open_event(event, keys, now=NOW)
+    opener.open(event, now=NOW)
     parts = event["data"].split(".")
     parts[3] = ("B" if parts[3][0] == "A" else "A") + parts[3][1:]
     with pytest.raises(DecryptionFailed):
-        open_event({**event, "data": ".".join(parts)}, keys, now=NOW)
+        opener.open({**event, "data": ".".join(parts)}, now=NOW)
     signed_only = sealed(keys, "HS256", None)
-    open_event(signed_only, keys, now=NOW)
+    opener.open(signed_only, now=NOW)
     header, payload, _ = signed_only["data"].split(".")
     with pytest.raises(BadSignature):
-        open_event({**signed_only, "data": f"{header}.{payload}.{b64(bytes(32))}"}, keys, now=NOW)
+        opener.open({**signed_only, "data": f"{header}.{payload}.{b64(bytes(32))}"}, now=NOW)
 
 
 def test_ecdh_es_headers_are_not_cached(keys: KeySet) -> None:
-    before = set(opening._JWE_HEADERS)
+    opener = Opener(keys)
     for _ in range(3):
-        open_event(sealed(keys, "ES256", "ECDH-ES+A256KW"), keys, now=NOW)
-    assert not any(b'"epk"' in urlsafe_b64decode(segment) for segment in set(opening._JWE_HEADERS) - before)
+        opener.open(sealed(keys, "ES256", "ECDH-ES+A256KW"), now=NOW)
+    assert opener.cache_size == 1  # the inner JWS header; each JWE header carried its own ephemeral key
 
 
 def test_the_cache_stays_bounded(keys: KeySet) -> None:
@@ -353,11 +371,44 @@ def test_the_cache_stays_bounded(keys: KeySet) -> None:
     dir_key = keys.encryption_key(kid(keys, "dir"))
     event = sealed(keys)
     inner = jwe.decrypt_compact(event["data"], keys.decryption_key(kid(keys, "dir")), registry=JWE_REGISTRY).plaintext
-    for n in range(opening.HEADER_CACHE_SIZE + 10):
+    opener = Opener(keys)
+    for n in range(opener.header_cache_limit + 10):
         header = {"alg": "dir", "enc": "A256GCM", "kid": kid(keys, "dir"), "cty": "JWT", "typ": "x" * n}
         token = jwe.encrypt_compact(header, inner, dir_key, registry=JWE_REGISTRY)
-        open_event({**event, "data": token}, keys, now=NOW)
-        assert len(opening._JWE_HEADERS) <= opening.HEADER_CACHE_SIZE
+        assert opener.open({**event, "data": token}, now=NOW).data == PAYMENT
+        assert opener.cache_size <= opener.header_cache_limit + 1  # the JWE headers, and the one JWS header
+
+
+def test_an_opener_without_a_cache_opens_and_refuses_the_same(keys: KeySet) -> None:
+    opener = Opener(keys, header_cache_limit=0)
+    event = sealed(keys)
+    for _ in range(2):
+        assert opener.open(event, now=NOW).data == PAYMENT
+    parts = event["data"].split(".")
+    parts[3] = ("B" if parts[3][0] == "A" else "A") + parts[3][1:]
+    with pytest.raises(DecryptionFailed):
+        opener.open({**event, "data": ".".join(parts)}, now=NOW)
+    assert opener.cache_size == 0
+
+
+def test_one_opener_serves_many_threads(keys: KeySet) -> None:
+    opener = Opener(keys, header_cache_limit=2)  # small: threads empty and refill it under each other
+    sealers = [Sealer(policy(keys, sign, encrypt), keys) for sign, encrypt in
+               [("HS256", "dir"), ("ES256", "RSA-OAEP-256"), ("EdDSA", None), ("HS256", "ECDH-ES+A256KW")]]
+    events = [{**payment_event({"n": n})} for n in range(40)]
+    tokens = [{**event, "datacontenttype": "application/jwt", "data": sealers[n % 4].seal(event)}
+              for n, event in enumerate(events)]
+    opened: dict[int, Any] = {}
+
+    def work(n: int) -> None:
+        opened[n] = opener.open(tokens[n]).data
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(len(tokens))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert opened == {n: {"n": n} for n in range(len(tokens))}
 
 
 # ---------------------------------------------------------------------------------------- refusals kept
@@ -404,8 +455,9 @@ def test_unknown_jwe_header_member_is_tampered_even_with_a_valid_tag(keys: KeySe
 
 def test_inner_alg_none_is_refused_even_when_its_kid_is_cached(keys: KeySet) -> None:
     event = sealed(keys, "HS256", None)
-    open_event(event, keys, now=NOW)
+    opener = Opener(keys)
+    opener.open(event, now=NOW)
     _, payload, _ = event["data"].split(".")
     unsigned = f"{b64(json.dumps({'alg': 'none', 'kid': kid(keys, 'HS256'), 'typ': 'JWT'}).encode())}.{payload}."
     with pytest.raises(DisallowedAlgorithm):
-        open_event({**event, "data": unsigned}, keys, now=NOW)
+        opener.open({**event, "data": unsigned}, now=NOW)

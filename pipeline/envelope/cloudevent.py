@@ -5,12 +5,12 @@
 =================  ==========================================================================================
 attribute          value
 =================  ==========================================================================================
-``id``             a ULID, strictly increasing within this process, even within one millisecond
+``id``             a ULID from the caller's id generator (``new_id``), strictly increasing even within one ms
 ``specversion``    ``"1.0"``
 ``source``         the producer (URI-reference), given by the caller
 ``type``           the message name, e.g. ``Payment.Authorised.Ecom``
 ``subject``        optional, given by the caller
-``time``           RFC 3339 UTC with milliseconds (``...T12:00:00.123Z``); by default the ULID's own instant
+``time``           RFC 3339 UTC with milliseconds (``...T12:00:00.123Z``); by default now, by the caller's clock
 ``datacontenttype````application/json`` (a sealed event carries ``application/jwt``, see :mod:`pipeline.sealing.seal`)
 ``dataschema``     optional URL of the payload schema, given by the caller
 ``dataversion``    extension: the contract version (CloudEvents extension names are ``[a-z0-9]+``)
@@ -20,11 +20,15 @@ attribute          value
 
 The CloudEvents SDK is not used here (it costs 10-20x a dict, pipeline-anchors §4); the tests parse what we
 build with the SDK to prove it valid.
+
+Time and identity are parameters: the builders take a ``clock`` (epoch milliseconds) and an id generator
+``new_id``; by default the wall clock and :data:`PROCESS_IDS`, the process-wide :class:`MonotonicUlid`. A
+producer passes its own (:class:`~pipeline.produce.Producer` owns one of each), and a test passes a fixed clock
+and a generator with fixed randomness to get the same event every time.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import threading
@@ -34,20 +38,23 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from ulid import ULID
-
 from pipeline.envelope.canonical import HashAlgorithm, idempotency_key
 from pipeline.errors import UlidOverflow
 
 __all__ = [
+    "PROCESS_IDS",
     "SPECVERSION",
+    "Clock",
     "CloudEvent",
+    "EventTimes",
+    "IdGenerator",
     "MonotonicUlid",
     "build_cloud_event",
     "cloud_event_dict",
     "new_event_id",
     "rfc3339_utc",
     "ulid_text",
+    "wall_clock_ms",
 ]
 
 SPECVERSION: Final = "1.0"
@@ -58,7 +65,14 @@ _RANDOM_MAX: Final = (1 << _RANDOM_BITS) - 1
 _MAX_MS: Final = (1 << 48) - 1
 
 
-def _wall_clock_ms() -> int:
+#: Returns the current time in milliseconds since the Unix epoch.
+Clock = Callable[[], int]
+#: Returns a fresh event id (text) on each call.
+IdGenerator = Callable[[], str]
+
+
+def wall_clock_ms() -> int:
+    """The system clock in milliseconds since the Unix epoch: the default :data:`Clock`."""
     return _time.time_ns() // 1_000_000
 
 
@@ -68,17 +82,19 @@ class MonotonicUlid:
     In a new millisecond the 80-bit random part is fresh (``os.urandom``); when the millisecond repeats it is
     the previous random part plus one (ULID spec, "monotonicity"). If the clock steps backwards the
     generator keeps the last millisecond and goes on incrementing, so ids never go backwards in a process.
-    Across processes only the millisecond orders ids.
+    Across generators (and processes) only the millisecond orders ids.
+
+    An instance is an :data:`IdGenerator`: calling it returns the next id as ULID text.
 
     :param clock: milliseconds since the epoch; injectable for tests.
-    :param randomness: returns 10 random bytes; injectable for tests.
+    :param randomness: returns 10 random bytes; injectable for tests (fixed bytes give the same ids every run).
     """
 
     __slots__ = ("_clock", "_last_ms", "_last_random", "_lock", "_randomness")
 
     def __init__(
         self,
-        clock: Callable[[], int] = _wall_clock_ms,
+        clock: Clock = wall_clock_ms,
         randomness: Callable[[int], bytes] = os.urandom,
     ) -> None:
         self._clock = clock
@@ -108,12 +124,10 @@ class MonotonicUlid:
             raise UlidOverflow(f"timestamp {ms} ms does not fit a ULID")
         return (ms << _RANDOM_BITS) | rand
 
-    def __call__(self) -> ULID:
-        """Return the next id as a python-ulid :class:`ULID`."""
-        return ULID.from_bytes(self.next_value().to_bytes(16, "big"))
+    def __call__(self) -> str:
+        """Return the next id as its 26-character ULID text (see :meth:`next_value`)."""
+        return ulid_text(self.next_value())
 
-
-_default_generator = MonotonicUlid()
 
 # Crockford base32 two characters (10 bits) at a time from a 1,024-entry table: ~1 us, where python-ulid's
 # object and text cost ~2.5 us per event (and the stdlib's b32encode is Python code). A test holds the two equal.
@@ -127,9 +141,13 @@ def ulid_text(value: int) -> str:
     return "".join([_PAIRS[(value >> shift) & 1023] for shift in _PAIR_SHIFTS])
 
 
+#: The process-wide id generator: the default ``new_id`` of :func:`cloud_event_dict` and :func:`new_event_id`.
+PROCESS_IDS: Final = MonotonicUlid()
+
+
 def new_event_id() -> str:
-    """Return a fresh event id: the 26-character Crockford base32 ULID from the process-wide generator."""
-    return ulid_text(_default_generator.next_value())
+    """Return a fresh event id: the 26-character Crockford base32 ULID from :data:`PROCESS_IDS`."""
+    return PROCESS_IDS()
 
 
 def rfc3339_utc(moment: datetime | int) -> str:
@@ -139,13 +157,6 @@ def rfc3339_utc(moment: datetime | int) -> str:
     """
     if isinstance(moment, int):
         return _utc_text(datetime.fromtimestamp(moment / 1000, UTC))
-    return _aware_utc_text(moment)
-
-
-@functools.lru_cache(maxsize=1024)
-def _aware_utc_text(moment: datetime) -> str:
-    # Cached: the internal events of a batch mostly share their (second-resolution) EventBridge time. Equal
-    # instants in different zones hash and compare equal, and their UTC text is the same.
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError("event time must be timezone-aware")
     return _utc_text(moment.astimezone(UTC))
@@ -154,6 +165,51 @@ def _aware_utc_text(moment: datetime) -> str:
 def _utc_text(moment: datetime) -> str:
     # isoformat is C code (half the cost of strftime); in UTC it always ends "+00:00".
     return moment.isoformat(timespec="milliseconds")[:-6] + "Z"
+
+
+_UNSEEN: Final = object()
+
+
+class EventTimes:
+    """The envelope's ``time`` for event times given as text (EventBridge's ``time``, any ISO 8601 instant with
+    a zone), parsed and formatted once per distinct text: the internal events of a batch mostly share their
+    second-resolution time, and parsing plus formatting costs several times a look-up.
+
+    Bounded: at most ``max_entries`` texts are remembered, and a full cache is emptied. Owned by whoever makes
+    envelopes (a :class:`~pipeline.produce.Producer` has one); safe to share between threads (a race at worst
+    formats a time twice).
+    """
+
+    __slots__ = ("_texts", "max_entries")
+
+    def __init__(self, max_entries: int = 1024) -> None:
+        if max_entries < 1:
+            raise ValueError(f"max_entries must be 1 or more, not {max_entries}")
+        self.max_entries = max_entries
+        self._texts: dict[str, str | None] = {}
+
+    def __len__(self) -> int:
+        """The number of texts remembered now (at most ``max_entries``)."""
+        return len(self._texts)
+
+    def text_of(self, value: str) -> str | None:
+        """``value`` as RFC 3339 UTC text with milliseconds (what :func:`rfc3339_utc` writes), or ``None`` when
+        it is not an ISO 8601 date-time with a zone."""
+        text = self._texts.get(value, _UNSEEN)
+        if text is not _UNSEEN:
+            return text  # type: ignore[return-value]
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            text = None
+        else:
+            aware = moment.tzinfo is not None and moment.utcoffset() is not None
+            text = rfc3339_utc(moment) if aware else None
+        texts = self._texts
+        if len(texts) >= self.max_entries:
+            texts.clear()
+        texts[value] = text
+        return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,14 +285,16 @@ def build_cloud_event(
     subject: str | None = None,
     dataschema: str | None = None,
     dataversion: str | None = None,
-    time: datetime | None = None,
+    time: datetime | str | None = None,
     id: str | None = None,  # the CloudEvents attribute name
     hash_algorithm: HashAlgorithm = "md5",
+    clock: Clock = wall_clock_ms,
+    new_id: IdGenerator = PROCESS_IDS,
 ) -> CloudEvent:
     """Build the envelope for one event; see :func:`cloud_event_dict` for the parameters and errors."""
     return CloudEvent.from_dict(cloud_event_dict(
         type=type, source=source, data=data, subject=subject, dataschema=dataschema, dataversion=dataversion,
-        time=time, id=id, hash_algorithm=hash_algorithm,
+        time=time, id=id, hash_algorithm=hash_algorithm, clock=clock, new_id=new_id,
     ))
 
 
@@ -248,26 +306,33 @@ def cloud_event_dict(
     subject: str | None = None,
     dataschema: str | None = None,
     dataversion: str | None = None,
-    time: datetime | None = None,
+    time: datetime | str | None = None,
     id: str | None = None,  # the CloudEvents attribute name
     hash_algorithm: HashAlgorithm = "md5",
+    clock: Clock = wall_clock_ms,
+    new_id: IdGenerator = PROCESS_IDS,
 ) -> dict[str, Any]:
     """Build the envelope for one event as the structured-mode dict (what :meth:`CloudEvent.to_dict` gives);
     the producer's hot path, which needs the dict, not the object.
 
     :param id: reuse an id already assigned to this logical event (a retry must keep its id, CloudEvents
-        ``source``+``id`` is the spec's duplicate marker); by default a fresh monotonic ULID.
-    :param time: when the event happened (aware datetime); by default the instant encoded in the ULID.
+        ``source``+``id`` is the spec's duplicate marker); by default ``new_id()``.
+    :param time: when the event happened: an aware datetime, or text already in the envelope's form (from
+        :func:`rfc3339_utc` or :meth:`EventTimes.text_of`, used as is); by default ``clock()``.
     :param hash_algorithm: ``"md5"`` (default, as documented for the field) or ``"sha256"``.
+    :param clock: the current time in epoch milliseconds; by default the wall clock.
+    :param new_id: makes the event's id; by default :data:`PROCESS_IDS` (ULIDs, increasing within the process).
     :raises NonCanonicalValue: when ``data`` has no canonical JSON form.
     :raises ValueError: for a naive ``time``.
     """
     if id is None:
-        value = _default_generator.next_value()
-        id = ulid_text(value)
-        stamp = rfc3339_utc(time) if time is not None else rfc3339_utc(value >> _RANDOM_BITS)
+        id = new_id()
+    if time is None:
+        stamp = rfc3339_utc(clock())
+    elif isinstance(time, str):
+        stamp = time
     else:
-        stamp = rfc3339_utc(time if time is not None else _wall_clock_ms())
+        stamp = rfc3339_utc(time)
     out: dict[str, Any] = {
         "specversion": SPECVERSION,
         "id": id,

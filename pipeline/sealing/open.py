@@ -19,22 +19,22 @@ id):
    envelope ``subject``, ``idempotencykey`` = envelope's (and, if asked, = the content hash of type and data);
 6. ``validate(type, data)`` if given (:class:`PayloadRejected`).
 
-Speed: protected headers repeat from one event to the next (only ECDH-ES's carries a per-token ephemeral key),
-so a header segment that passed every check on its own - decoding, allow-list, ``cty``, no forbidden member,
-joserfc's header registry - and whose token then decrypted (JWE) or verified (JWS) is remembered, with the
-joserfc models it names, in a bounded cache keyed by the exact segment; the next token with that segment goes
-straight to the crypto. The key is still looked up by kid, and its binding to the header's ``alg`` checked, on
-every token: the cache holds no keys and does not depend on the key set. Decryption and verification run
-through joserfc's own models (``decrypt_recipient``, the enc and zip models, the JWS alg model) in the order
-``jwe.decrypt_compact`` and ``jws.deserialize_compact`` use, minus re-parsing and re-checking known headers,
-and each failure maps to the exception listed above.
+An :class:`Opener` does this for one key set and is meant to be kept: protected headers repeat from one event
+to the next (only ECDH-ES's carries a per-token ephemeral key), so a header segment that passed every check on
+its own - decoding, allow-list, ``cty``, no forbidden member, joserfc's header registry - and whose token then
+decrypted (JWE) or verified (JWS) is remembered by that opener, with the joserfc models it names, in a bounded
+cache keyed by the exact segment; the next token with that segment goes straight to the crypto. The key is
+still looked up by kid, and its binding to the header's ``alg`` checked, on every token: the cache holds no
+keys. Decryption and verification run through :mod:`pipeline.sealing.jose` (joserfc's models in the order
+``jwe.decrypt_compact`` and ``jws.deserialize_compact`` use, minus re-parsing and re-checking known headers, or
+those public functions themselves), and each failure maps to the exception listed above. :func:`open_event` is
+the one-shot form: a fresh opener per call, so nothing is remembered between calls.
 """
 
 from __future__ import annotations
 
 import binascii
 import json
-import secrets
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -42,20 +42,6 @@ from typing import Any, Final
 
 import orjson
 from cryptography.exceptions import InvalidTag
-
-# jwe.decrypt_compact's own key-management step and model base classes; joserfc.jwe does not export them.
-from joserfc._rfc7516.message import decrypt_recipient
-from joserfc._rfc7516.models import JWEAlgModel, JWEEncModel, JWEKeyAgreement, JWEZipModel
-from joserfc.errors import (
-    BadSignatureError,
-    DecodeError,
-    ExceededSizeError,
-    InvalidExchangeKeyError,
-    JoseError,
-    UnsupportedAlgorithmError,
-)
-from joserfc.jwe import CompactEncryption, Recipient
-from joserfc.jws import JWSAlgModel
 
 from pipeline.envelope.canonical import hash_algorithm_of, idempotency_key
 from pipeline.errors import (
@@ -71,19 +57,25 @@ from pipeline.errors import (
     TamperedToken,
     UnknownKeyId,
 )
-from pipeline.sealing.keys import ENCRYPTION_ALGORITHMS, SIGNING_ALGORITHMS, KeySet
-from pipeline.sealing.seal import (
-    CONTENT_ENCRYPTION_ALGORITHMS,
-    JWE_REGISTRY,
-    JWS_REGISTRY,
-    JWT_CONTENT_TYPE,
-    MAX_TOKEN_BYTES,
+from pipeline.sealing.jose import (
+    DEFAULT_BACKEND,
+    BadSignatureError,
+    CheckedJWEHeader,
+    CheckedJWSHeader,
+    DecodeError,
+    ExceededSizeError,
     InflateCapExceeded,
+    JoseBackend,
+    JoseError,
     TruncatedDeflate,
+    UnsupportedAlgorithmError,
     base64url_decode,
 )
+from pipeline.sealing.keys import ENCRYPTION_ALGORITHMS, SIGNING_ALGORITHMS, KeySet
+from pipeline.sealing.limits import MAX_TOKEN_BYTES
+from pipeline.sealing.seal import CONTENT_ENCRYPTION_ALGORITHMS, JWT_CONTENT_TYPE
 
-__all__ = ["DEFAULT_LEEWAY_SECONDS", "OpenedEvent", "Validator", "open_event"]
+__all__ = ["DEFAULT_LEEWAY_SECONDS", "HEADER_CACHE_SIZE", "OpenedEvent", "Opener", "Validator", "open_event"]
 
 #: Clock skew tolerated between producer and consumer, in seconds.
 DEFAULT_LEEWAY_SECONDS: Final = 60.0
@@ -96,9 +88,9 @@ Validator = Callable[[str, Any], Any]
 _FORBIDDEN_JWS_HEADERS: Final = frozenset({"b64", "crit", "jku", "jwk", "x5u", "x5c"})
 _ALLOWED_ZIP: Final = frozenset({"DEF"})
 
-#: Distinct header segments remembered per layer. A producer writes one per (kid, alg[, zip]), so a few hundred
-#: cover every key in rotation. A full cache is emptied: whoever can make tokens that decrypt (anyone holding an
-#: RSA-OAEP public key) can only make it slower, never make it skip a check.
+#: Distinct header segments an :class:`Opener` remembers per layer (JWE, JWS), by default. A producer writes one
+#: per (kid, alg[, zip]), so a few hundred cover every key in rotation. A full cache is emptied: whoever can make
+#: tokens that decrypt (anyone holding an RSA-OAEP public key) can only make it slower, never make it skip a check.
 HEADER_CACHE_SIZE: Final = 256
 
 # orjson parses integers beyond 64 bits as floats (json keeps them exact): a run of 19 digits, even inside a
@@ -106,31 +98,6 @@ HEADER_CACHE_SIZE: Final = 256
 # (~1 us for 1.6 KB; a regex needs ~14 us when nothing matches).
 _DIGIT_MASK: Final = bytes(ord("0") if 0x30 <= byte <= 0x39 else ord("x") for byte in range(256))
 _LONG_DIGIT_RUN: Final = b"0" * 19
-
-
-@dataclass(frozen=True, slots=True)
-class _CheckedJWEHeader:
-    """A JWE protected header that passed every check depending on it alone, with the joserfc models it names."""
-
-    header: dict[str, Any]
-    alg: str
-    kid: str
-    alg_model: JWEAlgModel
-    enc: JWEEncModel
-    zip: JWEZipModel | None
-
-
-@dataclass(frozen=True, slots=True)
-class _CheckedJWSHeader:
-    """A JWS protected header that passed every check depending on it alone, with joserfc's alg model."""
-
-    alg: str
-    kid: str
-    alg_model: JWSAlgModel
-
-
-_JWE_HEADERS: dict[bytes, _CheckedJWEHeader] = {}
-_JWS_HEADERS: dict[bytes, _CheckedJWSHeader] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +120,210 @@ class OpenedEvent:
     encryption_kid: str | None = None
 
 
+class Opener:
+    """Opens sealed CloudEvents with one key set, remembering the protected headers that passed every check.
+
+    Build one per key set and keep it for the stream of events (a consumer's handler builds it at cold start):
+    :meth:`open` then skips re-checking the header segments it has seen (see the module docstring). Each opener
+    has its own caches, at most ``header_cache_limit`` segments per layer (emptied when full); two openers share
+    nothing. One opener may serve several threads: a cache read or write is a single dict operation, and the worst
+    a race can do is check a header twice.
+
+    :param keys: the producer's verification keys (public halves, or the shared HS256 key) and our decryption
+        keys (private halves, or the shared ``dir`` key).
+    :param header_cache_limit: header segments remembered per layer (JWE, JWS); ``0`` remembers none.
+    :param jose: the JOSE backend (default :data:`~pipeline.sealing.jose.DEFAULT_BACKEND`).
+    """
+
+    __slots__ = ("_jose", "_jwe_headers", "_jws_headers", "header_cache_limit", "keys")
+
+    def __init__(
+        self, keys: KeySet, *, header_cache_limit: int = HEADER_CACHE_SIZE, jose: JoseBackend = DEFAULT_BACKEND
+    ) -> None:
+        if header_cache_limit < 0:
+            raise ValueError(f"header_cache_limit must be 0 or more, not {header_cache_limit}")
+        self.keys = keys
+        self.header_cache_limit = header_cache_limit
+        self._jose = jose
+        self._jwe_headers: dict[bytes, CheckedJWEHeader] = {}
+        self._jws_headers: dict[bytes, CheckedJWSHeader] = {}
+
+    @property
+    def cache_size(self) -> int:
+        """Header segments remembered now, both layers together (never more than twice the limit)."""
+        return len(self._jwe_headers) + len(self._jws_headers)
+
+    def __repr__(self) -> str:
+        return f"Opener({self.keys!r}, {self.cache_size} cached header(s), {self._jose.name})"
+
+    def open(
+        self,
+        cloud_event: Mapping[str, Any],
+        *,
+        expected_issuer: str | None = None,
+        leeway: float = DEFAULT_LEEWAY_SECONDS,
+        max_age: float | None = None,
+        validate: Validator | None = None,
+        allow_unsealed: bool = False,
+        verify_content_hash: bool = False,
+        now: float | None = None,
+    ) -> OpenedEvent:
+        """Open a sealed structured-mode CloudEvent (dict) and return the verified :class:`OpenedEvent`.
+
+        :param expected_issuer: when given, the ``iss`` claim must equal it.
+        :param leeway: seconds of clock skew allowed on ``iat`` (both for "future" and for ``max_age``).
+        :param max_age: when given, refuse tokens issued more than this many seconds ago.
+        :param validate: ``validate(type, data)``; raising (or returning ``False``) refuses the payload.
+        :param allow_unsealed: accept a plain-JSON event (``x-sealing: none``); by default refused, so nobody can
+            downgrade a sealed event type by stripping its token.
+        :param verify_content_hash: also recompute ``idempotencykey`` from (``type``, ``data``) and compare. The
+            signed claims already bind key, type and data, so this only catches a producer that hashed wrongly;
+            it costs a canonical encoding (~25 us for 1.3 KB). For unsealed events it is the only integrity check.
+        :param now: the current time (epoch seconds); for tests.
+        :raises EventRejected: one of its subclasses, each carrying the event id (see the module docstring).
+        """
+        if not isinstance(cloud_event, Mapping):
+            raise MalformedEnvelope("a CloudEvent must be a JSON object")
+        event_id = cloud_event.get("id")
+        if not isinstance(event_id, str) or not event_id:
+            raise MalformedEnvelope("the CloudEvent has no 'id'")
+        event_type = cloud_event.get("type")
+        if not isinstance(event_type, str) or not event_type:
+            raise MalformedEnvelope("the CloudEvent has no 'type'", event_id=event_id)
+        envelope_idk = cloud_event.get("idempotencykey")
+        if not isinstance(envelope_idk, str) or not envelope_idk:
+            raise MalformedEnvelope("the CloudEvent has no 'idempotencykey'", event_id=event_id)
+        subject = cloud_event.get("subject")
+        token = cloud_event.get("data")
+
+        content_type = cloud_event.get("datacontenttype")
+        if content_type == JWT_CONTENT_TYPE and not isinstance(token, str):
+            raise MalformedEnvelope("datacontenttype is application/jwt but data is not a token", event_id=event_id)
+        if content_type != JWT_CONTENT_TYPE:
+            if not allow_unsealed:
+                raise MalformedEnvelope(
+                    f"the event is not sealed (datacontenttype {_shown(content_type)})", event_id=event_id
+                )
+            data = token
+            if verify_content_hash:
+                _check_content_hash(event_type, data, envelope_idk, event_id)
+            _run_validator(validate, event_type, data, event_id)
+            return _opened(cloud_event, event_id, event_type, envelope_idk, data, sealed=False)
+
+        assert isinstance(token, str)  # established above: a sealed event's data is its token
+        if len(token) > MAX_TOKEN_BYTES:
+            raise OversizedToken(
+                f"token is {len(token)} bytes, over the {MAX_TOKEN_BYTES}-byte cap", event_id=event_id
+            )
+
+        raw = token.encode("ascii", "replace")
+        segments = raw.split(b".")
+        encryption_kid: str | None = None
+        if len(segments) == 5:
+            inner, encryption_kid = self._decrypt(raw, segments, event_id)
+        elif len(segments) == 3:
+            inner = raw
+        else:
+            raise TamperedToken(
+                f"token has {len(segments)} segments; expected 5 (JWE) or 3 (JWS)", event_id=event_id
+            )
+
+        claims, signing_kid = self._verify(inner, event_id)
+        data = _check_claims(
+            claims,
+            event_id=event_id,
+            event_type=event_type,
+            envelope_idk=envelope_idk,
+            subject=subject,
+            expected_issuer=expected_issuer,
+            leeway=leeway,
+            max_age=max_age,
+            now=time.time() if now is None else now,
+            verify_content_hash=verify_content_hash,
+        )
+        _run_validator(validate, event_type, data, event_id)
+        return _opened(
+            cloud_event,
+            event_id,
+            event_type,
+            envelope_idk,
+            data,
+            sealed=True,
+            issuer=claims.get("iss"),
+            issued_at=claims.get("iat"),
+            signing_kid=signing_kid,
+            encryption_kid=encryption_kid,
+        )
+
+    def _remember(self, cache: dict[bytes, Any], segment: bytes, checked: Any) -> None:
+        if len(cache) >= self.header_cache_limit:
+            if not self.header_cache_limit:
+                return
+            cache.clear()
+        cache[segment] = checked
+
+    def _decrypt(self, token: bytes, segments: list[bytes], event_id: str) -> tuple[bytes, str]:
+        header_segment = segments[0]
+        known = self._jwe_headers.get(header_segment)
+        header = known.header if known is not None else _allowed_jwe_header(header_segment, event_id)
+        keys = self.keys
+        key, kid = _bound_key(keys.decryption_key, keys, header.get("kid"), header["alg"], "JWE", event_id)
+        try:
+            plaintext, checked = self._jose.decrypt(token, segments, header, known, key, kid)
+        except InflateCapExceeded as err:
+            raise InflateLimitExceeded(err.description or "DEF plaintext too large", event_id=event_id) from None
+        except ExceededSizeError as err:
+            raise OversizedToken(f"JWE {err.description or 'segment'}", event_id=event_id) from None
+        except UnsupportedAlgorithmError as err:
+            raise DisallowedAlgorithm(f"JWE: {err.description}", alg=header["alg"], event_id=event_id) from None
+        except TruncatedDeflate as err:
+            raise TamperedToken(f"JWE plaintext: {err}", event_id=event_id) from None
+        except (DecodeError, InvalidTag):
+            raise DecryptionFailed(f"JWE did not decrypt with kid {kid!r}", event_id=event_id) from None
+        except (JoseError, ValueError, TypeError) as err:
+            raise TamperedToken(f"JWE is malformed ({type(err).__name__})", event_id=event_id) from None
+        # Remembered only once its token decrypted under it (the header is the AEAD's associated data). An ECDH-ES
+        # header carries a fresh ephemeral key and never repeats.
+        if known is None and not checked.per_token:
+            self._remember(self._jwe_headers, header_segment, checked)
+        return plaintext, kid
+
+    def _verify(self, inner: bytes, event_id: str) -> tuple[dict[str, Any], str]:
+        segments = inner.split(b".")
+        if len(segments) != 3:
+            raise TamperedToken("inner token is not a compact JWS", event_id=event_id)
+        header_segment = segments[0]
+        known = self._jws_headers.get(header_segment)
+        header: dict[str, Any] = {}
+        claimed_kid: Any
+        if known is not None:
+            alg, claimed_kid = known.alg, known.kid
+        else:
+            header = _allowed_jws_header(header_segment, event_id)
+            alg, claimed_kid = header["alg"], header.get("kid")
+        keys = self.keys
+        key, kid = _bound_key(keys.verification_key, keys, claimed_kid, alg, "JWS", event_id)
+        try:
+            payload, checked = self._jose.verify(inner, segments, header, known, key, kid)
+        except BadSignatureError:
+            raise BadSignature(f"JWS signature does not verify with kid {kid!r}", event_id=event_id) from None
+        except ExceededSizeError as err:
+            raise OversizedToken(f"JWS {err.description or 'segment'}", event_id=event_id) from None
+        except UnsupportedAlgorithmError as err:
+            raise DisallowedAlgorithm(f"JWS: {err.description}", alg=alg, event_id=event_id) from None
+        except (JoseError, ValueError, TypeError) as err:
+            raise TamperedToken(f"JWS is malformed ({type(err).__name__})", event_id=event_id) from None
+        if known is None:
+            self._remember(self._jws_headers, header_segment, checked)  # it verified: the header is the producer's
+        try:
+            claims = _loads(payload)
+        except (ValueError, UnicodeDecodeError):
+            raise ClaimsRejected("JWT claims are not JSON", claim="(claims)", event_id=event_id) from None
+        if not isinstance(claims, dict):
+            raise ClaimsRejected("JWT claims are not a JSON object", claim="(claims)", event_id=event_id)
+        return claims, kid
+
+
 def open_event(
     cloud_event: Mapping[str, Any],
     keys: KeySet,
@@ -165,89 +336,25 @@ def open_event(
     verify_content_hash: bool = False,
     now: float | None = None,
 ) -> OpenedEvent:
-    """Open a sealed structured-mode CloudEvent (dict) and return the verified :class:`OpenedEvent`.
+    """Open one sealed structured-mode CloudEvent (dict) with ``keys``: :meth:`Opener.open` on a fresh
+    :class:`Opener`, so no header is remembered between calls. To open a stream of events, build one
+    ``Opener(keys)`` and keep it.
 
     :param keys: the producer's verification keys (public halves, or the shared HS256 key) and our decryption
         keys (private halves, or the shared ``dir`` key).
-    :param expected_issuer: when given, the ``iss`` claim must equal it.
-    :param leeway: seconds of clock skew allowed on ``iat`` (both for "future" and for ``max_age``).
-    :param max_age: when given, refuse tokens issued more than this many seconds ago.
-    :param validate: ``validate(type, data)``; raising (or returning ``False``) refuses the payload.
-    :param allow_unsealed: accept a plain-JSON event (``x-sealing: none``); by default refused, so nobody can
-        downgrade a sealed event type by stripping its token.
-    :param verify_content_hash: also recompute ``idempotencykey`` from (``type``, ``data``) and compare. The
-        signed claims already bind key, type and data, so this only catches a producer that hashed wrongly;
-        it costs a canonical encoding (~25 us for 1.3 KB). For unsealed events it is the only integrity check.
-    :param now: the current time (epoch seconds); for tests.
     :raises EventRejected: one of its subclasses, each carrying the event id (see the module docstring).
+
+    The other parameters are :meth:`Opener.open`'s.
     """
-    if not isinstance(cloud_event, Mapping):
-        raise MalformedEnvelope("a CloudEvent must be a JSON object")
-    event_id = cloud_event.get("id")
-    if not isinstance(event_id, str) or not event_id:
-        raise MalformedEnvelope("the CloudEvent has no 'id'")
-    event_type = cloud_event.get("type")
-    if not isinstance(event_type, str) or not event_type:
-        raise MalformedEnvelope("the CloudEvent has no 'type'", event_id=event_id)
-    envelope_idk = cloud_event.get("idempotencykey")
-    if not isinstance(envelope_idk, str) or not envelope_idk:
-        raise MalformedEnvelope("the CloudEvent has no 'idempotencykey'", event_id=event_id)
-    subject = cloud_event.get("subject")
-    token = cloud_event.get("data")
-
-    content_type = cloud_event.get("datacontenttype")
-    if content_type == JWT_CONTENT_TYPE and not isinstance(token, str):
-        raise MalformedEnvelope("datacontenttype is application/jwt but data is not a token", event_id=event_id)
-    if content_type != JWT_CONTENT_TYPE:
-        if not allow_unsealed:
-            raise MalformedEnvelope(
-                f"the event is not sealed (datacontenttype {_shown(content_type)})", event_id=event_id
-            )
-        data = token
-        if verify_content_hash:
-            _check_content_hash(event_type, data, envelope_idk, event_id)
-        _run_validator(validate, event_type, data, event_id)
-        return _opened(cloud_event, event_id, event_type, envelope_idk, data, sealed=False)
-
-    assert isinstance(token, str)  # established above: a sealed event's data is its token
-    if len(token) > MAX_TOKEN_BYTES:
-        raise OversizedToken(f"token is {len(token)} bytes, over the {MAX_TOKEN_BYTES}-byte cap", event_id=event_id)
-
-    raw = token.encode("ascii", "replace")
-    segments = raw.split(b".")
-    encryption_kid: str | None = None
-    if len(segments) == 5:
-        inner, encryption_kid = _decrypt(segments, keys, event_id)
-    elif len(segments) == 3:
-        inner = raw
-    else:
-        raise TamperedToken(f"token has {len(segments)} segments; expected 5 (JWE) or 3 (JWS)", event_id=event_id)
-
-    claims, signing_kid = _verify(inner, keys, event_id)
-    data = _check_claims(
-        claims,
-        event_id=event_id,
-        event_type=event_type,
-        envelope_idk=envelope_idk,
-        subject=subject,
+    return Opener(keys, header_cache_limit=0).open(
+        cloud_event,
         expected_issuer=expected_issuer,
         leeway=leeway,
         max_age=max_age,
-        now=time.time() if now is None else now,
+        validate=validate,
+        allow_unsealed=allow_unsealed,
         verify_content_hash=verify_content_hash,
-    )
-    _run_validator(validate, event_type, data, event_id)
-    return _opened(
-        cloud_event,
-        event_id,
-        event_type,
-        envelope_idk,
-        data,
-        sealed=True,
-        issuer=claims.get("iss"),
-        issued_at=claims.get("iat"),
-        signing_kid=signing_kid,
-        encryption_kid=encryption_kid,
+        now=now,
     )
 
 
@@ -265,12 +372,6 @@ def _loads(document: bytes) -> Any:
     return json.loads(document)
 
 
-def _remember(cache: dict[bytes, Any], segment: bytes, checked: Any) -> None:
-    if len(cache) >= HEADER_CACHE_SIZE:
-        cache.clear()
-    cache[segment] = checked
-
-
 def _decode_header(segment: bytes, layer: str, event_id: str) -> dict[str, Any]:
     try:
         header = _loads(base64url_decode(segment))
@@ -281,7 +382,7 @@ def _decode_header(segment: bytes, layer: str, event_id: str) -> dict[str, Any]:
     return header
 
 
-def _checked_jwe_header(segment: bytes, event_id: str) -> dict[str, Any]:
+def _allowed_jwe_header(segment: bytes, event_id: str) -> dict[str, Any]:
     """The JWE header, refused unless its alg/enc/zip are allowed and it says it holds a JWT."""
     header = _decode_header(segment, "JWE", event_id)
     alg, enc = header.get("alg"), header.get("enc")
@@ -299,80 +400,6 @@ def _checked_jwe_header(segment: bytes, event_id: str) -> dict[str, Any]:
     return header
 
 
-def _jwe_models(header: dict[str, Any], kid: str, enc: JWEEncModel) -> _CheckedJWEHeader:
-    """joserfc's own header checks (``crit``, member types, no unknown members) and the models it names."""
-    JWE_REGISTRY.check_header(header, True)
-    return _CheckedJWEHeader(
-        header=header,
-        alg=header["alg"],
-        kid=kid,
-        alg_model=JWE_REGISTRY.get_alg(header["alg"]),
-        enc=enc,
-        zip=JWE_REGISTRY.get_zip(header["zip"]) if "zip" in header else None,
-    )
-
-
-def _decrypt(segments: list[bytes], keys: KeySet, event_id: str) -> tuple[bytes, str]:
-    header_segment, ek_segment, iv_segment, ciphertext_segment, tag_segment = segments
-    known = _JWE_HEADERS.get(header_segment)
-    header = known.header if known is not None else _checked_jwe_header(header_segment, event_id)
-    key, kid = _bound_key(keys.decryption_key, keys, header.get("kid"), header["alg"], "JWE", event_id)
-    try:
-        # jwe.decrypt_compact's steps, in its order. (Its cap on the whole token is above MAX_TOKEN_BYTES.)
-        if known is None:
-            JWE_REGISTRY.validate_protected_header_size(header_segment)
-        JWE_REGISTRY.validate_encrypted_key_size(ek_segment)
-        JWE_REGISTRY.validate_initialization_vector_size(iv_segment)
-        JWE_REGISTRY.validate_ciphertext_size(ciphertext_segment)
-        JWE_REGISTRY.validate_auth_tag_size(tag_segment)
-        iv, ciphertext, tag = (
-            base64url_decode(iv_segment),
-            base64url_decode(ciphertext_segment),
-            base64url_decode(tag_segment),
-        )
-        encrypted_key = base64url_decode(ek_segment)
-        key.check_use("enc")
-        enc = known.enc if known is not None else JWE_REGISTRY.get_enc(header["enc"])
-        enc.check_iv(iv)
-        checked = known if known is not None else _jwe_models(header, kid, enc)
-        plaintext = _jwe_plaintext(checked, key, encrypted_key, iv, ciphertext, tag, header_segment)
-    except InflateCapExceeded as err:
-        raise InflateLimitExceeded(err.description or "DEF plaintext too large", event_id=event_id) from None
-    except ExceededSizeError as err:
-        raise OversizedToken(f"JWE {err.description or 'segment'}", event_id=event_id) from None
-    except UnsupportedAlgorithmError as err:
-        raise DisallowedAlgorithm(f"JWE: {err.description}", alg=header["alg"], event_id=event_id) from None
-    except TruncatedDeflate as err:
-        raise TamperedToken(f"JWE plaintext: {err}", event_id=event_id) from None
-    except (DecodeError, InvalidTag):
-        raise DecryptionFailed(f"JWE did not decrypt with kid {kid!r}", event_id=event_id) from None
-    except (JoseError, ValueError, TypeError) as err:
-        raise TamperedToken(f"JWE is malformed ({type(err).__name__})", event_id=event_id) from None
-    # Remembered only once its token decrypted under it (the header is the AEAD's associated data). An ECDH-ES
-    # header carries a fresh ephemeral key and never repeats.
-    if known is None and not isinstance(checked.alg_model, JWEKeyAgreement):
-        _remember(_JWE_HEADERS, header_segment, checked)
-    return plaintext, kid
-
-
-def _jwe_plaintext(
-    checked: _CheckedJWEHeader, key: Any, encrypted_key: bytes, iv: bytes, ciphertext: bytes, tag: bytes, aad: bytes
-) -> bytes:
-    """Decrypt (and inflate) as joserfc's ``perform_decrypt`` does for one compact recipient (IV checked)."""
-    enc = checked.enc
-    recipient: Recipient[Any] = Recipient(CompactEncryption(checked.header), None, key)
-    recipient.encrypted_key = encrypted_key
-    try:
-        cek = decrypt_recipient(checked.alg_model, enc, recipient, tag)
-    except InvalidExchangeKeyError as err:
-        raise DecodeError(err.description) from err
-    if len(cek) * 8 != enc.cek_size:
-        # As joserfc: a CEK of the wrong size fails the tag like any wrong CEK, so the two cannot be told apart.
-        cek = secrets.token_bytes(enc.cek_size // 8)
-    message = enc.decrypt(ciphertext, tag, cek, iv, aad)
-    return checked.zip.decompress(message) if checked.zip is not None else message
-
-
 def _bound_key(lookup: Callable[..., Any], keys: KeySet, kid: Any, alg: Any, layer: str,
                event_id: str) -> tuple[Any, str]:
     """The key for ``kid``, refusing a token whose ``alg`` is not the one that key is bound to (algorithm
@@ -388,7 +415,7 @@ def _bound_key(lookup: Callable[..., Any], keys: KeySet, kid: Any, alg: Any, lay
     return key, kid
 
 
-def _checked_jws_header(segment: bytes, event_id: str) -> dict[str, Any]:
+def _allowed_jws_header(segment: bytes, event_id: str) -> dict[str, Any]:
     """The JWS header, refused unless its alg is allowed and it has none of the forbidden members."""
     header = _decode_header(segment, "JWS", event_id)
     alg = header.get("alg")
@@ -398,64 +425,6 @@ def _checked_jws_header(segment: bytes, event_id: str) -> dict[str, Any]:
     if forbidden:
         raise TamperedToken(f"JWS header has forbidden parameter(s) {sorted(forbidden)}", event_id=event_id)
     return header
-
-
-def _verify(inner: bytes, keys: KeySet, event_id: str) -> tuple[dict[str, Any], str]:
-    segments = inner.split(b".")
-    if len(segments) != 3:
-        raise TamperedToken("inner token is not a compact JWS", event_id=event_id)
-    header_segment, payload_segment, signature_segment = segments
-    known = _JWS_HEADERS.get(header_segment)
-    header: dict[str, Any] = {}
-    claimed_kid: Any
-    if known is not None:
-        alg, claimed_kid = known.alg, known.kid
-    else:
-        header = _checked_jws_header(header_segment, event_id)
-        alg, claimed_kid = header["alg"], header.get("kid")
-    key, kid = _bound_key(keys.verification_key, keys, claimed_kid, alg, "JWS", event_id)
-    try:
-        # jws.deserialize_compact's steps, in its order.
-        JWS_REGISTRY.validate_compact_value_size(inner)
-        if known is None:
-            JWS_REGISTRY.validate_header_size(header_segment)
-        JWS_REGISTRY.validate_signature_size(signature_segment)
-        if payload_segment:
-            JWS_REGISTRY.validate_payload_size(payload_segment)
-        try:
-            payload = base64url_decode(payload_segment)
-        except ValueError as error:
-            raise DecodeError("Invalid payload") from error
-        if known is None:
-            JWS_REGISTRY.check_header(header)
-            checked = _CheckedJWSHeader(alg=alg, kid=kid, alg_model=JWS_REGISTRY.get_alg(alg))
-        else:
-            checked = known
-        checked.alg_model.check_key(key)
-        try:
-            signature = base64url_decode(signature_segment)
-        except ValueError:
-            signature = None
-        signing_input = header_segment + b"." + payload_segment
-        if signature is None or not checked.alg_model.verify(signing_input, signature, key):
-            raise BadSignatureError()
-    except BadSignatureError:
-        raise BadSignature(f"JWS signature does not verify with kid {kid!r}", event_id=event_id) from None
-    except ExceededSizeError as err:
-        raise OversizedToken(f"JWS {err.description or 'segment'}", event_id=event_id) from None
-    except UnsupportedAlgorithmError as err:
-        raise DisallowedAlgorithm(f"JWS: {err.description}", alg=alg, event_id=event_id) from None
-    except (JoseError, ValueError, TypeError) as err:
-        raise TamperedToken(f"JWS is malformed ({type(err).__name__})", event_id=event_id) from None
-    if known is None:
-        _remember(_JWS_HEADERS, header_segment, checked)  # it verified: the header is the producer's
-    try:
-        claims = _loads(payload)
-    except (ValueError, UnicodeDecodeError):
-        raise ClaimsRejected("JWT claims are not JSON", claim="(claims)", event_id=event_id) from None
-    if not isinstance(claims, dict):
-        raise ClaimsRejected("JWT claims are not a JSON object", claim="(claims)", event_id=event_id)
-    return claims, kid
 
 
 def _check_claims(
