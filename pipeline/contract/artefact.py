@@ -210,6 +210,8 @@ def read_artefact(path: str | os.PathLike[str]) -> Artefact:
     if not isinstance(stated, str) or stated != actual:
         raise ArtefactError("its content does not match its content_hash: it was changed after "
                             "`eventdeck bundle` wrote it; rebuild it rather than editing it", at)
+    if not isinstance(body, dict):
+        raise ArtefactError("malformed contract artefact (no body object)", at)
     try:
         catalogue = _catalogue(body, where)
     except (KeyError, TypeError, ValueError) as exc:

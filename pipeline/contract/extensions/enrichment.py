@@ -80,7 +80,8 @@ class Enrichment:
         if not isinstance(operations, list):
             raise EnrichmentSpecError("expected a list of JSON Patch operations", "/patch")
         for index, operation in enumerate(operations):
-            needed = _NEEDS.get(operation.get("op")) if isinstance(operation, Mapping) else None
+            op = operation.get("op") if isinstance(operation, Mapping) else None
+            needed = _NEEDS.get(op) if isinstance(op, str) else None
             if needed is not None and needed not in operation:
                 raise EnrichmentSpecError(f"'{operation['op']}' operation without a '{needed}' member",
                                           f"/patch/{index}")
