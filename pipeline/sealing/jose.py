@@ -92,6 +92,7 @@ __all__ = [
     "JoseBackend",
     "JoseError",
     "Key",
+    "TokenWriter",
     "TruncatedDeflate",
     "UnsupportedAlgorithmError",
     "base64url_decode",
