@@ -173,10 +173,11 @@ class Dereferencer:
         self.origins[id(value)] = origin
 
     def document(self, uri: str, referrer: Location | None = None) -> SourceDocument:
-        document = self.sources.get(uri, referrer)
+        # Reported before reading: a file that is missing or does not parse is a file the result depends on too,
+        # so that creating or fixing it invalidates what was derived while it was broken.
         if self._on_file is not None:
             self._on_file(uri)
-        return document
+        return self.sources.get(uri, referrer)
 
     def locate(self, uri: str, pointer: str) -> Location:
         try:
