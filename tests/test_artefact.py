@@ -90,7 +90,8 @@ def test_a_producer_and_a_consumer_built_from_the_artefact_round_trip_every_samp
 
 def test_a_changed_byte_is_refused_as_tampered(bundled: Path) -> None:
     text = bundled.read_text()
-    bundled.write_text(text.replace('"kid": "payments-sign-2026-01"', '"kid": "payments-sign-2099-01"', 1))
+    assert '"kid":"payments-sign-2026-01"' in text
+    bundled.write_text(text.replace('"kid":"payments-sign-2026-01"', '"kid":"payments-sign-2099-01"', 1))
     with pytest.raises(ArtefactError, match="content_hash") as caught:
         read_artefact(bundled)
     assert "build/contract.json" in str(caught.value)
@@ -99,11 +100,16 @@ def test_a_changed_byte_is_refused_as_tampered(bundled: Path) -> None:
 
 
 def test_another_format_version_is_refused_with_what_to_do(bundled: Path) -> None:
-    document = json.loads(bundled.read_text())
-    document["format_version"] = FORMAT_VERSION + 1
-    bundled.write_text(json.dumps(document))
+    text = bundled.read_text()
+    assert f'"format_version": {FORMAT_VERSION},' in text
+    bundled.write_text(text.replace(f'"format_version": {FORMAT_VERSION},', f'"format_version": {FORMAT_VERSION + 1},'))
     with pytest.raises(ArtefactError, match=r"format version .*rebuild"):
         read_artefact(bundled)
+
+
+def test_the_artefact_is_one_json_document(bundled: Path) -> None:
+    document = json.loads(bundled.read_text())
+    assert document["format"] == "eventdeck-contract" and len(document["body"]["events"]) == 15
 
 
 @pytest.mark.parametrize("content", [b"", b"{", b"[]", b'{"format": "something-else"}', b"\xff\xfe", b"null"])

@@ -20,13 +20,12 @@ hash to it was changed after ``eventdeck bundle`` wrote it and is refused, as is
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
-
-import orjson
 
 from .errors import ContractError, Location
 from .extensions import EncryptSpec, Enrichment, EventBridge, Lookup, Sample, Sealing, SealingPolicy, SignSpec
@@ -77,11 +76,19 @@ def artefact_bytes(catalogue: Catalogue, registry: RegistryLayout, *, root: str 
         "documents": [_document(d, base) for d in catalogue.documents],
         "events": [_event(e, registry, base) for e in catalogue.events],
     }
-    canonical = _canonical(body)
+    try:
+        canonical = _canonical(body)
+    except ValueError as exc:  # NaN or Infinity somewhere in a schema: JSON cannot carry it
+        raise ArtefactError(f"the contract cannot be written as JSON: {exc}", Location(str(base))) from None
     head = {"format": FORMAT, "format_version": FORMAT_VERSION,
             "content_hash": "sha256:" + hashlib.sha256(canonical).hexdigest(),
             "sources": {_relative(f, base): "sha256:" + _file_hash(f) for f in files if not _remote(f)}}
-    return orjson.dumps({**head, "body": body}, option=orjson.OPT_INDENT_2) + b"\n"
+    # The head, one member per line, then the body in its canonical form, byte for byte: the loader hashes those
+    # very bytes (no re-encoding), and ``\n "body": `` can only be the top-level member (a newline inside a JSON
+    # string is escaped).
+    lines = [f" {json.dumps(key)}: {json.dumps(value, ensure_ascii=False, sort_keys=True)}"
+             for key, value in head.items()]
+    return ("{\n" + ",\n".join(lines) + ",").encode("utf-8") + _BODY_MARKER + canonical + b"\n}\n"
 
 
 def source_hashes(catalogue: Catalogue, root: str | os.PathLike[str] = ".") -> dict[str, str]:
@@ -91,8 +98,12 @@ def source_hashes(catalogue: Catalogue, root: str | os.PathLike[str] = ".") -> d
     return {_relative(f, base): "sha256:" + _file_hash(f) for f in files if not _remote(f)}
 
 
+_BODY_MARKER: Final = b'\n "body": '
+
+
 def _canonical(body: Any) -> bytes:
-    return orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
+    """Sorted keys, no spaces, UTF-8; the stdlib encoder, so integers of any size stay exact."""
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
 
 
 def _remote(file: str) -> bool:
@@ -194,29 +205,35 @@ def read_artefact(path: str | os.PathLike[str]) -> Artefact:
         raise ArtefactError(f"cannot read the contract artefact: {exc.strerror or exc}", at) from None
     if len(data) > MAX_ARTEFACT_BYTES:
         raise ArtefactError(f"over {MAX_ARTEFACT_BYTES:,} bytes: not an eventdeck contract artefact", at)
+    start = data.find(_BODY_MARKER)
+    end = data.rstrip().rfind(b"}")
     try:
-        document = orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
-        raise ArtefactError(f"not JSON ({exc}): not an eventdeck contract artefact", at) from None
-    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        head = json.loads(data[:start].rstrip(b",") + b"}") if start > 0 else None
+    except (ValueError, UnicodeDecodeError):
+        head = None
+    if not isinstance(head, dict) or head.get("format") != FORMAT:
         raise ArtefactError("not an eventdeck contract artefact (write one with `eventdeck bundle`)", at)
-    version = document.get("format_version")
+    version = head.get("format_version")
     if version != FORMAT_VERSION:
         raise ArtefactError(
             f"format version {version!r}, but this eventdeck reads version {FORMAT_VERSION}: rebuild it "
             "with the `eventdeck bundle` of the eventdeck version you deploy", at)
-    body, stated = document.get("body"), document.get("content_hash")
-    actual = "sha256:" + hashlib.sha256(_canonical(body)).hexdigest()
+    canonical = data[start + len(_BODY_MARKER):end].rstrip()
+    stated, actual = head.get("content_hash"), "sha256:" + hashlib.sha256(canonical).hexdigest()
     if not isinstance(stated, str) or stated != actual:
         raise ArtefactError("its content does not match its content_hash: it was changed after "
                             "`eventdeck bundle` wrote it; rebuild it rather than editing it", at)
+    try:
+        body = json.loads(canonical)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise ArtefactError(f"malformed contract artefact ({type(exc).__name__})", at) from None
     if not isinstance(body, dict):
         raise ArtefactError("malformed contract artefact (no body object)", at)
     try:
         catalogue = _catalogue(body, where)
     except (KeyError, TypeError, ValueError) as exc:
         raise ArtefactError(f"malformed contract artefact ({type(exc).__name__}: {exc})", at) from None
-    sources = document.get("sources")
+    sources = head.get("sources")
     return Artefact(catalogue, stated, dict(sources) if isinstance(sources, dict) else {}, where)
 
 
