@@ -114,6 +114,9 @@ class ContractLoader:
         if failures:
             fatal = [d for exc in failures for d in exc.diagnostics]
             raise ContractError(_summary(fatal), fatal[0].location, fatal)
+        # Bounded by the catalogue: a document no longer loaded (removed, renamed) is forgotten.
+        current = {p.uri for p in prepared}
+        self._prepared = {uri: p for uri, p in self._prepared.items() if uri in current}
         catalogue = assemble(prepared)
         if strict and catalogue.errors:
             raise ContractInvalid(_summary(catalogue.errors), catalogue.errors[0].location, catalogue.errors)

@@ -109,7 +109,7 @@ class EventdeckPlugin(BasePlugin[EventdeckConfig]):
         self._index_search = False
         self._serving = False
         self._bytecode = _MemoryBytecodeCache()
-        self._registry: dict[str, bytes] = {}
+        self._registry: dict[str, str] = {}  # schema file -> digest of what was written
 
     # ------------------------------------------------------------------------------------------ lifecycle
     def on_startup(self, *, command: str, dirty: bool) -> None:
@@ -236,11 +236,16 @@ class EventdeckPlugin(BasePlugin[EventdeckConfig]):
                 continue
             target = site_dir / src_uri
             # A dirty build keeps the site folder: rewrite only the schemas that changed.
-            if self._dirty and self._registry.get(src_uri) == content and target.exists():
+            digest = hashlib.blake2b(content, digest_size=16).hexdigest()
+            if self._dirty and self._registry.get(src_uri) == digest and target.exists():
                 continue
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(content)
-            self._registry[src_uri] = content
+            self._registry[src_uri] = digest
+        # What the plugin remembers between `mkdocs serve` rebuilds is bounded by the current site.
+        self._registry = {k: v for k, v in self._registry.items() if k in self.site.files}
+        self._written = {k: v for k, v in self._written.items() if k in self.site.pages or k in self.site.files}
+        self._search = {k: v for k, v in self._search.items() if k in self.site.pages}
         if self._index_search:
             self._extend_search_index(config)
 

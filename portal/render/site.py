@@ -218,6 +218,9 @@ class SiteRenderer:
         for (event, here, key), text in zip(todo, texts, strict=True):
             self._event_cache[event.key] = (key, text)
             pages[here] = text
+        # Bounded by the catalogue: the pages of events that are gone are forgotten.
+        current = {event.key for event in views.catalogue.events}
+        self._event_cache = {key: entry for key, entry in self._event_cache.items() if key in current}
         return pages
 
 
