@@ -35,6 +35,7 @@ from typing import Any, Final, Literal, Protocol
 from joserfc.jwk import ECKey, Key, OctKey, OKPKey, RSAKey
 from joserfc.jwk import KeySet as JoseKeySet
 
+from pipeline.contract.extensions.sealing import ENCRYPTION_ALGORITHMS, SIGNING_ALGORITHMS
 from pipeline.errors import KeySetError, UnknownKeyId
 
 __all__ = [
@@ -53,8 +54,6 @@ __all__ = [
 Use = Literal["sig", "enc"]
 
 # alg -> (use, key class, check of the key's curve/size): the allow-list of what a key may be bound to.
-SIGNING_ALGORITHMS: Final = frozenset({"HS256", "ES256", "EdDSA", "Ed25519", "RS256"})
-ENCRYPTION_ALGORITHMS: Final = frozenset({"dir", "ECDH-ES+A256KW", "RSA-OAEP-256"})
 
 _MIN_RSA_BITS: Final = 2048
 _HMAC_MIN_BYTES: Final = 32  # RFC 7518 §3.2: a key of the same size as the hash output or larger
