@@ -11,7 +11,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 S = TypeVar("S")
@@ -23,24 +23,32 @@ WORKERS_ENV = "EVENTDECK_WORKERS"
 _TASK: tuple[Callable[[Any, Sequence[Any]], list[Any]], Any] | None = None
 
 
-def worker_count(items: int, min_items: int) -> int:
-    """How many processes to use for ``items`` pieces of work (1: this process only)."""
+def workers_from_environment(environ: Mapping[str, str] | None = None) -> int | None:
+    """The worker count ``EVENTDECK_WORKERS`` asks for (``None``: not set, use every core). Read by the edges
+    (CLI, MkDocs plugin), which pass it down."""
+    configured = (os.environ if environ is None else environ).get(WORKERS_ENV, "")
+    return int(configured) if configured.isdigit() and int(configured) > 0 else None
+
+
+def worker_count(items: int, min_items: int, workers: int | None = None) -> int:
+    """How many processes to use for ``items`` pieces of work (1: this process only); ``workers`` caps it
+    (``None``: the cores this process may run on)."""
     if items < min_items or "fork" not in multiprocessing.get_all_start_methods():
         return 1
     if threading.active_count() > 1:
         return 1
-    configured = os.environ.get(WORKERS_ENV, "")
-    available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    workers = int(configured) if configured.isdigit() else available
+    if workers is None:
+        workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return max(1, min(workers, items // max(1, min_items // 2)))
 
 
 def fork_map(function: Callable[[S, Sequence[T]], list[R]], items: Sequence[T], state: S, *,
-             min_items: int) -> list[R]:
+             min_items: int, workers: int | None = None) -> list[R]:
     """``function(state, items)``, computed in contiguous slices by forked workers when worthwhile.
 
-    ``function`` must return one result per item, in order, and results must be picklable."""
-    workers = worker_count(len(items), min_items)
+    ``function`` must return one result per item, in order, and results must be picklable. ``workers`` caps the
+    number of processes (``None``: every core)."""
+    workers = worker_count(len(items), min_items, workers)
     if workers < 2:
         return function(state, items)
     size = -(-len(items) // workers)

@@ -34,11 +34,10 @@ def _squares(offset: int, items: Sequence[int]) -> list[tuple[int, int]]:
 def forking_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
     # The test runner may have helper threads; the code under test refuses to fork then, as it should.
     monkeypatch.setattr(forking.threading, "active_count", lambda: 1)
-    monkeypatch.setenv(forking.WORKERS_ENV, "2")
 
 
 def test_fork_map_keeps_order_and_uses_other_processes(forking_allowed: None) -> None:
-    results = forking.fork_map(_squares, list(range(40)), 1, min_items=8)
+    results = forking.fork_map(_squares, list(range(40)), 1, min_items=8, workers=2)
     assert [value for _, value in results] == [1 + n * n for n in range(40)]
     assert {pid for pid, _ in results} - {os.getpid()}  # the work really ran in forked workers
 
@@ -55,16 +54,21 @@ def test_parallel_loading_equals_sequential_loading_errors_included(tmp_path: Pa
         write(tmp_path, f"doc{n:02d}.yaml", doc(f"Thing.Created.N{n}"))
     write(tmp_path, "doc99.yaml", "asyncapi: 3.0.0\ninfo: [\n")
     with pytest.raises(ContractError) as parallel:
-        ContractLoader().load([tmp_path])
-    monkeypatch.setenv(forking.WORKERS_ENV, "1")
+        ContractLoader(workers=2).load([tmp_path])
     with pytest.raises(ContractError) as sequential:
-        ContractLoader().load([tmp_path])
+        ContractLoader(workers=1).load([tmp_path])
     assert parallel.value.diagnostics == sequential.value.diagnostics
     assert parallel.value.location is not None and parallel.value.location.file.endswith("doc99.yaml")
     (tmp_path / "doc99.yaml").unlink()
-    monkeypatch.setenv(forking.WORKERS_ENV, "2")
-    fast = ContractLoader().load([tmp_path])
-    monkeypatch.setenv(forking.WORKERS_ENV, "1")
-    slow = ContractLoader().load([tmp_path])
+    fast = ContractLoader(workers=2).load([tmp_path])
+    slow = ContractLoader(workers=1).load([tmp_path])
     assert [e.key for e in fast.events] == [e.key for e in slow.events]
     assert [e.payload.document for e in fast.events] == [e.payload.document for e in slow.events]
+
+
+def test_the_worker_count_comes_from_the_environment_only_at_the_edges() -> None:
+    assert forking.workers_from_environment({forking.WORKERS_ENV: "3"}) == 3
+    assert forking.workers_from_environment({}) is None
+    assert forking.workers_from_environment({forking.WORKERS_ENV: "lots"}) is None
+    assert forking.workers_from_environment({forking.WORKERS_ENV: "0"}) is None
+    assert forking.worker_count(1000, min_items=8, workers=1) == 1

@@ -85,9 +85,11 @@ class ContractLoader:
     """Loads catalogues and remembers unchanged documents between loads."""
 
     def __init__(self, *, allow_http: bool = False, http_cache_dir: Path | None = None,
-                 specs_settings: specs.SpecsSettings | None = None) -> None:
+                 specs_settings: specs.SpecsSettings | None = None, workers: int | None = None) -> None:
         """``specs_settings``: where the official AsyncAPI schemas are cached and installed from; by default what
-        the environment says (:func:`specs.settings_from_environment`, read once, here)."""
+        the environment says (:func:`specs.settings_from_environment`, read once, here). ``workers``: processes a
+        cold load of many documents may use (``None``: every core)."""
+        self.workers = workers
         self.sources = Sources(allow_http=allow_http, http_cache_dir=http_cache_dir)
         self.specs_settings = specs_settings if specs_settings is not None else specs.settings_from_environment()
         self._prepared: dict[str, _Prepared] = {}
@@ -125,8 +127,8 @@ class ContractLoader:
     def _prepare_all(self, jobs: list[tuple[Path, str]]) -> list[_Prepared | ContractError]:
         """Prepare every document, in order; cold documents in forked workers when there are enough of them."""
         fresh = [job for job in jobs if self._cached(*job) is None]
-        outcomes = dict(zip(fresh, fork_map(_prepare_group, fresh, self, min_items=PARALLEL_MIN_DOCUMENTS),
-                            strict=True))
+        outcomes = dict(zip(fresh, fork_map(_prepare_group, fresh, self, min_items=PARALLEL_MIN_DOCUMENTS,
+                                            workers=self.workers), strict=True))
         for outcome in outcomes.values():
             if isinstance(outcome, _Prepared):  # a forked worker's result: the cache here must learn it
                 self._prepared[outcome.uri] = outcome

@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pipeline.contract import ContractLoader
 from portal.backstage.entities import ComponentSpec, catalog_info_yaml, entities
+from portal.cli.site_config import contract_loader
 
 
 def register(sub: Any) -> None:
@@ -29,7 +29,7 @@ def register(sub: Any) -> None:
 
 
 def render(args: argparse.Namespace) -> str:
-    catalogue = ContractLoader().load(args.paths)
+    catalogue = contract_loader().load(args.paths)
     output = Path(args.output)
     spec = ComponentSpec(name=args.component, owner=args.owner, system=args.system, site_url=args.site_url)
     return catalog_info_yaml(entities(catalogue, output.resolve().parent, spec, per_event=args.per_event))

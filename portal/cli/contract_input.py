@@ -9,9 +9,9 @@ import dataclasses
 import os
 from pathlib import Path
 
-from pipeline.contract import Catalogue, ContractLoader
+from pipeline.contract import Catalogue
 from pipeline.contract.artefact import FORMAT, load_artefact
-from portal.cli.site_config import SCHEMA_BASE_URL_ENV, site_config
+from portal.cli.site_config import SCHEMA_BASE_URL_ENV, contract_loader, site_config
 
 
 def add_contract_arguments(parser: argparse.ArgumentParser) -> None:
@@ -48,5 +48,5 @@ def load_contract(args: argparse.Namespace) -> Catalogue:
         return catalogue
     config = site_config(args.config_file)
     paths = given if given is not None else config.document_paths()
-    catalogue = ContractLoader(allow_http=config.plugin.allow_http).load(paths, strict=True)
+    catalogue = contract_loader(allow_http=config.plugin.allow_http).load(paths, strict=True)
     return dataclasses.replace(catalogue, registry=config.registry(catalogue, args.schema_base_url))

@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline.contract import ContractLoader
-from pipeline.contract.specs import settings_from_environment
+from pipeline.forking import workers_from_environment
 
 MANIFEST = ".eventdeck-files"
 
@@ -85,14 +84,15 @@ class Plan:
 
 def plan(args: argparse.Namespace) -> Plan:
     """Load the documents and render them with the options the plugin would use."""
-    from portal.cli.site_config import site_config
+    from portal.cli.site_config import contract_loader, site_config
     from portal.render import SiteRenderer
 
     config = site_config(args.config_file, strict=args.strict)
     paths = [Path(p).resolve() for p in args.paths] if args.paths else config.document_paths()
-    loader = ContractLoader(allow_http=config.plugin.allow_http, specs_settings=settings_from_environment())
+    loader = contract_loader(allow_http=config.plugin.allow_http)
     catalogue = loader.load(paths, strict=config.plugin.strict)
-    site = SiteRenderer(config.options).render(catalogue, roots=[str(p) for p in paths])
+    renderer = SiteRenderer(config.options, workers=workers_from_environment())
+    site = renderer.render(catalogue, roots=[str(p) for p in paths])
     wanted = {path: text.encode("utf-8") for path, text in site.pages.items()}
     wanted.update(site.files)
     docs_dir = Path(args.docs_dir) if args.docs_dir else config.docs_dir

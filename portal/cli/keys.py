@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pipeline.contract import ContractLoader
 from pipeline.produce import required_keys
 from pipeline.sealing.keys import keyset_for, new_keyset, write_jwks
+from portal.cli.site_config import contract_loader
 
 PRIVATE = "private.jwks.json"
 PUBLIC = "public.jwks.json"
@@ -38,7 +38,7 @@ def run_new(args: argparse.Namespace) -> int:
     if args.general:
         keys = new_keyset()
     else:
-        needed = required_keys(ContractLoader().load(args.contract, strict=True))
+        needed = required_keys(contract_loader().load(args.contract, strict=True))
         if not needed:
             print("eventdeck: the contract seals nothing (x-sealing: none everywhere); nothing to create",
                   file=sys.stderr)

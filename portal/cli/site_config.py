@@ -6,8 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.contract import Catalogue
+from pipeline.contract import Catalogue, ContractLoader
+from pipeline.contract.specs import settings_from_environment
 from pipeline.errors import EventdeckError
+from pipeline.forking import workers_from_environment
 from pipeline.schemas.registry import RegistryLayout
 from portal.mkdocs_plugin.plugin import EventdeckConfig, document_paths, options_from
 from portal.render import Options
@@ -38,6 +40,12 @@ class SiteConfig:
         the public URL (e.g. the catalogue is served elsewhere than ``site_url``)."""
         return RegistryLayout.for_catalogue(catalogue, folder=self.options.schemas,
                                             base_url=base_url or self.options.schema_base_url)
+
+
+def contract_loader(*, allow_http: bool = False) -> ContractLoader:
+    """The loader every command uses: the environment (specs cache, worker count) is read here, at the edge."""
+    return ContractLoader(allow_http=allow_http, specs_settings=settings_from_environment(),
+                          workers=workers_from_environment())
 
 
 def site_config(config_file: str | Path = "mkdocs.yml", *, strict: bool = False) -> SiteConfig:

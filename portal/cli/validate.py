@@ -8,8 +8,8 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from pipeline.contract import Catalogue, ContractError, ContractLoader, Diagnostic, Severity
-from pipeline.contract.specs import settings_from_environment
+from pipeline.contract import Catalogue, ContractError, Diagnostic, Severity
+from portal.cli.site_config import contract_loader
 
 
 def register(sub: Any) -> None:
@@ -24,7 +24,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    loader = ContractLoader(allow_http=args.allow_http, specs_settings=settings_from_environment())
+    loader = contract_loader(allow_http=args.allow_http)
     try:
         catalogue = loader.load(args.paths)
     except ContractError as exc:

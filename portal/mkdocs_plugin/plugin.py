@@ -36,6 +36,7 @@ from mkdocs.structure.pages import Page
 
 from pipeline.contract import Catalogue, ContractError, ContractLoader, Severity
 from pipeline.contract.specs import settings_from_environment
+from pipeline.forking import workers_from_environment
 from portal.mkdocs_plugin.html_stash import Stash, restore, search_entries, stash
 from portal.render import Options, RenderedSite, SiteRenderer
 
@@ -136,10 +137,12 @@ class EventdeckPlugin(BasePlugin[EventdeckConfig]):
                                  for p in config.plugins.values())
         options = options_from(self.config, site_url=config.site_url, directory_urls=config.use_directory_urls)
         if self.loader is None:
+            # The plugin is an edge: the environment (specs cache, worker count) is read here and passed down.
             self.loader = ContractLoader(allow_http=self.config.allow_http,
-                                         specs_settings=settings_from_environment())
+                                         specs_settings=settings_from_environment(),
+                                         workers=workers_from_environment())
         if self.renderer is None or self.renderer.options != options:
-            self.renderer = SiteRenderer(options)
+            self.renderer = SiteRenderer(options, workers=workers_from_environment())
         stylesheet = options.section + "/assets/eventdeck.css" if options.section else "assets/eventdeck.css"
         if stylesheet not in [str(item) for item in config.extra_css]:
             config.extra_css.append(stylesheet)

@@ -102,8 +102,10 @@ class SiteRenderer:
     one document changed only renders that document's events again (the loader hands back the very same schema and
     extension objects for unchanged documents)."""
 
-    def __init__(self, options: Options | None = None) -> None:
+    def __init__(self, options: Options | None = None, *, workers: int | None = None) -> None:
+        """:param workers: processes a cold render of many pages may use (``None``: every core)."""
         self.options = options or Options()
+        self.workers = workers
         self._event_cache: dict[str, tuple[tuple[Any, ...], str]] = {}
 
     def render(self, catalogue: Catalogue, roots: Iterable[str] = ()) -> RenderedSite:
@@ -214,7 +216,7 @@ class SiteRenderer:
                 pages[here] = cached[1]
             else:
                 todo.append((event, here, key))
-        texts = _render_events(views, [(event, here) for event, here, _ in todo], self.options)
+        texts = _render_events(views, [(event, here) for event, here, _ in todo], self.options, self.workers)
         for (event, here, key), text in zip(todo, texts, strict=True):
             self._event_cache[event.key] = (key, text)
             pages[here] = text
@@ -260,9 +262,10 @@ def _render_slice(state: tuple[CatalogueViews, Options], jobs: Sequence[tuple[Ev
     return [_render_one(views, event, here, options) for event, here in jobs]
 
 
-def _render_events(views: CatalogueViews, jobs: list[tuple[Event, str]], options: Options) -> list[str]:
+def _render_events(views: CatalogueViews, jobs: list[tuple[Event, str]], options: Options,
+                   workers: int | None = None) -> list[str]:
     """Render the event pages ``jobs``; a cold build of a large catalogue uses forked workers, one per core."""
-    return fork_map(_render_slice, jobs, (views, options), min_items=PARALLEL_THRESHOLD)
+    return fork_map(_render_slice, jobs, (views, options), min_items=PARALLEL_THRESHOLD, workers=workers)
 
 
 def render_site(catalogue: Catalogue, options: Options | None = None, roots: Iterable[str] = ()) -> RenderedSite:

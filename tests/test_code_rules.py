@@ -1,4 +1,4 @@
-"""One model: no module outside ``pipeline/contract/`` reads an ``x-`` key of a raw document dict.
+"""Rules of the codebase, held by reading its source. One model: no module outside ``pipeline/contract/`` reads an
 
 Every reader — producer, consumer, catalogue, CLI, scripts — uses the typed extensions of the model
 (``Document.eventbridge``, ``Event.sealing``, ``Event.enrichment``, ``Document.backstage``, ``Event.lifecycle``).
@@ -60,3 +60,39 @@ def test_templates_read_no_extension_values() -> None:
         text = path.read_text(encoding="utf-8")
         for key in ("x-sealing", "x-enrichment", "x-eventbridge", "x-backstage", "x-lifecycle"):
             assert f'["{key}"]' not in text and f"['{key}']" not in text and f'get("{key}"' not in text, path
+
+
+# The few functions the edges call to read the environment; everything else in the runtime takes parameters.
+ENVIRONMENT_READERS = {
+    ("pipeline/contract/specs.py", "settings_from_environment"),
+    ("pipeline/forking.py", "workers_from_environment"),
+    ("pipeline/sealing/keys.py", "read"),  # JwksEnvironment: a key source the edge chose, `env:NAME`
+}
+
+
+def environment_reads(source: str) -> list[tuple[int, str]]:
+    """(line, enclosing function) of every ``os.environ`` / ``os.getenv`` use in ``source``."""
+    found: list[tuple[int, str]] = []
+
+    def visit(node: ast.AST, function: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            name = child.name if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef) else function
+            if isinstance(child, ast.Attribute) and isinstance(child.value, ast.Name) and child.value.id == "os" \
+                    and child.attr in ("environ", "getenv", "environb"):
+                found.append((child.lineno, function))
+            visit(child, name)
+
+    visit(ast.parse(source), "<module>")
+    return found
+
+
+def test_library_code_reads_no_environment_variables_outside_the_edge_helpers() -> None:
+    offenders = []
+    for path in sorted((ROOT / "pipeline").rglob("*.py")):
+        relative = path.relative_to(ROOT).as_posix()
+        for line, function in environment_reads(path.read_text(encoding="utf-8")):
+            if (relative, function) not in ENVIRONMENT_READERS:
+                offenders.append(f"{relative}:{line} in {function}()")
+    assert offenders == [], "take it as a parameter; the CLI, plugin or handler reads the environment:\n" + \
+        "\n".join(offenders)
+    assert environment_reads("import os\ndef f():\n    return os.environ.get('X')\n") == [(3, "f")]
