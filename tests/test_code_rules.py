@@ -1,9 +1,13 @@
-"""Rules of the codebase, held by reading its source. One model: no module outside ``pipeline/contract/`` reads an
+"""Rules of the codebase, held by reading its source.
 
-Every reader — producer, consumer, catalogue, CLI, scripts — uses the typed extensions of the model
-(``Document.eventbridge``, ``Event.sealing``, ``Event.enrichment``, ``Document.backstage``, ``Event.lifecycle``).
-A read is any subscript, ``.get``/``.extension``/``.pop``/``.setdefault`` call or ``in`` test with a literal
-``x-…`` key; naming an extension in a message or a label is not a read.
+One model: no module outside ``pipeline/contract/`` reads an ``x-`` key of a raw document dict. Every reader —
+producer, consumer, catalogue, CLI, scripts — uses the typed extensions of the model (``Document.eventbridge``,
+``Event.sealing``, ``Event.enrichment``, ``Document.backstage``, ``Event.lifecycle``). A read is any subscript,
+``.get``/``.extension``/``.pop``/``.setdefault`` call or ``in`` test with a literal ``x-…`` key; naming an
+extension in a message or a label is not a read.
+
+Environment at the edges: library code takes parameters; only the small helpers the CLI, the plugin and the
+handler call read environment variables.
 """
 
 from __future__ import annotations
