@@ -177,7 +177,7 @@ class Sealer:
     """Seals events under one policy with one key set; keys, headers and joserfc's models are resolved once.
 
     Build one per (policy, key set) and reuse it: building costs key look-ups, joserfc's header and key checks
-    and, for ``dir``, the content key (tens of microseconds, about what sealing one event costs). It holds no
+    and, for ``dir``, the content key (for HS256 → dir about 40 % of what sealing one event costs). It holds no
     per-event state, so one sealer serves every thread, and no cache: it lives as long as its owner keeps it (a
     :class:`~pipeline.produce.Producer` keeps one per policy).
 
@@ -249,8 +249,8 @@ def seal(
 ) -> str:
     """Seal ``cloud_event``'s data under ``policy`` with ``keys`` and return the compact token.
 
-    A one-shot convenience: it builds a :class:`Sealer` for this one event (about doubling the cost of sealing
-    it); to seal many events, build the sealer once and call :meth:`Sealer.seal`. See :class:`Sealer` for the
+    A one-shot convenience: it builds a :class:`Sealer` for this one event (for HS256 → dir, ~40 % on top of
+    sealing it); to seal many events, build the sealer once and call :meth:`Sealer.seal`. See :class:`Sealer` for the
     errors. For ``x-sealing: none`` there is no token: use :func:`seal_event`.
     """
     return Sealer(policy, keys).seal(cloud_event, issued_at=issued_at)
