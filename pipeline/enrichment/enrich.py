@@ -26,9 +26,9 @@ import jsonpatch
 import jsonpointer
 
 from pipeline.contract.extensions import Lookup as LookupSpec
-from pipeline.contract.model import Event, Schema
+from pipeline.contract.model import Event
 from pipeline.enrichment.patch import Patch, PatchFailed, compile_patch
-from pipeline.enrichment.prune import pruner_for
+from pipeline.enrichment.prune import Pruner
 from pipeline.errors import EventdeckError
 
 LOOKUPS_KEY = "_lookups"
@@ -64,7 +64,7 @@ class Enrichment:
     event: str
     patch: Patch
     lookups: tuple[tuple[str, Lookup], ...]
-    prune_schema: Schema | None
+    pruner: Pruner | None
     subject: jsonpointer.JsonPointer | None = None
 
     def subject_of(self, payload: Any) -> str | None:
@@ -94,8 +94,8 @@ class Enrichment:
                 del document[LOOKUPS_KEY]
             else:  # the patch put a shared object at the root (``copy`` to ""): leave that object alone
                 document = {key: value for key, value in document.items() if key != LOOKUPS_KEY}
-        if self.prune_schema is not None:
-            document = pruner_for(self.prune_schema).prune(document)
+        if self.pruner is not None:
+            document = self.pruner.prune(document)
         return document
 
     def _run_lookups(self, detail: Mapping[str, Any], event_id: str | None) -> dict[str, Any]:
@@ -141,8 +141,8 @@ def compile_enrichment(event: Event) -> Enrichment | None:
     except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as exc:
         raise EnrichmentError(event.name, f"invalid JSON Patch: {exc}") from None
     lookups = tuple((item.name, _compile_lookup(event.name, item)) for item in spec.lookups)
-    prune_schema = event.payload if spec.prune and event.payload is not None else None
-    return Enrichment(event.name, patch, lookups, prune_schema, subject_pointer(event))
+    pruner = Pruner(event.payload) if spec.prune and event.payload is not None else None
+    return Enrichment(event.name, patch, lookups, pruner, subject_pointer(event))
 
 
 def _compile_lookup(event: str, item: LookupSpec) -> Lookup:

@@ -24,20 +24,10 @@ def prune(value: Any, schema: Schema) -> Any:
     A property is kept if any schema that applies declares it (the union across ``allOf`` and ``$ref``s); for
     ``oneOf``/``anyOf`` the first branch the value is valid against applies; objects whose schemas declare no
     properties at all are left as they are. Where nothing is dropped the very same object is returned, so the
-    result shares objects with ``value``: treat both as read-only.
+    result shares objects with ``value``: treat both as read-only. One-shot: to prune many values, build a
+    :class:`Pruner` once (the enrichment does) and call its ``prune``.
     """
-    return pruner_for(schema).prune(value)
-
-
-_PRUNERS: dict[int, tuple[Schema, Pruner]] = {}
-
-
-def pruner_for(schema: Schema) -> Pruner:
-    """The compiled :class:`Pruner` of ``schema``, made once per schema object."""
-    found = _PRUNERS.get(id(schema))
-    if found is None or found[0] is not schema:
-        found = _PRUNERS[id(schema)] = (schema, Pruner(schema))
-    return found[1]
+    return Pruner(schema).prune(value)
 
 
 _ABSENT: Any = object()
