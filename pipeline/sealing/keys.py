@@ -20,13 +20,25 @@ Roles, for the asymmetric algorithms:
 
 Rotation: keys with different kids coexist in one set; sealing uses the kid the policy names, opening uses
 the kid in the token; retire a key by removing it once no token sealed with it can still arrive.
+
+Protection of key files, as ``ssh`` does for its private keys: :func:`write_jwks` writes the private JWKS
+``0600`` by an atomic rename (a reader never sees half a key file; an existing file is replaced only when asked),
+and :func:`load_keyset` checks a JWKS *file* that holds secrets (private or shared ``oct`` keys): when its group or
+others may access it, it warns (:class:`KeyFileTooOpenWarning`, through :mod:`warnings`) or, with
+``strict_permissions=True``, refuses it (:class:`KeyFileTooOpen`). A public JWKS is never subject to the check.
+This module prints nothing: the edges (the CLI, a Lambda handler's logging) decide how to show the warning.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 import secrets
+import stat
+import tempfile
+import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +57,8 @@ __all__ = [
     "JwksFile",
     "JwksSecretsManager",
     "JwksSource",
+    "KeyFileTooOpen",
+    "KeyFileTooOpenWarning",
     "KeySet",
     "load_keyset",
     "new_keyset",
@@ -165,6 +179,8 @@ class KeySet:
         if isinstance(jwks, (str, bytes)):
             try:
                 jwks = json.loads(jwks)
+            except UnicodeDecodeError as err:
+                raise KeySetError(f"{origin}: not UTF-8 JSON text (byte {err.start})") from None
             except ValueError as err:
                 # JSONDecodeError keeps the whole document in err.doc: do not chain it (it may be secret).
                 raise KeySetError(
@@ -231,6 +247,11 @@ class KeySet:
     @property
     def kids(self) -> tuple[str, ...]:
         return tuple(self._entries)
+
+    @property
+    def holds_secrets(self) -> bool:
+        """Whether the set holds anything that must stay private: a private key, or a shared ``oct`` key."""
+        return any(e.is_private or isinstance(e.key, OctKey) for e in self._entries.values())
 
     def __contains__(self, kid: object) -> bool:
         return kid in self._entries
@@ -308,6 +329,25 @@ class JwksSource(Protocol):
     def read(self) -> str | bytes: ...
 
 
+class KeyFileTooOpen(KeySetError):
+    """A JWKS file holding secrets may be read (or written) by its group or others, and the caller asked for
+    strictness (``load_keyset(..., strict_permissions=True)``). ``mode`` is the file's permission bits."""
+
+    def __init__(self, message: str, *, path: str, mode: int) -> None:
+        super().__init__(message)
+        self.path = path
+        self.mode = mode
+
+
+class KeyFileTooOpenWarning(UserWarning):
+    """The warning :func:`load_keyset` gives for a JWKS file holding secrets that its group or others may access
+    (the same check as :class:`KeyFileTooOpen`, when the caller did not ask for strictness)."""
+
+
+#: Permission bits a file holding secrets must not have: any access by the group or by others (as ssh checks).
+_EXPOSING_BITS: Final = stat.S_IRWXG | stat.S_IRWXO
+
+
 @dataclass(frozen=True, slots=True)
 class JwksFile:
     """A JWKS JSON file on disk."""
@@ -320,6 +360,18 @@ class JwksFile:
 
     def read(self) -> bytes:
         return Path(self.path).read_bytes()
+
+    @property
+    def permissions_too_open(self) -> int | None:
+        """The file's permission bits when its group or others have any access to it, else ``None`` (also when
+        it cannot be read, and on Windows, whose permission bits mean nothing of the kind)."""
+        if os.name == "nt":
+            return None
+        try:
+            mode = stat.S_IMODE(os.stat(self.path).st_mode)
+        except OSError:
+            return None
+        return mode if mode & _EXPOSING_BITS else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -373,8 +425,12 @@ class JwksSecretsManager:
         return value
 
 
-def load_keyset(source: JwksSource) -> KeySet:
+def load_keyset(source: JwksSource, *, strict_permissions: bool = False) -> KeySet:
     """Read a JWKS from ``source`` and build the :class:`KeySet` (all checks in one place).
+
+    A :class:`JwksFile` that holds secrets (:attr:`KeySet.holds_secrets`) and that its group or others may access
+    gives a :class:`KeyFileTooOpenWarning`, or with ``strict_permissions`` raises :class:`KeyFileTooOpen`; the
+    check is made after parsing, so a public JWKS is never subject to it.
 
     :raises KeySetError: naming the source (file path, variable name, secret id) and the kid.
     """
@@ -384,7 +440,17 @@ def load_keyset(source: JwksSource) -> KeySet:
         raise
     except OSError as err:
         raise KeySetError(f"{source.description}: cannot read ({err.strerror or type(err).__name__})") from None
-    return KeySet.from_jwks(text, origin=source.description)
+    keys = KeySet.from_jwks(text, origin=source.description)
+    if isinstance(source, JwksFile) and keys.holds_secrets:
+        mode = source.permissions_too_open
+        if mode is not None:
+            path = os.fspath(source.path)
+            message = (f"permissions {mode:04o} for {path!r} are too open: it holds secret keys (private or "
+                       f"shared), which must not be accessible by others (chmod 600 {path})")
+            if strict_permissions:
+                raise KeyFileTooOpen(f"{message}; refused", path=path, mode=mode)
+            warnings.warn(KeyFileTooOpenWarning(message), stacklevel=2)
+    return keys
 
 
 # ------------------------------------------------------------------ local key generation
@@ -416,21 +482,62 @@ def new_keyset(prefix: str = "eventdeck", *, rsa_key_size: int = 2048) -> KeySet
     return KeySet(keys, origin=f"new key set {prefix}-*-{suffix}")
 
 
-def write_jwks(keys: KeySet, *, private_path: Path | str | None = None, public_path: Path | str | None = None) -> None:
-    """Write the private JWKS (mode 0600) and/or the public JWKS (what a producer publishes) as JSON files."""
+def write_jwks(keys: KeySet, *, private_path: Path | str | None = None, public_path: Path | str | None = None,
+               replace: bool = True) -> None:
+    """Write the private JWKS (mode 0600) and/or the public JWKS (what a producer publishes) as JSON files.
+
+    Each file is written aside (already with its final mode) and renamed into place, so a reader sees the whole
+    old file or the whole new one, never half a key set, and a symbolic link at the path is replaced, not
+    followed. With ``replace=False`` an existing file is never replaced: :class:`FileExistsError` is raised, and
+    a private file this call had already created is removed again (no half of a pair is left behind).
+
+    :raises OSError: the folder is missing or not writable, or (``replace=False``) a file exists.
+    """
+    files = []
     if private_path is not None:
-        _write(Path(private_path), keys.to_jwks(private=True), mode=0o600)
+        files.append((Path(private_path), keys.to_jwks(private=True), 0o600))
     if public_path is not None:
-        _write(Path(public_path), keys.to_jwks(private=False), mode=0o644)
+        files.append((Path(public_path), keys.to_jwks(private=False), 0o644))
+    created: list[Path] = []
+    try:
+        for path, jwks, mode in files:
+            _write_atomically(path, (json.dumps(jwks, indent=2, sort_keys=True) + "\n").encode("utf-8"),
+                              mode=mode, replace=replace)
+            created.append(path)
+    except BaseException:
+        if not replace:
+            for path in created:
+                path.unlink(missing_ok=True)
+        raise
 
 
-def _write(path: Path, jwks: dict[str, Any], *, mode: int) -> None:
-    text = json.dumps(jwks, indent=2, sort_keys=True) + "\n"
-    # Create with the final mode from the start: a private key must never sit world-readable, even briefly.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    os.fchmod(fd, mode)  # O_CREAT's mode does not apply to an existing file
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
+def _write_atomically(path: Path, data: bytes, *, mode: int, replace: bool) -> None:
+    # mkstemp creates the file 0600 with O_EXCL in the target's own folder (so the rename is atomic and never
+    # crosses file systems); the final mode is set before a byte of key material is written.
+    descriptor, staging = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            os.fchmod(handle.fileno(), mode)
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if replace:
+            os.replace(staging, path)
+        else:
+            try:
+                os.link(staging, path)  # atomic, and fails if the path exists (even as a dangling symbolic link)
+            except FileExistsError:
+                raise
+            except OSError:  # a file system without hard links: check, then rename (a narrow race, not a torn file)
+                if os.path.lexists(path):
+                    raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), os.fspath(path)) from None
+                os.replace(staging, path)
+            else:
+                os.unlink(staging)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(staging)
+        raise
 
 
 def generate_key(kid: str, alg: str, *, rsa_key_size: int = 2048) -> Key:

@@ -2,7 +2,11 @@
 
 ``seal`` turns internal events (EventBridge-shaped JSON) into the EventBridge entries the pipeline would publish,
 one JSON line per outcome; ``open`` verifies, decrypts and validates what ``seal`` printed (or CloudEvents, or
-EventBridge entries). Both exit 1 when any event failed, and name the event id in the message.
+EventBridge entries). A batch always completes: an event that fails, is rejected or cannot be read (a broken
+JSON Lines line, a file that is not UTF-8) is reported on stderr with its file and line, and the others go on.
+Both exit 1 when any event failed, and name the event id in the message.
+
+A private key file that its group or others can read gives a warning, as ssh does; ``--strict-keys`` refuses it.
 """
 
 from __future__ import annotations
@@ -10,6 +14,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
+from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -18,9 +24,18 @@ from pipeline.consumer import ContractOpener
 from pipeline.enrichment.samples import sample_inputs
 from pipeline.errors import SealingError
 from pipeline.produce import Failed, Producer, Published, Unrouted
-from pipeline.sealing.keys import JwksEnvironment, JwksFile, JwksSecretsManager, KeySet, load_keyset
+from pipeline.sealing.keys import (
+    JwksEnvironment,
+    JwksFile,
+    JwksSecretsManager,
+    KeyFileTooOpenWarning,
+    KeySet,
+    load_keyset,
+)
 from portal.cli.contract_input import add_contract_arguments, load_contract
-from portal.cli.json_input import InputError, read_values
+from portal.cli.json_input import InputEvent, UnreadableInput, read_events
+
+DEFAULT_KEYS = "keys/private.jwks.json"
 
 
 def register(sub: Any) -> None:
@@ -44,7 +59,13 @@ def _common(parser: argparse.ArgumentParser) -> None:
     add_contract_arguments(parser)
     parser.add_argument("--keys", action="append", default=[], metavar="SOURCE",
                         help="a JWKS: a file path, env:VARIABLE, or aws-secretsmanager:SECRET-ID (repeatable; "
-                             "default: keys/private.jwks.json if present)")
+                             f"default: {DEFAULT_KEYS} if present)")
+    add_strict_keys_argument(parser)
+
+
+def add_strict_keys_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--strict-keys", action="store_true",
+                        help="refuse a key file holding secrets that its group or others can access (default: warn)")
 
 
 def key_source(text: str) -> JwksFile | JwksEnvironment | JwksSecretsManager:
@@ -57,34 +78,49 @@ def key_source(text: str) -> JwksFile | JwksEnvironment | JwksSecretsManager:
     return JwksFile(text)
 
 
-def _keys(sources: list[str]) -> KeySet | None:
-    if not sources and Path("keys/private.jwks.json").is_file():
-        sources = ["keys/private.jwks.json"]
-    sets = [load_keyset(key_source(s)) for s in sources]
+def load_keys(sources: list[str], *, strict: bool) -> KeySet | None:
+    """The merged key sets of ``sources`` (``None`` when there are none). A key file that is too open is refused
+    under ``strict`` (:class:`~pipeline.sealing.keys.KeyFileTooOpen`), else reported on stderr as a warning.
+
+    :raises KeySetError: a source cannot be read, or is not a valid key set.
+    """
+    if not sources and Path(DEFAULT_KEYS).is_file():
+        sources = [DEFAULT_KEYS]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", KeyFileTooOpenWarning)
+        sets = [load_keyset(key_source(s), strict_permissions=strict) for s in sources]
+    for warning in caught:
+        if issubclass(warning.category, KeyFileTooOpenWarning):
+            print(f"eventdeck: warning: {warning.message}; --strict-keys refuses such a file", file=sys.stderr)
+        else:  # not ours to show differently: hand it back to the warnings machinery
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
     if not sets:
         return None
     return sets[0].merged(*sets[1:]) if len(sets) > 1 else sets[0]
 
 
 def run_seal(args: argparse.Namespace) -> int:
+    if args.samples and args.inputs:
+        print("eventdeck seal: --samples takes no input files (it uses the contract's own samples)", file=sys.stderr)
+        return 2
     catalogue = load_contract(args)
     try:
-        producer = Producer(catalogue, _keys(args.keys))
+        producer = Producer(catalogue, load_keys(args.keys, strict=args.strict_keys))
     except (ValueError, SealingError) as exc:
         print(f"eventdeck: {exc}", file=sys.stderr)
         return 1
     samples = sample_inputs(catalogue)
-    if args.samples:
-        inputs: list[tuple[str, Any]] = list(samples.events)
-    else:
-        try:
-            inputs = list(read_values(args.inputs))
-        except InputError as exc:
-            print(f"eventdeck: {exc}", file=sys.stderr)
-            return 1
-    counts = {"published": 0, "unrouted": 0, "failed": 0}
-    for where, internal in inputs:
-        for outcome in producer.process_one(internal, lookup_results=samples.lookup_results if args.samples else None):
+    items: Iterable[InputEvent | UnreadableInput] = (
+        (InputEvent(where, event) for where, event in samples.events) if args.samples else read_events(args.inputs))
+    counts = {"published": 0, "unrouted": 0, "failed": 0, "unreadable": 0}
+    for item in items:
+        if isinstance(item, UnreadableInput):
+            counts["unreadable"] += 1
+            print(item, file=sys.stderr)
+            continue
+        where = item.where
+        for outcome in producer.process_one(item.value,
+                                            lookup_results=samples.lookup_results if args.samples else None):
             if isinstance(outcome, Published):
                 counts["published"] += 1
                 print(json.dumps({"outcome": "published", "event": outcome.event, "entry": outcome.entry}))
@@ -96,8 +132,12 @@ def run_seal(args: argparse.Namespace) -> int:
                 counts["failed"] += 1
                 print(f"{where}: {outcome.stage} failed: {outcome.reason}", file=sys.stderr)
                 print(json.dumps({"outcome": "failed", **asdict(outcome)}))
-    print(", ".join(f"{n} {k}" for k, n in counts.items()), file=sys.stderr)
-    return 1 if counts["failed"] else 0
+    print(_summary(counts), file=sys.stderr)
+    return 1 if counts["failed"] or counts["unreadable"] else 0
+
+
+def _summary(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {k}" for k, n in counts.items() if n or k != "unreadable")
 
 
 def _cloud_event(value: Any) -> Any:
@@ -117,27 +157,29 @@ def _cloud_event(value: Any) -> Any:
 def run_open(args: argparse.Namespace) -> int:
     catalogue = load_contract(args)
     try:
-        keys = _keys(args.keys) or KeySet([], origin="no keys")
+        keys = load_keys(args.keys, strict=args.strict_keys) or KeySet([], origin="no keys")
     except SealingError as exc:
         print(f"eventdeck: {exc}", file=sys.stderr)
         return 1
     # The contract decides: its types only, their own schemas, sealed at least as x-sealing says, plain JSON only
     # for types declared unsealed, the policy's issuer.
     opener = ContractOpener(catalogue, keys)
-    failed = 0
-    try:
-        values = list(read_values(args.inputs))
-    except InputError as exc:
-        print(f"eventdeck: {exc}", file=sys.stderr)
-        return 1
-    for where, value in values:
-        if isinstance(value, dict) and value.get("outcome") == "failed":
+    counts = {"opened": 0, "rejected": 0, "unreadable": 0}
+    for item in read_events(args.inputs):
+        if isinstance(item, UnreadableInput):
+            counts["unreadable"] += 1
+            print(item, file=sys.stderr)
+            continue
+        where, value = item.where, item.value
+        if value.get("outcome") == "failed":  # a line of `eventdeck seal` for an event it could not seal
             continue
         try:
             opened = opener.open(_cloud_event(value))
         except (SealingError, LookupError, ValueError) as exc:
-            failed += 1
+            counts["rejected"] += 1
             print(f"{where}: rejected: {exc}", file=sys.stderr)
             continue
+        counts["opened"] += 1
         print(json.dumps(asdict(opened)))
-    return 1 if failed else 0
+    print(_summary(counts), file=sys.stderr)
+    return 1 if counts["rejected"] or counts["unreadable"] else 0
