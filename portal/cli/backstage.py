@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from portal.backstage.entities import ComponentSpec, catalog_info_yaml, entities
+from portal.cli.owned_files import write_file
 from portal.cli.site_config import contract_loader
 
 
@@ -37,16 +38,25 @@ def render(args: argparse.Namespace) -> str:
 
 def run(args: argparse.Namespace) -> int:
     text = render(args)
+    data = text.encode("utf-8")
     output = Path(args.output)
-    current = output.read_text(encoding="utf-8") if output.is_file() else None
+    if output.is_dir():
+        print(f"eventdeck: {output} is a folder; name the file to write with -o (e.g. {output / 'catalog-info.yaml'})",
+              file=sys.stderr)
+        return 1
+    try:
+        current = output.read_bytes() if output.is_file() else None
+    except OSError as exc:
+        print(f"eventdeck: cannot read {output}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     if args.check:
-        if current != text:
+        if current != data:
             print(f"✗ {output} is out of date: run `eventdeck backstage{' --per-event' if args.per_event else ''}`",
                   file=sys.stderr)
             return 1
         print(f"✓ {output} is up to date")
         return 0
-    if current != text:
-        output.write_text(text, encoding="utf-8")
+    if current != data:
+        write_file(output, data)  # atomic; refuses a symbolic link rather than writing where it points
     print(f"✓ wrote {output} ({text.count('kind: ')} entities)")
     return 0

@@ -10,15 +10,14 @@ missing, unreadable or no longer what the documents say.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from pipeline.contract import ContractError
 from pipeline.contract.artefact import artefact_bytes, read_artefact
 from portal.cli.contract_input import add_contract_arguments, load_contract
+from portal.cli.owned_files import CannotWrite, UnsafePath, write_file
 
 DEFAULT_OUTPUT = "eventdeck-contract.json"
 
@@ -53,22 +52,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"✓ {output} is up to date ({len(catalogue.events)} events)")
         return 0
     try:
-        _write_atomically(output, data)
-    except OSError as exc:
-        print(f"eventdeck: cannot write {output}: {exc.strerror or exc}; nothing was changed", file=sys.stderr)
+        write_file(output, data)  # atomic: a failed run leaves the previous artefact as it was
+    except (CannotWrite, UnsafePath) as exc:
+        print(f"eventdeck: {exc}; nothing was changed", file=sys.stderr)
         return 1
     print(f"✓ wrote {output}: {len(catalogue.events)} events from {len(catalogue.documents)} document(s), "
           f"{len(data):,} bytes")
     return 0
-
-
-def _write_atomically(target: Path, data: bytes) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
