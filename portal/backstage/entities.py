@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from pipeline.contract import Backstage, Catalogue, Document, Event
+from portal.render.urls import safe_url
 
 API_VERSION = "backstage.io/v1alpha1"
 TECHDOCS_REF = "backstage.io/techdocs-ref"
@@ -84,8 +85,11 @@ def document_api(document: Document, base: Path) -> dict[str, Any]:
     backstage = _backstage(document)
     links = []
     contact = document.info.contact
-    if isinstance(contact.get("url"), str):
-        links.append({"url": contact["url"], "title": str(contact.get("name") or "Contact")})
+    # Backstage shows entity links as links: only a URL safe_url allows, and only an absolute one (no page here
+    # would resolve a relative reference).
+    url = safe_url(contact.get("url"), relative=False)
+    if url is not None:
+        links.append({"url": url, "title": str(contact.get("name") or "Contact")})
     metadata = _clean({
         "name": entity_name(document.id),
         "title": document.info.title or document.id,

@@ -1,11 +1,16 @@
 """Text from the documents made safe for the page: Markdown descriptions to sanitised HTML, plain text escaped for
-Markdown, JSON values as pretty-printed ``<pre>`` blocks.
+Markdown, JSON values as pretty-printed ``<pre>`` blocks, URLs as links only when :mod:`.urls` allows them.
 
 Descriptions come from third-party documents and reach pages that Backstage renders inside its own app, so every
 one is converted here (Python-Markdown) and then sanitised with nh3 (ammonia): ``<script>``, ``<style>``, event
 handler attributes such as ``onerror=``, ``javascript:`` URLs and external images never reach a page. The output is
 inserted as raw HTML, so both the MkDocs plugin and the pre-rendered pages show exactly the same thing, whatever
 Markdown extensions the final build enables.
+
+A page is Markdown, and Markdown turns text into markup as HTML does: ``[x](javascript:…)`` is a link, ``{: onclick=…}``
+an attribute (``attr_list``), even between the tags of inline HTML such as ``<code>``. So text from a document is
+written with :data:`MARKDOWN_INERT` character references as well as HTML escapes (:func:`inline_text`,
+:func:`inert`): the browser shows the same characters, and no Markdown set-up sees syntax in them.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ import markdown
 import nh3
 from markupsafe import Markup, escape
 
+from .urls import ALLOWED_SCHEMES, email_url, safe_url
+
 # Everything a description may legitimately use. No img (an external image would be a request outside the site),
 # no iframe/object/embed/form, no style.
 ALLOWED_TAGS = frozenset({
@@ -29,7 +36,22 @@ ALLOWED_TAGS = frozenset({
 })
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "td": {"align"}, "th": {"align"},
                       "ol": {"start"}}
-URL_SCHEMES = frozenset({"http", "https", "mailto"})
+URL_SCHEMES = ALLOWED_SCHEMES  # one allow-list for descriptions and for every other URL of a document
+
+#: Characters Markdown (with the extensions MkDocs and TechDocs enable) reads as syntax that can make a link, an
+#: image, an attribute or a table cell, written as character references: ``[`` ``]`` (links, images, reference
+#: definitions), ``{`` ``}`` (``attr_list``, ``{% %}`` graphviz blocks), backtick (code spans, which undo other
+#: escapes), ``|`` (table cells), backslash, and newlines (a line break inside a value could start a Markdown block
+#: or end a raw HTML one). Emphasis characters (``*``, ``_``) stay: at worst they change how text looks.
+MARKDOWN_INERT: dict[str, str] = {char: f"&#{ord(char)};" for char in "[]{}`|\\\n\r"}
+_TEXT = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", **MARKDOWN_INERT})
+_ATTRIBUTE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "'": "&#39;", **MARKDOWN_INERT})
+_NEEDS_ESCAPING = re.compile(r"[&<>\"'\[\]{}`|\\\n\r]")
+# For HTML that is already escaped (sanitised descriptions): newlines stay, without_blank_lines handles blank ones.
+_MULTILINE = {k: v for k, v in MARKDOWN_INERT.items() if k not in "\n\r"}
+_MARKDOWN_ONLY = str.maketrans(_MULTILINE)
+# For code blocks whose line breaks are the renderer's own (pretty-printed JSON: a document's newlines are "\n").
+_CODE_BLOCK = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", **_MULTILINE})
 
 _PLAIN = re.compile(r"[*_`\[\]<>&#|\\!~\n]|^\s*(?:[-+>]|\d+[.)])\s")
 _local = threading.local()
@@ -44,10 +66,17 @@ def _converter() -> markdown.Markdown:
     return md
 
 
+def _url_filter(tag: str, attribute: str, value: str) -> str | None:
+    # nh3 has decoded character references already; a link :func:`safe_url` refuses loses its href (inert text).
+    if attribute in ("href", "src"):
+        return safe_url(value)
+    return value
+
+
 def sanitise_html(html: str) -> str:
-    """``html`` with everything outside the allow-list removed (tags, attributes, URL schemes)."""
+    """``html`` with everything outside the allow-list removed (tags, attributes, URLs :func:`safe_url` refuses)."""
     return nh3.clean(html, tags=set(ALLOWED_TAGS), attributes={k: set(v) for k, v in ALLOWED_ATTRIBUTES.items()},
-                     url_schemes=set(URL_SCHEMES), link_rel="noopener noreferrer")
+                     url_schemes=set(URL_SCHEMES), link_rel="noopener noreferrer", attribute_filter=_url_filter)
 
 
 @lru_cache(maxsize=16384)
@@ -64,7 +93,9 @@ def description_html(text: str | None) -> Markup:
         html = md.convert(text)
     finally:
         md.reset()
-    return Markup(without_blank_lines(sanitise_html(html)).replace("{%", "{&#37;"))
+    # Character references for Markdown syntax (in text and attribute values alike, where HTML decodes them): the
+    # sanitised HTML stays inert wherever a page puts it.
+    return Markup(without_blank_lines(sanitise_html(html)).translate(_MARKDOWN_ONLY))
 
 
 def without_blank_lines(html: str) -> str:
@@ -87,16 +118,54 @@ def md_text(value: Any) -> Markup:
 
 
 def _text(value: str) -> str:
-    """Escape text content (not attribute values): quotes stay readable in code. ``{%`` is written as a character
-    reference too, so no Markdown preprocessor of a TechDocs build (``{% dot ...%}`` graphviz blocks) acts on
-    text from a document; ``<`` is always escaped, so ``--8<--`` snippet markers cannot appear either."""
-    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("{%", "{&#37;")
+    """Escape text content (not attribute values): quotes stay readable in code. Markdown syntax is written as
+    character references (:data:`MARKDOWN_INERT`), so no Markdown processor or preprocessor of any build (links,
+    ``attr_list``, ``{% dot ...%}`` graphviz blocks) acts on text from a document; ``<`` is always escaped, so
+    ``--8<--`` snippet markers cannot appear either."""
+    return value.translate(_TEXT)
+
+
+def inline_text(value: Any) -> Markup:
+    """``value`` as text content that is inert in HTML and in Markdown (paragraphs, table cells, raw HTML)."""
+    return Markup(_text(str(value)))
+
+
+def inert(value: Any) -> Any:
+    """The templates' ``finalize``: every plain string a template writes is escaped for HTML text and attribute
+    values and made inert for Markdown, so a template cannot write a document's text as markup by forgetting a
+    filter. Markup (filters, macros, sanitised HTML) and non-strings pass unchanged."""
+    if isinstance(value, Markup) or not isinstance(value, str):
+        return value
+    if _NEEDS_ESCAPING.search(value) is None:
+        return Markup(value)
+    return Markup(value.translate(_ATTRIBUTE))
 
 
 def inline_code(value: Any) -> Markup:
     """``value`` as an HTML ``<code>`` element, safe in Markdown paragraphs, table cells (``|`` escaped) and raw
     HTML alike. Markdown backticks cannot carry escaped text, so templates use this instead."""
-    return Markup("<code>" + _text(str(value)).replace("|", "&#124;") + "</code>")
+    return Markup("<code>" + _text(str(value)) + "</code>")
+
+
+def link_html(value: Any, label: Any = None) -> Markup:
+    """A URL a document supplies as a link, or as inert text (``<code>``) when :func:`.urls.safe_url` refuses it:
+    the templates' ``link`` filter, the only way a template writes such a URL. ``label`` is the link text (the URL
+    itself when empty). Inline HTML, inert in Markdown too: it can stand in a table cell or a raw HTML block."""
+    url = safe_url(value)
+    shown = value if label is None or label == "" else label
+    if url is None:
+        refused = f'<code class="ed-url">{_text(str(value))}</code>'
+        return Markup(refused if shown is value else f"{_text(str(shown))} ({refused})")
+    return Markup(f'<a href="{url.translate(_ATTRIBUTE)}" rel="noopener noreferrer">{_text(str(shown))}</a>')
+
+
+def email_html(address: Any) -> Markup:
+    """``info.contact.email`` as a ``mailto:`` link, or as inert text when it is not an address (the templates'
+    ``email`` filter)."""
+    url = email_url(address)
+    if url is None:
+        return Markup(f'<code class="ed-url">{_text(str(address))}</code>')
+    return Markup(f'<a href="{url.translate(_ATTRIBUTE)}">{_text(str(address))}</a>')
 
 
 def json_text(value: Any, *, indent: int | None = 2) -> str:
@@ -115,5 +184,5 @@ def json_block(value: Any, *, label: str | None = None) -> Markup:
     raw-HTML extraction, MkDocs' anchor scan, the search indexer) walks, which dominated a 1,000-event build.
     """
     title = f'<span class="filename">{escape(label)}</span>' if label else ""
-    code = _text(json_text(value))
+    code = json_text(value).translate(_CODE_BLOCK)
     return Markup(f'<div class="language-json highlight">{title}<pre><code>{code}</code></pre></div>')

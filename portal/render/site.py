@@ -20,7 +20,7 @@ from pipeline.contract import Backstage, Catalogue, Event, Severity
 from pipeline.forking import fork_map
 
 from .envelopes import routing_of
-from .markup import inline_code, md_text
+from .markup import email_html, inert, inline_code, link_html, md_text
 from .paths import SitePaths, final_url, relative_link
 from .views import CatalogueViews, Options, status_of
 
@@ -51,11 +51,17 @@ def _tidy(markdown: str) -> str:
 
 
 def environment() -> Environment:
+    """The templates' environment. Autoescape is on, and ``finalize`` (:func:`.markup.inert`) extends it to Markdown:
+    every plain string a template writes is inert in HTML and Markdown alike. Filters: ``md`` (Markdown text),
+    ``code`` (inline code), ``url`` (a link between generated pages, never a document's URL), ``link`` and ``email``
+    (a URL or address a document supplies: a link only when :func:`.urls.safe_url` allows it, else inert text)."""
     env = Environment(loader=PackageLoader("portal.render", "templates"), autoescape=True, trim_blocks=True,
-                      lstrip_blocks=True, keep_trailing_newline=True, undefined=StrictUndefined)
+                      lstrip_blocks=True, keep_trailing_newline=True, undefined=StrictUndefined, finalize=inert)
     env.filters["md"] = md_text
     env.filters["code"] = inline_code
     env.filters["url"] = _url
+    env.filters["link"] = link_html
+    env.filters["email"] = email_html
     return env
 
 
