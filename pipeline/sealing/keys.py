@@ -181,6 +181,8 @@ class KeySet:
                 jwks = json.loads(jwks)
             except UnicodeDecodeError as err:
                 raise KeySetError(f"{origin}: not UTF-8 JSON text (byte {err.start})") from None
+            except RecursionError:
+                raise KeySetError(f"{origin}: JSON nested too deeply to be a JWKS") from None
             except ValueError as err:
                 # JSONDecodeError keeps the whole document in err.doc: do not chain it (it may be secret).
                 raise KeySetError(

@@ -41,6 +41,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EventdeckError as exc:  # every other failure eventdeck raises on purpose: one line, no traceback
         print(f"eventdeck: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:  # the file system refused something a command did not expect to fail: name the file
+        where = f"{exc.filename}: " if exc.filename is not None else ""
+        print(f"eventdeck: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 

@@ -49,18 +49,24 @@ def contract_loader(*, allow_http: bool = False) -> ContractLoader:
 
 
 def site_config(config_file: str | Path = "mkdocs.yml", *, strict: bool = False) -> SiteConfig:
-    """Read ``config_file`` when it exists and has the eventdeck plugin; otherwise the plugin's defaults."""
+    """Read ``config_file`` when it exists and has the eventdeck plugin; otherwise the plugin's defaults.
+
+    :raises SiteConfigError: ``config_file`` exists but is not a file, or MkDocs refuses it."""
     from mkdocs.config import load_config
     from mkdocs.exceptions import Abort, ConfigurationError
 
     path = Path(config_file)
     plugin_config = None
     site_url, directory_urls, docs_dir = None, True, Path("docs")
+    if path.exists() and not path.is_file():
+        raise SiteConfigError(f"{path}: not a file; -f names the mkdocs.yml to read")
     if path.is_file():
         try:
             mkdocs_config = load_config(str(path))
         except (ConfigurationError, Abort, OSError) as exc:
             raise SiteConfigError(f"{path}: {exc}") from None
+        except RecursionError:  # MkDocs' YAML loader recurses once per nesting level
+            raise SiteConfigError(f"{path}: nested too deeply to be a MkDocs configuration") from None
         site_url, directory_urls = mkdocs_config.site_url, mkdocs_config.use_directory_urls
         docs_dir = Path(mkdocs_config.docs_dir)
         plugin = mkdocs_config.plugins.get("eventdeck")
