@@ -29,6 +29,8 @@ from pipeline.contract.extensions import SealingPolicy
 from pipeline.contract.model import Catalogue, Event
 from pipeline.errors import (
     DataschemaMismatch,
+    MalformedEnvelope,
+    OversizedToken,
     SealingDowngraded,
     SealingPolicyMismatch,
     TamperedToken,
@@ -36,6 +38,7 @@ from pipeline.errors import (
 )
 from pipeline.schemas.registry import SchemaRegistry
 from pipeline.sealing.keys import KeySet
+from pipeline.sealing.limits import MAX_TOKEN_BYTES
 from pipeline.sealing.open import DEFAULT_LEEWAY_SECONDS, OpenedEvent, Opener
 
 __all__ = ["ContractOpener", "Expectation"]
@@ -75,13 +78,16 @@ class ContractOpener:
 
     def expectation(self, cloud_event: Mapping[str, Any]) -> Expectation:
         """What the contract expects of ``cloud_event``, checked on its clear attributes and token headers only
-        (no cryptography). :raises ContractViolation: one of its subclasses."""
-        event_id = _text(cloud_event.get("id")) if isinstance(cloud_event, Mapping) else None
-        event_type = cloud_event.get("type") if isinstance(cloud_event, Mapping) else None
+        (no cryptography). :raises ContractViolation: one of its subclasses; :class:`MalformedEnvelope` for what
+        is no CloudEvent, :class:`OversizedToken` and :class:`TamperedToken` for a token whose headers cannot be
+        read."""
+        if not isinstance(cloud_event, Mapping):
+            raise MalformedEnvelope("a CloudEvent must be a JSON object")
+        event_id = _text(cloud_event.get("id"))
+        event_type = cloud_event.get("type")
         event = self.registry.event(event_type) if isinstance(event_type, str) else None
         if event is None:
             raise UnknownEventType(f"type {_shown(event_type)} is not an event of the contract", event_id=event_id)
-        assert isinstance(cloud_event, Mapping)
         dataschema = cloud_event.get("dataschema")
         if dataschema is not None and (not isinstance(dataschema, str)
                                        or dataschema not in self.registry.dataschemas(event)):
@@ -98,6 +104,8 @@ class ContractOpener:
         if cloud_event.get("datacontenttype") != _JWT or not isinstance(token, str):
             raise SealingDowngraded(f"{event.name} is sealed by its contract ({_describe(policy)}) but the event "
                                     "arrived unsealed", event_id=event_id)
+        if len(token) > MAX_TOKEN_BYTES:  # before splitting or decoding anything of it, as the opener does
+            raise OversizedToken(f"token is {len(token)} bytes, over the {MAX_TOKEN_BYTES}-byte cap", event_id=event_id)
         segments = token.split(".")
         if len(segments) == 3 and policy.encrypt is not None:
             raise SealingDowngraded(f"{event.name} is encrypted by its contract ({_describe(policy)}) but the event "
@@ -145,7 +153,7 @@ def _expect(header: Mapping[str, Any], layer: str, alg: str, kid: str, name: str
 def _header(segment: str, event_id: str | None) -> dict[str, Any]:
     try:
         header = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
-    except (ValueError, binascii.Error, UnicodeDecodeError):
+    except (ValueError, binascii.Error, UnicodeDecodeError, RecursionError):  # RecursionError: nested too deeply
         raise TamperedToken("token header is not base64url JSON", event_id=event_id) from None
     if not isinstance(header, dict):
         raise TamperedToken("token header is not a JSON object", event_id=event_id)

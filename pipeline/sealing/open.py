@@ -3,9 +3,10 @@
 The order is fixed and every step fails with its own exception (all :class:`EventRejected`, carrying the event
 id):
 
-1. envelope: a mapping with ``id``, ``type``, ``idempotencykey``; ``datacontenttype: application/jwt`` and a
-   string token in ``data`` (:class:`MalformedEnvelope`), token within :data:`MAX_TOKEN_BYTES`
-   (:class:`OversizedToken`);
+1. envelope: a mapping with ``id``, ``type``, ``idempotencykey``, whose ``source``, ``subject``, ``time``,
+   ``datacontenttype``, ``dataschema`` and ``dataversion`` are text when present; ``datacontenttype:
+   application/jwt`` and a string token in ``data`` (:class:`MalformedEnvelope`), token within
+   :data:`MAX_TOKEN_BYTES` (:class:`OversizedToken`);
 2. JWE header, parsed before any crypto: ``alg``/``enc``/``zip`` in the allow-list and ``alg`` equal to the one
    bound to the header's ``kid`` (:class:`DisallowedAlgorithm`), a decryption key for that kid
    (:class:`UnknownKeyId`), ``cty: JWT`` (:class:`TamperedToken`);
@@ -92,6 +93,13 @@ _ALLOWED_ZIP: Final = frozenset({"DEF"})
 #: per (kid, alg[, zip]), so a few hundred cover every key in rotation. A full cache is emptied: whoever can make
 #: tokens that decrypt (anyone holding an RSA-OAEP public key) can only make it slower, never make it skip a check.
 HEADER_CACHE_SIZE: Final = 256
+
+# CloudEvents attributes that are text when present (the spec's String, URI-reference, URI and Timestamp types).
+_OPTIONAL_TEXT: Final = ("source", "subject", "time", "datacontenttype", "dataschema", "dataversion")
+
+# An ``iat`` is seconds since the epoch: beyond 2**53 (285 million years) it is no time, and comparing or
+# subtracting an integer of hundreds of digits against a float clock overflows.
+_MAX_IAT: Final = 2**53
 
 # orjson parses integers beyond 64 bits as floats (json keeps them exact): a run of 19 digits, even inside a
 # string, sends the document to json. Found by masking digits to "0" and everything else to "x" then searching
@@ -193,6 +201,10 @@ class Opener:
         envelope_idk = cloud_event.get("idempotencykey")
         if not isinstance(envelope_idk, str) or not envelope_idk:
             raise MalformedEnvelope("the CloudEvent has no 'idempotencykey'", event_id=event_id)
+        for name in _OPTIONAL_TEXT:  # what OpenedEvent hands on as text must be text
+            value = cloud_event.get(name)
+            if value is not None and not isinstance(value, str):
+                raise MalformedEnvelope(f"the CloudEvent's '{name}' is not text ({_shown(value)})", event_id=event_id)
         subject = cloud_event.get("subject")
         token = cloud_event.get("data")
 
@@ -280,7 +292,8 @@ class Opener:
             raise TamperedToken(f"JWE plaintext: {err}", event_id=event_id) from None
         except (DecodeError, InvalidTag):
             raise DecryptionFailed(f"JWE did not decrypt with kid {kid!r}", event_id=event_id) from None
-        except (JoseError, ValueError, TypeError) as err:
+        except (JoseError, ValueError, TypeError, LookupError, AttributeError) as err:
+            # joserfc reads header members it did not check as it goes: an epk with an unknown curve is a KeyError
             raise TamperedToken(f"JWE is malformed ({type(err).__name__})", event_id=event_id) from None
         # Remembered only once its token decrypted under it (the header is the AEAD's associated data). An ECDH-ES
         # header carries a fresh ephemeral key and never repeats.
@@ -311,7 +324,7 @@ class Opener:
             raise OversizedToken(f"JWS {err.description or 'segment'}", event_id=event_id) from None
         except UnsupportedAlgorithmError as err:
             raise DisallowedAlgorithm(f"JWS: {err.description}", alg=alg, event_id=event_id) from None
-        except (JoseError, ValueError, TypeError) as err:
+        except (JoseError, ValueError, TypeError, LookupError, AttributeError) as err:
             raise TamperedToken(f"JWS is malformed ({type(err).__name__})", event_id=event_id) from None
         if known is None:
             self._remember(self._jws_headers, header_segment, checked)  # it verified: the header is the producer's
@@ -363,13 +376,19 @@ def _loads(document: bytes) -> Any:
 
     orjson refuses some documents json accepts (NaN, lone surrogates, UTF-16, very deep nesting) and reads
     integers beyond 64 bits as floats; json decides those, so what is accepted, and as what, is json's.
+
+    :raises ValueError: (``json.JSONDecodeError``, ``UnicodeDecodeError``) when it is not JSON, or nested deeper
+        than json can read.
     """
     if _LONG_DIGIT_RUN not in document.translate(_DIGIT_MASK):
         try:
             return orjson.loads(document)
         except orjson.JSONDecodeError:
             pass
-    return json.loads(document)
+    try:
+        return json.loads(document)
+    except RecursionError:  # json's nesting limit is the interpreter's stack (orjson stops at 1024 levels)
+        raise ValueError("JSON nested too deeply") from None
 
 
 def _decode_header(segment: bytes, layer: str, event_id: str) -> dict[str, Any]:
@@ -445,8 +464,8 @@ def _check_claims(
             f"iss is {_shown(claims.get('iss'))}, expected {expected_issuer!r}", claim="iss", event_id=event_id
         )
     iat = claims.get("iat")
-    if isinstance(iat, bool) or not isinstance(iat, (int, float)):
-        raise ClaimsRejected("iat is missing or not a number", claim="iat", event_id=event_id)
+    if isinstance(iat, bool) or not isinstance(iat, (int, float)) or not -_MAX_IAT <= iat <= _MAX_IAT:  # NaN too
+        raise ClaimsRejected("iat is missing or not a number of seconds", claim="iat", event_id=event_id)
     if iat > now + leeway:
         raise ClaimsRejected(
             f"issued {iat - now:.0f}s in the future (leeway {leeway:g}s)", claim="iat", event_id=event_id
@@ -459,7 +478,7 @@ def _check_claims(
         raise ClaimsRejected(f"jti {_shown(claims.get('jti'))} is not the event id", claim="jti", event_id=event_id)
     if claims.get("type") != event_type:
         raise ClaimsRejected(
-            f"type claim {_shown(claims.get('type'))} is not the envelope's type {event_type!r}",
+            f"type claim {_shown(claims.get('type'))} is not the envelope's type {_shown(event_type)}",
             claim="type",
             event_id=event_id,
         )
@@ -489,7 +508,7 @@ def _check_content_hash(event_type: str, data: Any, envelope_idk: str, event_id:
         raise ClaimsRejected("data has no canonical JSON form", claim="data", event_id=event_id) from None
     if expected != envelope_idk:
         raise ClaimsRejected(
-            f"idempotencykey does not match the content hash of type {event_type!r} and data",
+            f"idempotencykey does not match the content hash of type {_shown(event_type)} and data",
             claim="idempotencykey",
             event_id=event_id,
         )
@@ -504,10 +523,10 @@ def _run_validator(validate: Validator | None, event_type: str, data: Any, event
         # The validator's own message (e.g. a JSON Schema error quoting the offending value) stays on
         # __cause__ for the edge to log deliberately; ours names only the type.
         raise PayloadRejected(
-            f"payload of {event_type} failed validation ({type(err).__name__})", event_id=event_id
+            f"payload of {_shown(event_type)} failed validation ({type(err).__name__})", event_id=event_id
         ) from err
     if verdict is False:
-        raise PayloadRejected(f"payload of {event_type} failed validation", event_id=event_id)
+        raise PayloadRejected(f"payload of {_shown(event_type)} failed validation", event_id=event_id)
 
 
 def _opened(
