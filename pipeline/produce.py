@@ -10,9 +10,10 @@ exception that loses the rest of the batch.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 import orjson
 
@@ -26,7 +27,7 @@ from pipeline.envelope.cloudevent import (
     cloud_event_dict,
     wall_clock_ms,
 )
-from pipeline.errors import EventdeckError, SealingError
+from pipeline.errors import EventdeckError, OversizedEvent, SealingError
 from pipeline.patterns import EventPattern, compile_pattern
 from pipeline.schemas.registry import RegistryLayout, SchemaRegistry
 from pipeline.schemas.validate import PayloadInvalid, PayloadValidator
@@ -82,7 +83,12 @@ class Unrouted:
 
 @dataclass(frozen=True)
 class Failed:
-    """A dead-letter record: which internal event, which public event, which stage, and why."""
+    """A dead-letter record: which internal event, which public event, which stage, and why.
+
+    ``stage`` is ``input`` (not an EventBridge-shaped event), ``route`` (its patterns could not be matched),
+    ``enrich`` (look-ups, patch, prune), ``validate`` (the payload schema), ``seal`` (canonical form, envelope,
+    token, the entry's JSON) or ``size`` (the claims, the token or the entry over the EventBridge entry limit).
+    ``internal_id`` is the event's ``id`` when it is text; ``internal_event`` is the input, whole."""
 
     internal_id: str | None
     event: str | None
@@ -184,37 +190,59 @@ class Producer:
 
     def process(self, internal_events: Iterable[Any], *, lookup_results: LookupResults | None = None
                 ) -> Iterator[Outcome]:
-        """One outcome per public event each internal event becomes (or one Unrouted/Failed)."""
+        """One outcome per public event each internal event becomes (or one Unrouted/Failed). No event stops the
+        batch: whatever goes wrong with one internal event is its own :class:`Failed` record."""
         for internal in internal_events:
             yield from self.process_one(internal, lookup_results=lookup_results)
 
     def process_one(self, internal: Any, *, lookup_results: LookupResults | None = None) -> list[Outcome]:
+        """The outcomes of one internal event; never raises for anything about the event itself (a hostile value,
+        a failing look-up, a bug in a look-up's result): each failure is a :class:`Failed` naming the stage."""
+        try:
+            return self._outcomes(internal, lookup_results)
+        except Exception as exc:  # the safety net under the per-stage handling: one event never stops a batch
+            internal_id = _internal_id(internal)
+            return [Failed(internal_id, None, "input", f"event {internal_id}: {_unexpected(exc)}", internal)]
+
+    def _outcomes(self, internal: Any, lookup_results: LookupResults | None) -> list[Outcome]:
         # dict first: an ABC isinstance costs ~0.3 us, and these run per event.
         is_mapping = isinstance(internal, (dict, Mapping))
         internal_id = internal.get("id") if is_mapping else None
         detail = internal.get("detail") if is_mapping else None
         if not (isinstance(detail, (dict, Mapping))):
-            return [Failed(internal_id, None, "input", "an internal event is an object with a 'detail' object "
+            usable_id = _internal_id(internal)
+            about = f"event {usable_id}: " if usable_id is not None else ""
+            return [Failed(usable_id, None, "input", f"{about}an internal event is an object with a 'detail' object "
                            "(the EventBridge event shape)", internal)]
-        routes = self.routes_for(internal)
+        if internal_id is not None and not isinstance(internal_id, str):
+            return [Failed(None, None, "input", f"an internal event's 'id' is text (the EventBridge event shape), "
+                           f"not {_shown(internal_id)}", internal)]
+        try:
+            routes = self.routes_for(internal)
+        except RecursionError:  # a pattern compares a field nested deeper than the stack
+            return [Failed(internal_id, None, "route", f"event {internal_id}: the event is nested too deeply "
+                           "(stage route)", internal)]
+        except Exception as exc:  # a pattern meeting a value no JSON event has (a Python caller's)
+            return [Failed(internal_id, None, "route", f"event {internal_id}: {_unexpected(exc)}", internal)]
         if not routes:
             return [Unrouted(internal_id, f"no message's x-enrichment.from matches source "
-                             f"{internal.get('source')!r}, detail-type {internal.get('detail-type')!r}")]
-        canned = lookup_results(internal) if lookup_results is not None else None
+                             f"{_shown(internal.get('source'))}, detail-type {_shown(internal.get('detail-type'))}")]
+        try:
+            canned = lookup_results(internal) if lookup_results is not None else None
+        except Exception as exc:
+            return [Failed(internal_id, route.event.name, "enrich", f"event {internal_id}: {route.event.name}: "
+                           f"canned look-up results failed: {_unexpected(exc)}", internal) for route in routes]
         return [self._publish(route, internal, internal_id, canned) for route in routes]
 
     def _publish(self, route: Route, internal: Mapping[str, Any], internal_id: str | None,
                  canned: Mapping[str, Any] | None) -> Outcome:
         name = route.event.name
+        stage = "enrich"
         try:
             data = route.enrichment.apply(internal["detail"], event_id=internal_id, lookup_results=canned)
-        except EnrichmentFailed as exc:
-            return Failed(internal_id, name, "enrich", str(exc), internal)
-        try:
+            stage = "validate"
             route.validator.validate(data)
-        except PayloadInvalid as exc:
-            return Failed(internal_id, name, "validate", f"event {internal_id}: {name}: {exc}", internal)
-        try:
+            stage = "seal"  # the envelope (canonical form, idempotency key), then the token
             cloud_event = cloud_event_dict(
                 type=name, source=route.source, data=data, dataschema=route.dataschema,
                 subject=route.enrichment.subject_of(data),
@@ -222,10 +250,18 @@ class Producer:
                 hash_algorithm=self.hash_algorithm, clock=self.clock, new_id=self.new_id)  # type: ignore[arg-type]
             if route.sealer is not None:
                 cloud_event = route.sealer.seal_event(cloud_event, issued_at=self.clock() // 1000)
-        except (SealingError, ValueError) as exc:
-            return Failed(internal_id, name, "seal", f"event {internal_id}: {name}: {exc}", internal)
-        # orjson is safe here: the data already has a canonical form (no NaN, JSON types only).
-        detail = orjson.dumps(cloud_event)
+            detail = _detail_json(cloud_event)
+        except EnrichmentFailed as exc:
+            return Failed(internal_id, name, stage, str(exc), internal)
+        except OversizedEvent as exc:  # the claims or the token: over the entry limit either way
+            return Failed(internal_id, name, "size", f"event {internal_id}: {name}: {exc}", internal)
+        except (PayloadInvalid, SealingError, ValueError) as exc:
+            return Failed(internal_id, name, stage, f"event {internal_id}: {name}: {exc}", internal)
+        except RecursionError:
+            return Failed(internal_id, name, stage, f"event {internal_id}: {name}: the event is nested too deeply "
+                          f"(stage {stage})", internal)
+        except Exception as exc:  # a look-up's or a Python caller's value that no stage expects
+            return Failed(internal_id, name, stage, f"event {internal_id}: {name}: {_unexpected(exc)}", internal)
         entry = {"Source": route.source, "DetailType": name, "Detail": detail.decode(), "Time": cloud_event["time"]}
         if route.bus:
             entry["EventBusName"] = route.bus
@@ -240,6 +276,46 @@ class Producer:
         ISO 8601 date-time with a zone."""
         value = internal.get("time")
         return self._event_times.text_of(value) if isinstance(value, str) else None
+
+
+# The Detail's fallback: the stdlib writes what orjson cannot (integers beyond 64 bits, nesting deeper than orjson's
+# 254 levels) exactly. Everything else about the value was settled by its canonical form (JSON types, string keys,
+# no NaN), so only those two reach it.
+_DETAIL_ENCODER: Final = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+def _detail_json(cloud_event: Mapping[str, Any]) -> bytes:
+    """The CloudEvent as the entry's compact UTF-8 JSON ``Detail``: orjson's bytes, or the stdlib's where orjson
+    cannot write the value. :raises ValueError: (or ``RecursionError``) when neither can."""
+    try:
+        return orjson.dumps(cloud_event)
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return _DETAIL_ENCODER.encode(cloud_event).encode("utf-8")
+
+
+def _internal_id(internal: Any) -> str | None:
+    """The internal event's id, for a record, when it has a usable one."""
+    try:
+        value = internal.get("id") if isinstance(internal, (dict, Mapping)) else None
+    except Exception:  # a Python caller's mapping that cannot even say its id: the record has none
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _shown(value: Any) -> str:
+    """A value from an internal event, for a message: short texts and numbers as they are, others by type (so a
+    10 MB field does not become a 10 MB reason)."""
+    if value is None or isinstance(value, (bool, int, float)) or (isinstance(value, str) and len(value) <= 80):
+        text = repr(value)
+        if len(text) <= 80:
+            return text
+    return f"<{type(value).__name__}>"
+
+
+def _unexpected(exc: BaseException) -> str:
+    """An exception no stage expects, as a reason: its type and the start of its message."""
+    message = str(exc)
+    return f"{type(exc).__name__}: {message[:200]}{'...' if len(message) > 200 else ''}"
 
 
 def required_keys(catalogue: Catalogue) -> set[tuple[str, str]]:

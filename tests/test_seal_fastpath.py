@@ -201,7 +201,9 @@ class Label(str):
     ids=repr,
 )
 def test_values_json_writes_are_sealed_and_open_as_json_reads_them(keys: KeySet, value: Any, opened: Any) -> None:
-    event = payment_event({"value": value})
+    # The claims encoder writes what json writes; the envelope's canonical form is stricter (no integer keys), so
+    # the value goes straight into the claims.
+    event = {**payment_event({"value": None}), "data": {"value": value}}
     token = seal(event, policy(keys), keys)
     result = open_event({**event, "datacontenttype": "application/jwt", "data": token}, keys).data
     assert result == {"value": opened} and type(result["value"]) is type(opened)

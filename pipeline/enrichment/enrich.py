@@ -82,6 +82,8 @@ class Enrichment:
         document: Any = dict(detail)
         owned = {id(document)}
         if self.lookups:
+            if lookup_results is not None and not isinstance(lookup_results, (dict, Mapping)):
+                raise EnrichmentFailed(event_id, self.event, "the canned look-up results are not an object")
             results = dict(lookup_results) if lookup_results is not None else self._run_lookups(detail, event_id)
             document[LOOKUPS_KEY] = results
             owned.add(id(results))

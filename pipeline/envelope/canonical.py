@@ -39,6 +39,7 @@ __all__ = [
     "HASH_ALGORITHMS",
     "HashAlgorithm",
     "canonical_json",
+    "has_non_string_key",
     "has_null_value",
     "hash_algorithm_of",
     "idempotency_key",
@@ -120,8 +121,8 @@ _ORJSON_OPTIONS: Final = (
 def canonical_json(value: Any) -> bytes:
     """Return the canonical JSON encoding (UTF-8 bytes) of a JSON-compatible ``value``.
 
-    :raises NonCanonicalValue: for NaN/±Infinity, a non-JSON type, a non-string key mixed with string
-        keys, or a circular structure.
+    :raises NonCanonicalValue: for NaN/±Infinity, a non-JSON type, a key that is not a string, a lone
+        surrogate, a circular structure, or nesting deeper than the interpreter's recursion limit allows.
     """
     try:
         fast = orjson.dumps(value, option=_ORJSON_OPTIONS)
@@ -130,17 +131,40 @@ def canonical_json(value: Any) -> bytes:
     else:
         if not _may_differ(fast):
             return fast
+        return _reference_json(value, check_keys=False)  # orjson wrote it: every key is a string
     return _reference_json(value)
 
 
-def _reference_json(value: Any) -> bytes:
-    """The canonical form's definition: the stdlib encoder with the options above."""
+def _reference_json(value: Any, *, check_keys: bool = True) -> bytes:
+    """The canonical form's definition: the stdlib encoder with the options above, for JSON's data model only
+    (json itself would write ``{1: "x"}`` as ``{"1":"x"}``, the key of another value)."""
     try:
-        return _ENCODER.encode(value).encode("utf-8")
+        text = _ENCODER.encode(value).encode("utf-8")
     except (ValueError, TypeError) as err:
         # The json messages name the offending type or constant ("Out of range float values are not JSON
         # compliant"), never the surrounding document.
         raise NonCanonicalValue(f"value has no canonical JSON form: {err}") from None
+    except RecursionError:
+        raise NonCanonicalValue("value has no canonical JSON form: it is nested too deeply") from None
+    if check_keys and has_non_string_key(value):
+        raise NonCanonicalValue("value has no canonical JSON form: an object key is not a string")
+    return text
+
+
+def has_non_string_key(value: Any) -> bool:
+    """Whether an object anywhere in ``value`` (which json just encoded, so it is finite) has a non-string key."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            for key, child in item.items():
+                if not isinstance(key, str):
+                    return True
+                if isinstance(child, (dict, list, tuple)):
+                    pending.append(child)
+        elif isinstance(item, (list, tuple)):
+            pending.extend(child for child in item if isinstance(child, (dict, list, tuple)))
+    return False
 
 
 def idempotency_key(event_type: str, data: Any, algorithm: HashAlgorithm = "md5") -> str:

@@ -168,6 +168,8 @@ def _utc_text(moment: datetime) -> str:
 
 
 _UNSEEN: Final = object()
+# The longest ISO 8601 instant is ~40 characters ("2026-03-14T10:15:03.123456+01:00"); longer texts are not kept.
+_MAX_REMEMBERED_TEXT: Final = 64
 
 
 class EventTimes:
@@ -175,9 +177,9 @@ class EventTimes:
     a zone), parsed and formatted once per distinct text: the internal events of a batch mostly share their
     second-resolution time, and parsing plus formatting costs several times a look-up.
 
-    Bounded: at most ``max_entries`` texts are remembered, and a full cache is emptied. Owned by whoever makes
-    envelopes (a :class:`~pipeline.produce.Producer` has one); safe to share between threads (a race at worst
-    formats a time twice).
+    Bounded: at most ``max_entries`` texts of at most 64 characters are remembered, and a full cache is emptied.
+    Owned by whoever makes envelopes (a :class:`~pipeline.produce.Producer` has one); safe to share between
+    threads (a race at worst formats a time twice).
     """
 
     __slots__ = ("_texts", "max_entries")
@@ -205,6 +207,8 @@ class EventTimes:
         else:
             aware = moment.tzinfo is not None and moment.utcoffset() is not None
             text = rfc3339_utc(moment) if aware else None
+        if len(value) > _MAX_REMEMBERED_TEXT:
+            return text  # not an event time anyone writes: parsed, but not kept (the bound is on count, not size)
         texts = self._texts
         if len(texts) >= self.max_entries:
             texts.clear()

@@ -127,6 +127,8 @@ def _claims_json(claims: dict[str, Any], event_id: str) -> bytes:
         return _CLAIMS_ENCODER.encode(claims).encode("utf-8")
     except (TypeError, ValueError) as err:
         raise NonCanonicalValue(f"payload is not JSON-serialisable: {err}", event_id=event_id) from None
+    except RecursionError:  # json's nesting limit is the interpreter's stack
+        raise NonCanonicalValue("payload is nested too deeply to encode as JSON", event_id=event_id) from None
 
 
 def jws_header(policy: SealingPolicy) -> dict[str, str]:
