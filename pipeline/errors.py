@@ -42,6 +42,7 @@ __all__ = [
     "UlidOverflow",
     "UnknownEventType",
     "UnknownKeyId",
+    "UnstorableResult",
 ]
 
 
@@ -98,6 +99,12 @@ class DuplicateInProgress(SealingError):
 class DedupeStoreError(SealingError):
     """The de-duplication store failed (its exception is chained as ``__cause__``); the event was not handled
     or its outcome was not recorded, so it must be retried."""
+
+
+class UnstorableResult(SealingError):
+    """The handler ran, but its result cannot be recorded for duplicates: the store's JSON encoder refuses it (the
+    encoder's exception is chained as ``__cause__``) or it is over the size a store item holds. The handler's
+    fault, not the store's: the in-progress record is released, so a retry runs the handler again at once."""
 
 
 # --------------------------------------------------------------------------------------------- consumer

@@ -5,6 +5,7 @@ The same behaviours are specified once and run against both stores.
 
 from __future__ import annotations
 
+import datetime
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -15,10 +16,11 @@ import pytest
 
 import moto_server
 from pipeline.consumer import IdempotentConsumer, OpenedEvent, idempotent, open_event
+from pipeline.consumer.dedupe import DEFAULT_MAX_RESULT_BYTES
 from pipeline.consumer.stores.dynamodb import create_table, dynamodb_store
 from pipeline.consumer.stores.sqlite import SQLiteStore
 from pipeline.envelope.cloudevent import build_cloud_event
-from pipeline.errors import DedupeStoreError, DuplicateInProgress, MalformedEnvelope
+from pipeline.errors import DedupeStoreError, DuplicateInProgress, MalformedEnvelope, UnstorableResult
 from pipeline.sealing.keys import new_keyset
 from pipeline.sealing.seal import EncryptSpec, SealingPolicy, SignSpec, seal_event
 
@@ -213,6 +215,83 @@ def test_decorator_form_over_opened_events(backend: Any) -> None:
         on_order_created(open_event(sealed, keys))
     assert calls == [{"orderId": "o-1", "total": 1999}]
     assert on_order_created.__name__ == "on_order_created"
+
+
+# ---------------------------------------------------------------------------------------- unstorable results
+
+
+def _circular() -> list[Any]:
+    loop: list[Any] = []
+    loop.append(loop)
+    return loop
+
+
+UNSTORABLE_RESULTS = {
+    "a set": lambda: {"ids": {1, 2}},
+    "bytes": lambda: b"\x00\xff",
+    "an object": lambda: object(),
+    "a circular list": _circular,
+    "mixed key types": lambda: {1: "one", "two": 2},
+    "a datetime": lambda: {"at": datetime.datetime(2026, 3, 14, tzinfo=datetime.UTC)},
+}
+
+
+@pytest.mark.parametrize("name", UNSTORABLE_RESULTS)
+def test_a_result_the_store_cannot_encode_blames_the_handler_and_a_retry_runs_at_once(backend: Any, name: str) -> None:
+    consumer = IdempotentConsumer(backend.new_store(), key_prefix="orders")  # the 5-minute in-progress timeout
+    event = order()
+    runs: list[str] = []
+
+    def returns_unstorable(_: Any) -> Any:
+        runs.append("unstorable")
+        return UNSTORABLE_RESULTS[name]()
+
+    with pytest.raises(UnstorableResult) as caught:
+        consumer.handle(event, returns_unstorable)
+    assert not isinstance(caught.value, DedupeStoreError)
+    assert caught.value.event_id == event["id"] and "handler's result" in str(caught.value)
+    assert isinstance(caught.value.__cause__, TypeError | ValueError)  # the encoder's own refusal
+    handler = Recorder()
+    assert consumer.handle(event, handler) == {"handled": event["id"]}  # at once: the record was released
+    assert runs == ["unstorable"] and handler.calls == [event["id"]]
+    consumer.handle(event, handler)  # and the retry's result was recorded as usual
+    assert handler.calls == [event["id"]]
+
+
+def test_a_result_too_large_for_a_store_item_blames_the_handler_and_a_retry_runs_at_once(backend: Any) -> None:
+    consumer = IdempotentConsumer(backend.new_store(), key_prefix="orders")
+    event = order()
+    with pytest.raises(UnstorableResult, match="over the") as caught:
+        consumer.handle(event, lambda _: {"report": "x" * 500_000})
+    assert caught.value.event_id == event["id"]
+    handler = Recorder()
+    consumer.handle(event, handler)
+    assert handler.calls == [event["id"]]
+
+
+def test_the_largest_result_allowed_fits_a_dynamodb_item(moto_endpoint: str) -> None:
+    backend = DynamoDBBackend(moto_server.client("dynamodb", moto_endpoint))
+    consumer = IdempotentConsumer(backend.new_store(), key_prefix="orders")
+    event = order()
+    largest = {"report": "x" * (DEFAULT_MAX_RESULT_BYTES - len('{"report": ""}'))}
+    assert consumer.handle(event, lambda _: largest) == largest
+    assert consumer.handle(event, Recorder()) == largest  # recorded, and read back for the duplicate
+
+
+def test_without_the_limit_dynamodb_refuses_a_large_result_as_a_store_failure(moto_endpoint: str) -> None:
+    # Why the limit exists: DynamoDB's own refusal comes after the handler ran, as a store error.
+    backend = DynamoDBBackend(moto_server.client("dynamodb", moto_endpoint))
+    consumer = IdempotentConsumer(backend.new_store(), key_prefix="orders", max_result_bytes=None)
+    with pytest.raises(DedupeStoreError):
+        consumer.handle(order(), lambda _: {"report": "x" * 500_000})
+
+
+def test_sqlite_records_a_large_result_when_the_limit_is_lifted(tmp_path: Path) -> None:
+    consumer = IdempotentConsumer(SQLiteStore(tmp_path / "big.sqlite3"), key_prefix="orders", max_result_bytes=None)
+    event = order()
+    report = {"report": "x" * 500_000}
+    assert consumer.handle(event, lambda _: report) == report
+    assert consumer.handle(event, Recorder()) == report
 
 
 # ---------------------------------------------------------------------------------------- sqlite specifics
