@@ -200,3 +200,9 @@ def test_the_runtime_needs_no_yaml_npm_network_home_or_writable_disk(bundled: Pa
     assert result.returncode == 0, result.stderr
     assert int(result.stdout) == 24
     assert list(home.iterdir()) == []
+
+
+def test_bundling_an_artefact_is_a_usage_error(bundled: Path) -> None:
+    code, _, err = run_cli("bundle", "--contract", str(bundled), "-o", "again.json")
+    assert code == 2 and "already an artefact" in err
+    assert not Path("again.json").exists()

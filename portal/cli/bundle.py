@@ -16,7 +16,7 @@ from typing import Any
 
 from pipeline.contract import ContractError
 from pipeline.contract.artefact import artefact_bytes, read_artefact
-from portal.cli.contract_input import add_contract_arguments, load_contract
+from portal.cli.contract_input import add_contract_arguments, is_artefact, load_contract
 from portal.cli.owned_files import CannotWrite, UnsafePath, write_file
 
 DEFAULT_OUTPUT = "eventdeck-contract.json"
@@ -35,6 +35,10 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.contract and any(is_artefact(Path(p)) for p in args.contract):
+        print("eventdeck: bundle reads AsyncAPI documents; the --contract given is already an artefact",
+              file=sys.stderr)
+        return 2
     catalogue = load_contract(args)
     assert catalogue.registry is not None  # load_contract always sets it
     data = artefact_bytes(catalogue, catalogue.registry, root=Path.cwd())
