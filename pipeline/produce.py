@@ -252,11 +252,11 @@ class Producer:
                 cloud_event = route.sealer.seal_event(cloud_event, issued_at=self.clock() // 1000)
             detail = _detail_json(cloud_event)
         except EnrichmentFailed as exc:
-            return Failed(internal_id, name, stage, str(exc), internal)
+            return Failed(internal_id, name, stage, _bounded(exc), internal)
         except OversizedEvent as exc:  # the claims or the token: over the entry limit either way
-            return Failed(internal_id, name, "size", f"event {internal_id}: {name}: {exc}", internal)
+            return Failed(internal_id, name, "size", f"event {internal_id}: {name}: {_bounded(exc)}", internal)
         except (PayloadInvalid, SealingError, ValueError) as exc:
-            return Failed(internal_id, name, stage, f"event {internal_id}: {name}: {exc}", internal)
+            return Failed(internal_id, name, stage, f"event {internal_id}: {name}: {_bounded(exc)}", internal)
         except RecursionError:
             return Failed(internal_id, name, stage, f"event {internal_id}: {name}: the event is nested too deeply "
                           f"(stage {stage})", internal)
@@ -305,17 +305,21 @@ def _internal_id(internal: Any) -> str | None:
 def _shown(value: Any) -> str:
     """A value from an internal event, for a message: short texts and numbers as they are, others by type (so a
     10 MB field does not become a 10 MB reason)."""
-    if value is None or isinstance(value, (bool, int, float)) or (isinstance(value, str) and len(value) <= 80):
-        text = repr(value)
-        if len(text) <= 80:
-            return text
+    if (isinstance(value, str) and len(value) <= 80) or value is None or isinstance(value, (bool, float)) or (
+            isinstance(value, int) and value.bit_length() <= 64):
+        return repr(value)
     return f"<{type(value).__name__}>"
+
+
+def _bounded(exc: BaseException, limit: int = 500) -> str:
+    """An exception's message for a reason, cut at ``limit`` characters: a validator may quote the value."""
+    message = str(exc)
+    return message if len(message) <= limit else f"{message[:limit]}..."
 
 
 def _unexpected(exc: BaseException) -> str:
     """An exception no stage expects, as a reason: its type and the start of its message."""
-    message = str(exc)
-    return f"{type(exc).__name__}: {message[:200]}{'...' if len(message) > 200 else ''}"
+    return f"{type(exc).__name__}: {_bounded(exc, 200)}"
 
 
 def required_keys(catalogue: Catalogue) -> set[tuple[str, str]]:

@@ -265,7 +265,8 @@ def test_an_internal_event_that_is_not_an_object_is_a_failed_input_record(produc
     assert record.internal_event is event
 
 
-@pytest.mark.parametrize("source", [["com.example.internal"], {"prefix": "com"}, 42, "x" * 10_000_000])
+@pytest.mark.parametrize("source", [["com.example.internal"], {"prefix": "com"}, 42, 10**5000, "x" * 10_000_000],
+                         ids=["list", "object", "number", "5,000 digits", "10 MB"])
 def test_a_source_of_another_type_is_unrouted_with_a_bounded_reason(producer: Producer, source: Any) -> None:
     _, bad = batch(producer, internal("hostile", {"text": "x"}, source=source))
     (record,) = bad
@@ -378,6 +379,9 @@ def hostile_cloud_events(plain: dict[str, Any], sealed: dict[str, Any], keys: Ke
         "data is a number (sealed type)": {**sealed, "data": 42},
         "data is a number (jwt content type)": {**plain, "datacontenttype": "application/jwt", "data": 42},
         "source is an object": {**plain, "source": {"uri": "x"}},
+        "source is null": {**sealed, "source": None},
+        "specversion 0.3": {**plain, "specversion": "0.3"},
+        "specversion is an object": {**sealed, "specversion": {}},
         "time is a number": {**plain, "time": 1710411303},
         "subject is a list": {**sealed, "subject": ["a"]},
         "datacontenttype is a list": {**plain, "datacontenttype": ["application/json"]},
@@ -407,6 +411,7 @@ def _b64_text(text: str) -> str:
 HOSTILE_CLOUD_EVENTS = [
     "dataschema is an object", "dataschema is a list", "dataschema is a number", "type is a list",
     "data is a number (sealed type)", "data is a number (jwt content type)", "source is an object",
+    "source is null", "specversion 0.3", "specversion is an object",
     "time is a number", "subject is a list", "datacontenttype is a list", "token with non-ASCII",
     "token with a lone surrogate", "10 MB token", "10 MB type", "10 MB dataschema", "10 MB idempotency key",
     "deep JSON header", "deep JSON in signed claims", "iat of 400 digits in signed claims",

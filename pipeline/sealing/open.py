@@ -3,9 +3,9 @@
 The order is fixed and every step fails with its own exception (all :class:`EventRejected`, carrying the event
 id):
 
-1. envelope: a mapping with ``id``, ``type``, ``idempotencykey``, whose ``source``, ``subject``, ``time``,
-   ``datacontenttype``, ``dataschema`` and ``dataversion`` are text when present; ``datacontenttype:
-   application/jwt`` and a string token in ``data`` (:class:`MalformedEnvelope`), token within
+1. envelope: a mapping with ``id``, ``type``, ``idempotencykey``, ``specversion: "1.0"`` and a ``source``,
+   whose ``subject``, ``time``, ``datacontenttype``, ``dataschema`` and ``dataversion`` are text when present;
+   ``datacontenttype: application/jwt`` and a string token in ``data`` (:class:`MalformedEnvelope`), token within
    :data:`MAX_TOKEN_BYTES` (:class:`OversizedToken`);
 2. JWE header, parsed before any crypto: ``alg``/``enc``/``zip`` in the allow-list and ``alg`` equal to the one
    bound to the header's ``kid`` (:class:`DisallowedAlgorithm`), a decryption key for that kid
@@ -45,6 +45,7 @@ import orjson
 from cryptography.exceptions import InvalidTag
 
 from pipeline.envelope.canonical import hash_algorithm_of, idempotency_key
+from pipeline.envelope.cloudevent import SPECVERSION
 from pipeline.errors import (
     BadSignature,
     ClaimsRejected,
@@ -95,7 +96,7 @@ _ALLOWED_ZIP: Final = frozenset({"DEF"})
 HEADER_CACHE_SIZE: Final = 256
 
 # CloudEvents attributes that are text when present (the spec's String, URI-reference, URI and Timestamp types).
-_OPTIONAL_TEXT: Final = ("source", "subject", "time", "datacontenttype", "dataschema", "dataversion")
+_OPTIONAL_TEXT: Final = ("subject", "time", "datacontenttype", "dataschema", "dataversion")
 
 # An ``iat`` is seconds since the epoch: beyond 2**53 (285 million years) it is no time, and comparing or
 # subtracting an integer of hundreds of digits against a float clock overflows.
@@ -201,6 +202,12 @@ class Opener:
         envelope_idk = cloud_event.get("idempotencykey")
         if not isinstance(envelope_idk, str) or not envelope_idk:
             raise MalformedEnvelope("the CloudEvent has no 'idempotencykey'", event_id=event_id)
+        specversion = cloud_event.get("specversion")
+        if specversion != SPECVERSION:
+            raise MalformedEnvelope(f"specversion {_shown(specversion)} is not {SPECVERSION!r}", event_id=event_id)
+        source = cloud_event.get("source")
+        if not isinstance(source, str) or not source:
+            raise MalformedEnvelope("the CloudEvent has no 'source'", event_id=event_id)
         for name in _OPTIONAL_TEXT:  # what OpenedEvent hands on as text must be text
             value = cloud_event.get(name)
             if value is not None and not isinstance(value, str):
