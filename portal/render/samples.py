@@ -4,12 +4,18 @@ The value is deterministic (the same schema always gives the same example, so co
 tries to be valid: ``examples``/``const``/``default``/``enum`` first, then a value for the ``format``, then a value
 within the numeric and length bounds. Patterns cannot be inverted in general, so a string with a ``pattern`` may not
 validate; callers check the result with the schema and say so.
+
+Schemas come from third-party documents and may be malformed (``properties: true``, ``required: 5``, a pattern that is
+no regular expression) or hostile (``minLength: 1000000000``, ``a{99999999}``): every keyword of the wrong type is
+ignored, and strings, arrays and pattern repeats are bounded (:data:`MAX_TEXT`), so an example never costs more
+than a page can show.
 """
 
 from __future__ import annotations
 
+import math
 import re
-from typing import Any
+from typing import Any, TypeGuard
 
 try:  # Python 3.11+: the regular-expression parser moved; its node types are what we walk
     from re import _constants as sre_constants  # type: ignore[attr-defined]
@@ -38,6 +44,21 @@ _FORMATS = {
     "json-pointer": "/",
 }
 MAX_DEPTH = 8
+#: The longest string an example gets (from ``minLength`` or a pattern's repeats): a page shows it, nobody reads more.
+MAX_TEXT = 200
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _sequence(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _count(value: Any) -> int | None:
+    """A JSON Schema count keyword (``minLength``, ``minItems``...) when it is one: an integer, not a boolean."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 class _Sampler:
@@ -69,7 +90,7 @@ class _Sampler:
             else:
                 target, stack, recursive = self.merged(self.resolve(ref), (*stack, ref))
                 out.update(target)
-        for sub in schema.get("allOf") or ():
+        for sub in _sequence(schema.get("allOf")):
             part, stack, rec = self.merged(sub, stack)
             recursive = recursive or rec
             _merge_into(out, part)
@@ -95,8 +116,8 @@ class _Sampler:
                 base = {k: v for k, v in s.items() if k != keyword}
                 option, _, _ = self.merged(s[keyword][0], stack)
                 combined = {**base, **option,
-                            "properties": {**base.get("properties", {}), **option.get("properties", {})},
-                            "required": [*base.get("required", []), *option.get("required", [])]}
+                            "properties": {**_mapping(base.get("properties")), **_mapping(option.get("properties"))},
+                            "required": [*_sequence(base.get("required")), *_sequence(option.get("required"))]}
                 return self.value(combined, stack, depth)
         kind = s.get("type")
         if isinstance(kind, list):
@@ -111,7 +132,7 @@ class _Sampler:
             item = self.value(s["items"], stack, depth + 1)
             if item is None:  # a recursive item: leave the (optional) array out
                 return None
-            return [item] * min(max(1, int(s.get("minItems") or 0)), 3)
+            return [item] * min(max(1, _count(s.get("minItems")) or 0), 3)
         if kind == "string":
             return self.string(s)
         if kind in ("integer", "number"):
@@ -126,8 +147,8 @@ class _Sampler:
         out: dict[str, Any] = {}
         if depth >= MAX_DEPTH:
             return out
-        required = set(s.get("required") or ())
-        for name, sub in (s.get("properties") or {}).items():
+        required = {name for name in _sequence(s.get("required")) if isinstance(name, str)}
+        for name, sub in _mapping(s.get("properties")).items():
             value = self.value(sub, stack, depth + 1)
             if value is None and name not in required and not _allows_null(sub):
                 continue
@@ -137,17 +158,17 @@ class _Sampler:
     @staticmethod
     def string(s: dict[str, Any]) -> str:
         text = _FORMATS.get(str(s.get("format")), "string")
-        patterns = s.get("patterns") or []
+        patterns = [p for p in _sequence(s.get("patterns")) if isinstance(p, str)]
         if patterns and not all(_matches(p, text) for p in patterns):
             for choice in range(4):  # which branch of each alternation to take
                 for pattern in patterns:
                     candidate = string_matching(pattern, choice)
                     if candidate is not None and all(_matches(p, candidate) for p in patterns):
                         return candidate
-        low, high = s.get("minLength"), s.get("maxLength")
-        if isinstance(low, int) and len(text) < low:
-            text = text + "x" * (low - len(text))
-        if isinstance(high, int) and len(text) > high:
+        low, high = _count(s.get("minLength")), _count(s.get("maxLength"))
+        if low is not None and len(text) < low:
+            text = text + "x" * (min(low, MAX_TEXT) - len(text))
+        if high is not None and len(text) > high >= 0:
             text = text[:high]
         return text
 
@@ -157,15 +178,19 @@ class _Sampler:
         high = s.get("maximum")
         ex_low = s.get("exclusiveMinimum")
         value: float = 0
-        if isinstance(low, int | float) and not isinstance(low, bool):
+        if _finite(low):
             value = low + (1 if ex_low is True else 0)
-        elif isinstance(ex_low, int | float) and not isinstance(ex_low, bool):
+        elif _finite(ex_low):
             value = ex_low + 1
-        elif isinstance(high, int | float) and not isinstance(high, bool) and high < 0:
+        elif _finite(high) and high < 0:
             value = high
         if kind == "integer":
             return int(value)
         return float(value) if value != int(value) else int(value)
+
+
+def _finite(value: Any) -> TypeGuard[int | float]:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _merge_into(out: dict[str, Any], part: dict[str, Any]) -> None:
@@ -173,16 +198,16 @@ def _merge_into(out: dict[str, Any], part: dict[str, Any]) -> None:
     required of both, every pattern kept."""
     for key, value in part.items():
         if key == "properties" and isinstance(value, dict):
-            props = dict(out.get("properties", {}))
+            props = dict(_mapping(out.get("properties")))
             for name, sub in value.items():
                 props[name] = {"allOf": [props[name], sub]} if name in props else sub
             out["properties"] = props
         elif key == "required" and isinstance(value, list):
-            out["required"] = [*out.get("required", []), *value]
+            out["required"] = [*_sequence(out.get("required")), *value]
         elif key == "pattern" and isinstance(value, str):
-            out["patterns"] = [*out.get("patterns", []), value]
+            out["patterns"] = [*_sequence(out.get("patterns")), value]
         elif key == "patterns" and isinstance(value, list):
-            out["patterns"] = [*out.get("patterns", []), *value]
+            out["patterns"] = [*_sequence(out.get("patterns")), *value]
         else:
             out[key] = value
 
@@ -219,7 +244,10 @@ def _generate(items: Any, choice: int = 0) -> str:
             out.append(_class_member(arg))
         elif op in (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", None)):
             low, _high, sub = arg
-            out.append(_generate(sub, choice) * low)
+            part = _generate(sub, choice)
+            if len(part) * low > MAX_TEXT:
+                raise ValueError("the shortest match is too long for an example")
+            out.append(part * low)
         elif op is c.SUBPATTERN:
             out.append(_generate(arg[-1], choice))
         elif op is c.BRANCH:
@@ -231,6 +259,8 @@ def _generate(items: Any, choice: int = 0) -> str:
             out.append(_category(arg))
         else:
             raise ValueError(f"unsupported regular expression node {op}")
+        if sum(map(len, out)) > MAX_TEXT:
+            raise ValueError("the shortest match is too long for an example")
     return "".join(out)
 
 

@@ -230,13 +230,14 @@ class _Builder:
                     flat.refs.append(ref)
                     visiting.add(ref)
                     self.absorb(flat, target, stack, visiting)
-        for sub in schema.get("allOf") or ():
+        all_of = schema.get("allOf")
+        for sub in all_of if isinstance(all_of, list) else ():
             self.absorb(flat, sub, stack, visiting)
 
     def keywords(self, flat: _Flat, s: dict[str, Any]) -> None:
         kind = s.get("type")
         for t in kind if isinstance(kind, list) else [kind] if isinstance(kind, str) else []:
-            if t not in flat.types:
+            if isinstance(t, str) and t not in flat.types:
                 flat.types.append(t)
         if s.get("nullable") is True and "null" not in flat.types:
             flat.types.append("null")
