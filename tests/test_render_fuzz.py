@@ -9,8 +9,10 @@ control characters, bidi marks, very long and non-ASCII text. The document is lo
 :class:`ContractError` is the documented refusal of what cannot be modelled; any other exception is a bug) and the
 site rendered with :func:`render_site`; :mod:`hostile` then checks every page as a browser would see it.
 
-One slow test runs the real tools once on such documents: ``eventdeck validate``, ``eventdeck docs`` and
-``mkdocs build``, failing on any traceback and on any executable construct in the built pages.
+Beside it: payload schemas of any shape (malformed, hostile bounds and patterns) give a field tree and a bounded
+generated example; the shared corpus (real documents) renders with nothing executable either; and one slow test
+runs the real tools once on hostile documents: ``eventdeck validate``, ``eventdeck docs`` and ``mkdocs build``,
+failing on any traceback and on any executable construct in the built pages.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from hypothesis import strategies as st
 from test_portal_build import project
 from test_urls import VERSIONS, base
 
+from conftest import require_corpus
+from corpus import root_documents
 from pipeline.contract import ContractLoader
 from pipeline.contract.errors import ContractError
 from portal.render import Options, render_site
@@ -250,6 +254,14 @@ def test_a_malformed_payload_schema_without_examples_renders(tmp_path: Path, pay
     site = render_site(catalogue)
     assert page_problems(site.pages) == []
     assert max(len(page) for page in site.pages.values()) < 1_000_000
+
+
+@pytest.mark.corpus
+def test_the_shared_corpus_renders_with_nothing_a_browser_would_run() -> None:
+    corpus = require_corpus()
+    roots = [path for path in root_documents(corpus) if "/valid/" in path.as_posix()]
+    site = render_site(ContractLoader().load(roots))
+    assert len(site.pages) > 600 and page_problems(site.pages) == []
 
 
 # ------------------------------------------------------------------------------------- the real tools, once
