@@ -208,14 +208,14 @@ class Opener:
         source = cloud_event.get("source")
         if not isinstance(source, str) or not source:
             raise MalformedEnvelope("the CloudEvent has no 'source'", event_id=event_id)
-        for name in _OPTIONAL_TEXT:  # what OpenedEvent hands on as text must be text
-            value = cloud_event.get(name)
+        get = cloud_event.get
+        subject, content_type = get("subject"), get("datacontenttype")
+        clear = (source, subject, get("time"), get("dataschema"), get("dataversion"))  # read once, handed on
+        for value in (content_type, *clear):  # what OpenedEvent hands on as text must be text
             if value is not None and not isinstance(value, str):
-                raise MalformedEnvelope(f"the CloudEvent's '{name}' is not text ({_shown(value)})", event_id=event_id)
-        subject = cloud_event.get("subject")
+                raise MalformedEnvelope(_not_text(cloud_event), event_id=event_id)
         token = cloud_event.get("data")
 
-        content_type = cloud_event.get("datacontenttype")
         if content_type == JWT_CONTENT_TYPE and not isinstance(token, str):
             raise MalformedEnvelope("datacontenttype is application/jwt but data is not a token", event_id=event_id)
         if content_type != JWT_CONTENT_TYPE:
@@ -227,7 +227,7 @@ class Opener:
             if verify_content_hash:
                 _check_content_hash(event_type, data, envelope_idk, event_id)
             _run_validator(validate, event_type, data, event_id)
-            return _opened(cloud_event, event_id, event_type, envelope_idk, data, sealed=False)
+            return _opened(clear, event_id, event_type, envelope_idk, data, sealed=False)
 
         assert isinstance(token, str)  # established above: a sealed event's data is its token
         if len(token) > MAX_TOKEN_BYTES:
@@ -262,7 +262,7 @@ class Opener:
         )
         _run_validator(validate, event_type, data, event_id)
         return _opened(
-            cloud_event,
+            clear,
             event_id,
             event_type,
             envelope_idk,
@@ -537,21 +537,29 @@ def _run_validator(validate: Validator | None, event_type: str, data: Any, event
 
 
 def _opened(
-    cloud_event: Mapping[str, Any], event_id: str, event_type: str, idk: str, data: Any, *, sealed: bool, **extra: Any
+    clear: tuple[Any, ...], event_id: str, event_type: str, idk: str, data: Any, *, sealed: bool, **extra: Any
 ) -> OpenedEvent:
+    source, subject, event_time, dataschema, dataversion = clear
     return OpenedEvent(
         id=event_id,
         type=event_type,
-        source=cloud_event.get("source"),
+        source=source,
         data=data,
         idempotency_key=idk,
-        subject=cloud_event.get("subject"),
-        time=cloud_event.get("time"),
-        dataschema=cloud_event.get("dataschema"),
-        dataversion=cloud_event.get("dataversion"),
+        subject=subject,
+        time=event_time,
+        dataschema=dataschema,
+        dataversion=dataversion,
         sealed=sealed,
         **extra,
     )
+
+
+def _not_text(cloud_event: Mapping[str, Any]) -> str:
+    """The message for the first optional attribute that is present but not text."""
+    name, value = next((name, cloud_event.get(name)) for name in _OPTIONAL_TEXT
+                       if not isinstance(cloud_event.get(name), str | None))
+    return f"the CloudEvent's '{name}' is not text ({_shown(value)})"
 
 
 def _one_of(value: Any, allowed: frozenset[str]) -> bool:
