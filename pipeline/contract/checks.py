@@ -22,6 +22,13 @@ from .extensions import EXTENSIONS_BY_PLACE
 from .model import Example, Schema
 from .schemas import data_problems, validator_for
 
+#: The longest event name, in characters. The name is the ``DetailType`` of every EventBridge entry the producer
+#: puts (``pipeline/produce.py``), and EventBridge takes at most 128 characters there (``PutEventsRequestEntry``:
+#: "Free-form string, with a maximum of 128 characters", botocore's ``events`` service model), so a longer name
+#: could be documented but never published. It also keeps the catalogue's page and schema file names far below the
+#: 255-byte limit of common file systems.
+MAX_EVENT_NAME_LENGTH = 128
+
 
 def is_hierarchical(name: str) -> bool:
     """``{Entity}.{Event}.{Metadata}``: two or more PascalCase parts joined by dots. Letters of any script count
@@ -108,6 +115,15 @@ def check_name(name: str, named: bool, eventdeck_document: bool, location: Locat
         sink.add(severity, "name-hierarchy",
                  f"event name '{name}' does not follow {{Entity}}.{{Event}}.{{Metadata}} "
                  "(PascalCase parts joined by dots, e.g. 'Payment.Authorised.Ecom')", location)
+
+
+def check_name_length(name: str, location: Location, sink: DiagnosticSink) -> None:
+    """An event name is at most :data:`MAX_EVENT_NAME_LENGTH` characters, in every document."""
+    if len(name) > MAX_EVENT_NAME_LENGTH:
+        shown = name[:40] + "…"
+        sink.error("name-too-long",
+                   f"event name '{shown}' is {len(name):,} characters; at most {MAX_EVENT_NAME_LENGTH} are allowed "
+                   "(the name is the EventBridge detail-type, which takes at most 128)", location)
 
 
 def hierarchy_parts(name: str) -> tuple[str, ...]:

@@ -21,12 +21,19 @@ _ENTRY = re.compile(r"^def (validate\w*)\(", re.MULTILINE)
 def generate(schema: Any, *, filename: str, **options: Any) -> tuple[str, CodeType]:
     """``(entry function name, compiled module code)`` for ``schema``; ``options`` go to
     ``fastjsonschema.compile_to_code``. Raises ``fastjsonschema.JsonSchemaDefinitionException`` for a schema
-    it cannot compile and ``ValueError`` if it generated no function."""
+    it cannot compile and ``ValueError`` if it generated no function, or code Python cannot compile."""
     source = _FORMAT_LOCALS.sub(r'f"\1"', fastjsonschema.compile_to_code(schema, **options))
     entry = _ENTRY.search(source)
     if entry is None:
         raise ValueError(f"fastjsonschema generated no validator for {filename}")
-    return entry.group(1), compile(source, filename, "exec")
+    try:
+        return entry.group(1), compile(source, filename, "exec")
+    except (SyntaxError, RecursionError, MemoryError) as exc:
+        # An array of arrays nested past ~20 levels becomes more nested loops than Python compiles ("too many
+        # statically nested blocks"); the callers fall back to jsonschema, which validates any depth the loader
+        # lets through (``source.MAX_NESTING_DEPTH``).
+        raise ValueError(f"the validator fastjsonschema generated for {filename} cannot be compiled: "
+                         f"{getattr(exc, 'msg', None) or type(exc).__name__}") from None
 
 
 def load(name: str, code: CodeType) -> Any:

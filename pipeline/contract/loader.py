@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,14 +23,16 @@ from .errors import (
     Diagnostic,
     DiagnosticSink,
     Location,
+    RefError,
     Severity,
     VersionError,
 )
 from .extensions import Enrichment, EnrichmentSpecError, EventBridge, Sealing, effective_sealing
 from .model import Catalogue, Document, Event, Lifecycle
 from .normalise import Normaliser, RawEvent, tags_of
-from .refs import Dereferencer, Sources
+from .refs import Dereferencer, RefRoot, Sources
 
+#: The files a folder is searched for documents in, whatever the case of the suffix (``.YAML`` too).
 DOCUMENT_SUFFIXES = (".yaml", ".yml", ".json")
 
 
@@ -46,30 +48,70 @@ class _Prepared:
     diagnostics: tuple[Diagnostic, ...]
     files: tuple[str, ...]
     stamps: tuple[tuple[int, int] | None, ...]
+    root: str = ""
 
 
-def discover(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
-    """The root documents among ``paths``: files as given; in folders, every ``*.yaml|yml|json`` whose top-level
-    mapping has an ``asyncapi`` key (shared schema files beside them are not documents)."""
-    found: list[Path] = []
+@dataclass
+class Discovery:
+    """What :func:`find_documents` found under the paths it was given."""
+
+    documents: list[Path] = field(default_factory=list)
+    """Files given as such, and every file in a given folder whose parsed top level has an ``asyncapi`` key."""
+    unreadable: dict[str, ContractError] = field(default_factory=dict)
+    """Files in a given folder that could not be read (real path -> why): each may be a lost document, so each is
+    an error unless a document refers to it (then it is a shared file, and that document reports the problem)."""
+    empty: list[Path] = field(default_factory=list)
+    """Given folders with no document and nothing unreadable in them."""
+    real: dict[Path, str] = field(default_factory=dict)
+    """The real path (symbolic links resolved) of each document."""
+
+
+def find_documents(paths: Iterable[str | os.PathLike[str]], sources: Sources | None = None,
+                   root: RefRoot | None = None) -> Discovery:
+    """The root documents among ``paths``: files as given; in folders (recursively), every ``.yaml``, ``.yml`` or
+    ``.json`` file, in any case, whose *parsed* top level is a mapping with an ``asyncapi`` key — never a guess from
+    the text, so a long licence header, a quoted key or ``asyncapi:`` in a shared schema's description change
+    nothing. A file whose real path leaves ``root`` (default: the folder searched) is not read. Each candidate is
+    read once per change, through ``sources`` (:meth:`Sources.is_root`), which the loader then reads from."""
+    sources = sources if sources is not None else Sources()
+    found = Discovery()
     for raw in paths:
         path = Path(raw)
-        if path.is_dir():
-            for candidate in sorted(path.rglob("*")):
-                if candidate.suffix in DOCUMENT_SUFFIXES and candidate.is_file() and _looks_like_root(candidate):
-                    found.append(candidate)
-        else:
-            found.append(path)
+        if not path.is_dir():
+            found.documents.append(path)
+            found.real[path] = os.path.realpath(path)
+            continue
+        folder = os.path.realpath(path)
+        fence = root or RefRoot(folder)
+        if not fence.contains(folder):
+            found.unreadable[folder] = RefError(
+                f"folder is outside the root folder {fence.folder}; not searched", Location(str(path)))
+            continue
+        before = (len(found.documents), len(found.unreadable))
+        for candidate in sorted(path.rglob("*")):
+            if not candidate.name.lower().endswith(DOCUMENT_SUFFIXES) or not candidate.is_file():
+                continue
+            # rglob does not enter linked folders: below the real folder, only the file itself may be a link.
+            real = os.path.realpath(candidate) if candidate.is_symlink() else \
+                os.path.join(folder, os.path.relpath(candidate, path))
+            if not fence.contains(real):
+                found.unreadable[real] = RefError(f"symbolic link to a file outside the root folder {fence.folder}; "
+                                                  "not read", Location(str(candidate)))
+                continue
+            try:
+                if sources.is_root(real):
+                    found.documents.append(candidate)
+                    found.real[candidate] = real
+            except ContractError as exc:
+                found.unreadable[real] = exc
+        if (len(found.documents), len(found.unreadable)) == before:
+            found.empty.append(path)
     return found
 
 
-def _looks_like_root(path: Path) -> bool:
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(4096)
-    except OSError:
-        return False
-    return b"asyncapi" in head and (b"asyncapi:" in head or b'"asyncapi"' in head)
+def discover(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    """The root documents among ``paths`` (see :func:`find_documents`); unreadable files are left out."""
+    return find_documents(paths).documents
 
 
 def document_id_for(path: Path, base: Path | None) -> str:
@@ -85,32 +127,55 @@ class ContractLoader:
     """Loads catalogues and remembers unchanged documents between loads."""
 
     def __init__(self, *, allow_http: bool = False, http_cache_dir: Path | None = None,
-                 specs_settings: specs.SpecsSettings | None = None, workers: int | None = None) -> None:
+                 specs_settings: specs.SpecsSettings | None = None, workers: int | None = None,
+                 root: str | os.PathLike[str] | None = None) -> None:
         """``specs_settings``: where the official AsyncAPI schemas are cached and installed from; by default what
         the environment says (:func:`specs.settings_from_environment`, read once, here). ``workers``: processes a
-        cold load of many documents may use (``None``: every core)."""
+        cold load of many documents may use (``None``: every core). ``root``: the folder local ``$ref``s may not
+        leave (and the documents must be in); by default, for each load, the folder it was given, else the common
+        folder of its documents."""
         self.workers = workers
+        self.root = root
         self.sources = Sources(allow_http=allow_http, http_cache_dir=http_cache_dir)
         self.specs_settings = specs_settings if specs_settings is not None else specs.settings_from_environment()
         self._prepared: dict[str, _Prepared] = {}
 
-    def load(self, paths: Iterable[str | os.PathLike[str]] = ("asyncapi",), *, strict: bool = False) -> Catalogue:
+    def load(self, paths: Iterable[str | os.PathLike[str]] = ("asyncapi",), *, strict: bool = False,
+             root: str | os.PathLike[str] | None = None) -> Catalogue:
         """Model every document under ``paths``. Raises :class:`ContractError` listing every document that could
-        not be modelled; with ``strict``, raises :class:`ContractInvalid` if any error diagnostic was found."""
+        not be modelled (and every folder with none in it); with ``strict``, raises :class:`ContractInvalid` if any
+        error diagnostic was found. ``root`` overrides, for this load, the loader's ``root``."""
         given = [Path(p) for p in paths]
-        roots = discover(given)
+        chosen = root if root is not None else self.root
+        fence = RefRoot.of(chosen) if chosen is not None else None
+        found = find_documents(given, self.sources, fence)
+        roots = found.documents
         base = given[0] if len(given) == 1 and given[0].is_dir() else _common_folder(roots)
-        if not roots:
-            raise ContractError(f"no AsyncAPI documents found in {', '.join(map(str, given))}",
+        if not roots and not found.unreadable:
+            raise ContractError(f"no AsyncAPI documents found in {', '.join(map(str, given))} (a document is a "
+                                ".yaml, .yml or .json file with a top-level 'asyncapi' key)",
                                 Location(str(given[0]) if given else "."))
-        jobs = [(path, document_id_for(path, base)) for path in roots]
+        if fence is None:
+            fence = RefRoot.of(base if base is not None else ".")
+        jobs = [(path, document_id_for(path, base), fence) for path in roots]
         prepared: list[_Prepared] = []
-        failures: list[ContractError] = []
+        failures: list[ContractError] = [
+            ContractError(f"no AsyncAPI documents found in {folder}", Location(str(folder)))
+            for folder in found.empty]
+        outside = {path for path in roots if not fence.contains(found.real[path])}
+        failures.extend(RefError(f"document is outside the root folder {fence.folder} (set the root to a folder "
+                                 "that holds every document)", Location(str(path))) for path in outside)
+        jobs = [job for job in jobs if job[0] not in outside]
         for outcome in self._prepare_all(jobs):
             if isinstance(outcome, ContractError):
                 failures.append(outcome)
             else:
                 prepared.append(outcome)
+        if found.unreadable:
+            # A file that does not parse is a lost document, unless a document refers to it: then it is a shared
+            # file, and that document already reports the problem where its $ref is.
+            referenced = {os.path.realpath(f) for p in prepared for f in p.files if "://" not in f}
+            failures.extend(exc for real, exc in found.unreadable.items() if real not in referenced)
         if len(failures) == 1:
             raise failures[0]
         if failures:
@@ -124,7 +189,7 @@ class ContractLoader:
             raise ContractInvalid(_summary(catalogue.errors), catalogue.errors[0].location, catalogue.errors)
         return catalogue
 
-    def _prepare_all(self, jobs: list[tuple[Path, str]]) -> list[_Prepared | ContractError]:
+    def _prepare_all(self, jobs: list[_Job]) -> list[_Prepared | ContractError]:
         """Prepare every document, in order; cold documents in forked workers when there are enough of them."""
         fresh = [job for job in jobs if self._cached(*job) is None]
         outcomes = dict(zip(fresh, fork_map(_prepare_group, fresh, self, min_items=PARALLEL_MIN_DOCUMENTS,
@@ -134,23 +199,22 @@ class ContractLoader:
                 self._prepared[outcome.uri] = outcome
         return [outcomes.get(job) or self._cached(*job) or _prepare_group(self, [job])[0] for job in jobs]
 
-    def _cached(self, path: Path, document_id: str) -> _Prepared | None:
+    def _cached(self, path: Path, document_id: str, fence: RefRoot) -> _Prepared | None:
         cached = self._prepared.get(str(path.resolve()))
-        if cached is not None and cached.document_id == document_id and \
+        if cached is not None and cached.document_id == document_id and cached.root == fence.folder and \
                 tuple(self.sources.stamp(f) for f in cached.files) == cached.stamps:
             return cached
         return None
 
-    def _prepare(self, path: Path, document_id: str) -> _Prepared:
+    def _prepare(self, path: Path, document_id: str, fence: RefRoot) -> _Prepared:
         uri = str(path.resolve())
-        cached = self._cached(path, document_id)
+        cached = self._cached(path, document_id, fence)
         if cached is not None:
             return cached
         files: dict[str, None] = {}
         sink = DiagnosticSink()
-        deref = Dereferencer(self.sources, sink, on_file=lambda f: files.setdefault(f, None))
-        source = deref.document(uri, Location(uri))
-        sink.items.extend(source.diagnostics)
+        deref = Dereferencer(self.sources, sink, on_file=lambda f: files.setdefault(f, None), root=fence)
+        source = deref.document(uri, Location(uri))  # its diagnostics (duplicate keys) go to the sink
         raw = source.data
         if not isinstance(raw, dict):
             raise ContractError("an AsyncAPI document must be a mapping at the top level", Location(uri, "", 1, 1))
@@ -175,13 +239,15 @@ class ContractLoader:
         for event in normalised.events:
             checks.check_extensions("message", event.message, event.location, sink)
             checks.check_name(event.name, event.named, eventdeck_document, event.location, sink)
+            if event.named:
+                checks.check_name_length(event.name, deref.locate(event.origin[0], f"{event.origin[1]}/name"), sink)
             checks.check_examples(event.name, event.payload, event.headers, event.examples, sink, deref.locate)
             checks.check_schema_examples(event.name, event.payload, sink)
         checks.check_unique_tags(raw, source.locate, sink)
         _type_extensions(root, normalised, source.locate, deref.locate, sink)
         file_list = tuple(files)
         prepared = _Prepared(document_id, uri, version, normalised, eventdeck_document, tuple(_unique(sink.items)),
-                             file_list, tuple(self.sources.stamp(f) for f in file_list))
+                             file_list, tuple(self.sources.stamp(f) for f in file_list), fence.folder)
         self._prepared[uri] = prepared
         return prepared
 
@@ -190,12 +256,15 @@ class ContractLoader:
 PARALLEL_MIN_DOCUMENTS = 8
 
 
-def _prepare_group(loader: ContractLoader, group: Sequence[tuple[Path, str]]) -> list[_Prepared | ContractError]:
+_Job = tuple[Path, str, RefRoot]  # a root document, its id, the folder its $refs may not leave
+
+
+def _prepare_group(loader: ContractLoader, group: Sequence[_Job]) -> list[_Prepared | ContractError]:
     """Prepare some documents (in a forked worker, or here); errors come back as values, both picklable."""
     outcomes: list[_Prepared | ContractError] = []
-    for path, document_id in group:
+    for path, document_id, root in group:
         try:
-            outcomes.append(loader._prepare(path, document_id))
+            outcomes.append(loader._prepare(path, document_id, root))
         except ContractError as exc:
             outcomes.append(exc)
     return outcomes
@@ -328,6 +397,6 @@ def _summary(diagnostics: Iterable[Diagnostic]) -> str:
 
 
 def load_catalogue(paths: Iterable[str | os.PathLike[str]] = ("asyncapi",), *, strict: bool = False,
-                   allow_http: bool = False) -> Catalogue:
+                   allow_http: bool = False, root: str | os.PathLike[str] | None = None) -> Catalogue:
     """One-shot convenience around :class:`ContractLoader`."""
-    return ContractLoader(allow_http=allow_http).load(paths, strict=strict)
+    return ContractLoader(allow_http=allow_http, root=root).load(paths, strict=strict)

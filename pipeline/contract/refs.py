@@ -1,4 +1,12 @@
-"""Find files and follow ``$ref``s: relative to the referring document, never to the working directory.
+"""Find files and follow ``$ref``s: relative to the referring document, never to the working directory, and never
+out of the *root* folder.
+
+Every local reference must stay inside a root folder (:class:`RefRoot`; by default the folder the documents were
+loaded from): an absolute path, a ``..`` that climbs out of it, a symbolic link that leads out of it and a
+``file:`` URI are refused before anything is read, with the file, line and pointer of the ``$ref``. A remote
+document (fetched with ``allow_http``) may refer only to other ``http(s)`` URLs, never to a local file. A local
+``$ref`` may name only a YAML or JSON file (:data:`REFERENCE_SUFFIXES`), so a reference to a key, a password file
+or a Markdown page is refused by its name and no message ever quotes its content.
 
 ``Sources`` reads and caches files (keyed by modification time and size, so a warm reload re-reads only what
 changed) and fetches ``http(s)`` references only when allowed, with a timeout and a cache. ``Dereferencer`` builds
@@ -11,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -19,26 +28,110 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
+import yaml
+
 from .errors import ContractError, DiagnosticSink, Location, RefError, SourceError
-from .source import MAX_DOCUMENT_BYTES, SourceDocument, parse_text
+from .source import MAX_DOCUMENT_BYTES, MAX_NESTING_DEPTH, TOO_DEEP, SourceDocument, parse_text, top_level_has_key
 
 HTTP_TIMEOUT_SECONDS = 10.0
+#: The files a local ``$ref`` may name, whatever the case of the suffix: YAML and JSON documents (an Avro schema,
+#: ``.avsc``, is JSON).
+REFERENCE_SUFFIXES = (".yaml", ".yml", ".json", ".avsc")
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
 
 
-def split_ref(ref: str, base_uri: str) -> tuple[str, str]:
-    """``(absolute uri, pointer)`` of ``ref`` as written in a document at ``base_uri``."""
+def _has_asyncapi_key(data: Any) -> bool:
+    return isinstance(data, dict) and "asyncapi" in data
+
+
+def _is_remote(uri: str) -> bool:
+    return uri.startswith(("http://", "https://"))
+
+
+@dataclass(frozen=True)
+class RefRoot:
+    """The folder local ``$ref``s may not leave (an absolute path, symbolic links resolved)."""
+
+    folder: str
+
+    @classmethod
+    def of(cls, folder: str | os.PathLike[str]) -> RefRoot:
+        return cls(os.path.realpath(folder))
+
+    def contains(self, path: str) -> bool:
+        return path == self.folder or path.startswith(self.folder.rstrip(os.sep) + os.sep)
+
+    def check(self, ref: str, uri: str, at: Location | None) -> None:
+        """Raise :class:`RefError` unless the local file ``uri`` (``ref`` as written, resolved) may be read."""
+        if not self.contains(os.path.normpath(uri)):
+            raise RefError(f"$ref '{ref}' leads outside the root folder {_shown(self.folder)}; references must stay "
+                           "inside it (set another root with --root or the plugin's root option)", at)
+        if not self.contains(os.path.realpath(uri)):
+            raise RefError(f"$ref '{ref}' goes through a symbolic link that leads outside the root folder "
+                           f"{_shown(self.folder)}; refused", at)
+
+
+def _shown(folder: str) -> str:
+    try:
+        return os.path.relpath(folder) if not os.path.relpath(folder).startswith("..") else folder
+    except ValueError:
+        return folder
+
+
+def _check_document_name(ref: str, uri: str, at: Location | None) -> None:
+    """A local ``$ref`` names a YAML or JSON file, by its name and by the name a symbolic link leads to."""
+    if os.path.isdir(uri):
+        raise RefError(f"'{uri}' is a folder, not a file", at)
+    for name in (uri, os.path.realpath(uri)):
+        if not name.lower().endswith(REFERENCE_SUFFIXES):
+            suffix = os.path.splitext(name)[1] or "no suffix"
+            raise RefError(f"$ref '{ref}' names a file that is not a YAML or JSON document ({suffix}); a $ref may "
+                           f"name only {', '.join(REFERENCE_SUFFIXES)} files (its content is not read)", at)
+
+
+def _check_url(ref: str, url: str, where: Location) -> None:
+    try:
+        urlsplit(url)
+    except ValueError as exc:
+        raise RefError(f"$ref '{ref}' is not a valid URL: {exc}", where) from None
+
+
+def split_ref(ref: str, base_uri: str, at: Location | None = None) -> tuple[str, str]:
+    """``(absolute uri, pointer)`` of ``ref`` as written in a document at ``base_uri`` (``at``: where, for errors).
+
+    Raises :class:`RefError` for what no document may refer to, whatever the root: an absolute file path, a
+    ``file:`` or other non-http(s) URI, and — from a remote document — anything but another http(s) URL."""
+    where = at or Location(base_uri)
     target, _, fragment = ref.partition("#")
     pointer = unquote(fragment)
     if pointer and not pointer.startswith("/"):
-        raise RefError(f"'{ref}': only JSON-pointer fragments ('#/...') are supported", Location(base_uri))
+        raise RefError(f"'{ref}': only JSON-pointer fragments ('#/...') are supported", where)
     if not target:
         return base_uri, pointer
-    if "://" in target or "://" in base_uri:
-        joined = urljoin(base_uri if "://" in base_uri else Path(base_uri).as_uri(), target)
-        if joined.startswith("file://"):
-            return str(Path(unquote(urlsplit(joined).path))), pointer
+    if "\x00" in target or "\x00" in unquote(target):
+        raise RefError(f"$ref {ref!r} contains a NUL character; refused", where)
+    scheme = _SCHEME.match(target)
+    if scheme and len(scheme.group(1)) > 1:  # one letter: a Windows drive, an absolute path (below)
+        name = scheme.group(1).lower()
+        if name in ("http", "https"):
+            _check_url(ref, target, where)
+            return target, pointer
+        if name == "file":
+            raise RefError(f"$ref '{ref}': file: URIs are not allowed; refer to a file by a path relative to the "
+                           "document", where)
+        raise RefError(f"$ref '{ref}': unsupported reference scheme '{name}:' (use a relative file path, or "
+                       "http(s) with --allow-http)", where)
+    if _is_remote(base_uri):
+        _check_url(ref, target, where)
+        joined = urljoin(base_uri, target)
+        if not _is_remote(joined):
+            raise RefError(f"$ref '{ref}' in a remote document does not lead to an http(s) URL; a remote document "
+                           "may never refer to a local file", where)
         return joined, pointer
-    return os.path.normpath(os.path.join(os.path.dirname(base_uri), unquote(target))), pointer
+    path = unquote(target)
+    if os.path.isabs(path) or path.startswith(("/", "\\")) or scheme:
+        raise RefError(f"$ref '{ref}' is an absolute path; refer to files by a path relative to the document", where)
+    return os.path.normpath(os.path.join(os.path.dirname(base_uri), path)), pointer
 
 
 def resolve_pointer(data: Any, pointer: str) -> Any:
@@ -72,6 +165,38 @@ class Sources:
     http_cache_dir: Path | None = None
     _files: dict[str, tuple[_Stamp, SourceDocument]] = field(default_factory=dict)
     _remote: dict[str, SourceDocument] = field(default_factory=dict)
+    _roots: dict[str, tuple[_Stamp, bool]] = field(default_factory=dict)
+
+    def is_root(self, uri: str) -> bool:
+        """Whether the local file ``uri`` parses to a mapping with an ``asyncapi`` key (an AsyncAPI document, not a
+        file it refers to); remembered until the file changes. Raises :class:`ContractError` when it cannot be
+        read or parsed.
+
+        A JSON file is parsed (the C parser is fast) and kept for :meth:`get`; YAML is read with libyaml's event
+        parser only as far as its top-level keys, so a document is recognised at its ``asyncapi`` key without
+        being built twice, and only files that are not documents are read to their end."""
+        try:
+            st = os.stat(uri)
+        except OSError:
+            return _has_asyncapi_key(self.get(uri).data)  # raises the error that names the problem
+        stamp = _Stamp(st.st_mtime_ns, st.st_size)
+        known = self._roots.get(uri)
+        if known is not None and known[0] == stamp:
+            return known[1]
+        answer: bool | None = None
+        if st.st_size <= MAX_DOCUMENT_BYTES and not uri.lower().endswith(".json"):
+            try:
+                with open(uri, "rb") as handle:
+                    head = handle.read(1024).decode("utf-8-sig", errors="replace").lstrip()
+                    if head and not head.startswith(("{", "[")):
+                        handle.seek(0)
+                        answer = top_level_has_key(handle, "asyncapi")
+            except (OSError, yaml.YAMLError):
+                answer = None
+        if answer is None:  # JSON, or only the built value can tell (a merge key, or a problem, then reported)
+            answer = _has_asyncapi_key(self.get(uri).data)
+        self._roots[uri] = (stamp, answer)
+        return answer
 
     def get(self, uri: str, referrer: Location | None = None) -> SourceDocument:
         """The parsed document at ``uri``. Raises :class:`RefError` (missing, forbidden) or :class:`SourceError`."""
@@ -131,7 +256,7 @@ class Sources:
             request = urllib.request.Request(uri, headers={"Accept": "application/json, application/yaml, */*"})
             with urllib.request.urlopen(request, timeout=self.http_timeout) as response:
                 body = response.read(MAX_DOCUMENT_BYTES + 1)
-        except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        except (urllib.error.URLError, TimeoutError, OSError, ValueError) as exc:
             reason = getattr(exc, "reason", exc)
             raise RefError(f"remote reference '{uri}' could not be fetched: {reason}", referrer) from None
         if len(body) > MAX_DOCUMENT_BYTES:
@@ -158,13 +283,20 @@ class Dereferencer:
     """
 
     def __init__(self, sources: Sources, sink: DiagnosticSink,
-                 on_file: Callable[[str], None] | None = None) -> None:
+                 on_file: Callable[[str], None] | None = None, root: RefRoot | None = None) -> None:
+        """``root``: the folder local references may not leave (``None``: no such limit, for tests and tools
+        that read one trusted file)."""
         self.sources = sources
         self.sink = sink
+        self.root = root
         self.origins: dict[int, Origin] = {}
         self._alive: list[Any] = []  # objects whose id() is a key of `origins` but that nothing else holds
         self._done: dict[Origin, Any] = {}
+        self._heights: dict[int, int] = {}  # id(dereferenced container) -> levels of containers in it, itself too
+        self._reach = 0  # the deepest level reached below the container being built
         self._active: set[Origin] = set()
+        self._reported: set[str] = set()
+        self._admitted: set[str] = set()  # local files a $ref may name (inside the root, a YAML or JSON document)
         self._on_file = on_file
 
     def remember(self, value: Any, origin: Origin) -> None:
@@ -177,7 +309,11 @@ class Dereferencer:
         # so that creating or fixing it invalidates what was derived while it was broken.
         if self._on_file is not None:
             self._on_file(uri)
-        return self.sources.get(uri, referrer)
+        document = self.sources.get(uri, referrer)
+        if document.diagnostics and uri not in self._reported:  # duplicate keys, in a shared file too
+            self._reported.add(uri)
+            self.sink.items.extend(document.diagnostics)
+        return document
 
     def locate(self, uri: str, pointer: str) -> Location:
         try:
@@ -186,11 +322,19 @@ class Dereferencer:
             return Location(uri, pointer)
 
     def deref_root(self, uri: str) -> Any:
-        return self._deref_at(uri, "", self.document(uri).data)
+        """The dereferenced view of the document at ``uri``. Raises :class:`SourceError` when, with its ``$ref``s
+        followed, it nests more than :data:`MAX_NESTING_DEPTH` levels deep (nothing downstream could walk it)."""
+        return self._deref_at(uri, "", self.document(uri).data, 1)
 
     def target(self, ref: str, at: Location) -> tuple[str, str, Any]:
-        """Resolve one ``$ref`` written at ``at``: ``(uri, pointer, raw value)``. Raises :class:`RefError`."""
-        uri, pointer = split_ref(ref, at.file)
+        """Resolve one ``$ref`` written at ``at``: ``(uri, pointer, raw value)``. Raises :class:`RefError`, before
+        reading anything, for a reference that leaves the root or names something that is not a document."""
+        uri, pointer = split_ref(ref, at.file, at)
+        if uri != at.file and uri not in self._admitted and not _is_remote(uri):
+            if self.root is not None:
+                self.root.check(ref, uri, at)
+            _check_document_name(ref, uri, at)
+            self._admitted.add(uri)  # checked once per file: the checks resolve links, which costs system calls
         document = self.document(uri, at)
         try:
             return uri, pointer, resolve_pointer(document.data, pointer)
@@ -198,36 +342,78 @@ class Dereferencer:
             raise RefError(f"'{ref}' does not resolve: '{exc.args[0]}' not found in {Path(uri).name}"
                            + (f" at #{pointer}" if pointer else ""), at) from None
 
-    def _deref_at(self, uri: str, pointer: str, value: Any) -> Any:
+    def _deref_at(self, uri: str, pointer: str, value: Any, depth: int, via: Location | None = None) -> Any:
+        """The dereferenced copy of ``value`` (at ``uri#pointer``), placed ``depth`` levels deep in the document;
+        ``via``: the ``$ref`` that placed it there, if one did.
+
+        Depth is checked as the view is built: every new container against the limit, and a part placed again (a
+        shared ``$ref`` target) by the height it was measured at. ``_reach`` is the deepest level reached below
+        the container being built, so each container's height costs a few assignments, not another walk."""
         origin = (uri, pointer)
         if origin in self._done:
-            return self._done[origin]
+            done = self._done[origin]
+            height = self._heights.get(id(done), 0)
+            if depth + height - 1 > MAX_NESTING_DEPTH:
+                self._too_deep_inside(done, depth, via)
+            if depth + height - 1 > self._reach:
+                self._reach = depth + height - 1
+            return done
         if isinstance(value, dict):
             ref = value.get("$ref")
             if isinstance(ref, str):
-                return self._follow(ref, uri, pointer, value)
+                return self._follow(ref, uri, pointer, value, depth)
+            if depth > MAX_NESTING_DEPTH:
+                raise self._too_deep(origin, via)
             out: dict[str, Any] = {}
             self._done[origin] = out
             self.origins[id(out)] = origin
             self._active.add(origin)
+            outer, self._reach = self._reach, depth
             for key, child in value.items():
-                out[key] = self._deref_at(uri, f"{pointer}/{_escape(key)}", child) \
+                out[key] = self._deref_at(uri, f"{pointer}/{_escape(key)}", child, depth + 1) \
                     if isinstance(child, dict | list) else child
+            self._heights[id(out)] = self._reach - depth + 1
+            if outer > self._reach:
+                self._reach = outer
             self._active.discard(origin)
             return out
         if isinstance(value, list):
+            if depth > MAX_NESTING_DEPTH:
+                raise self._too_deep(origin, via)
             items: list[Any] = []
             self._done[origin] = items
             self.origins[id(items)] = origin
             self._active.add(origin)
+            outer, self._reach = self._reach, depth
             for index, child in enumerate(value):
-                items.append(self._deref_at(uri, f"{pointer}/{index}", child)
+                items.append(self._deref_at(uri, f"{pointer}/{index}", child, depth + 1)
                              if isinstance(child, dict | list) else child)
+            self._heights[id(items)] = self._reach - depth + 1
+            if outer > self._reach:
+                self._reach = outer
             self._active.discard(origin)
             return items
         return value
 
-    def _follow(self, ref: str, uri: str, pointer: str, raw: dict[str, Any]) -> Any:
+    def _too_deep(self, origin: Origin, via: Location | None) -> SourceError:
+        return SourceError(TOO_DEEP + " with its $refs followed", via or self.locate(*origin))
+
+    def _too_deep_inside(self, done: Any, depth: int, via: Location | None) -> None:
+        """Raise for a part placed again at ``depth`` that does not fit there: at the first level too many."""
+        if depth > MAX_NESTING_DEPTH and via is not None:
+            raise self._too_deep(("", ""), via)
+        node = done
+        for _ in range(MAX_NESTING_DEPTH - depth + 1):  # down its deepest branch
+            children = [c for c in (node.values() if isinstance(node, dict) else node) if isinstance(c, dict | list)]
+            node = max(children, key=lambda c: self._heights.get(id(c), 1))
+        origin = self.origins.get(id(node))
+        raise SourceError(TOO_DEEP + " with its $refs followed", self.locate(*origin) if origin else Location(""))
+
+    def _follow(self, ref: str, uri: str, pointer: str, raw: dict[str, Any], depth: int) -> Any:
+        if depth > MAX_NESTING_DEPTH:  # the reference itself is one level too deep, whatever it leads to
+            raise self._too_deep((uri, pointer + "/$ref"), None)
+        if depth > self._reach:
+            self._reach = depth
         at = self.locate(uri, pointer + "/$ref")
         seen = [(uri, pointer)]
         current_ref, current_at = ref, at
@@ -250,7 +436,7 @@ class Dereferencer:
                 seen.append(target)
                 current_ref, current_at = value["$ref"], self.locate(target_uri, target_pointer + "/$ref")
                 continue
-            return self._deref_at(target_uri, target_pointer, value)
+            return self._deref_at(target_uri, target_pointer, value, depth, current_at)
 
 
 def _escape(token: str) -> str:

@@ -19,6 +19,9 @@ def register(sub: Any) -> None:
                         help="documents or folders (default: asyncapi/)")
     parser.add_argument("--format", choices=("text", "json"), default="text", help="output format")
     parser.add_argument("--allow-http", action="store_true", help="fetch http(s) $refs (off by default)")
+    parser.add_argument("--root", metavar="FOLDER",
+                        help="the folder local $refs may not leave (default: the folder given, else the common "
+                             "folder of the documents)")
     parser.add_argument("--quiet", "-q", action="store_true", help="print problems only, no tables")
     parser.set_defaults(run=run)
 
@@ -26,7 +29,7 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     loader = contract_loader(allow_http=args.allow_http)
     try:
-        catalogue = loader.load(args.paths)
+        catalogue = loader.load(args.paths, root=args.root)
     except ContractError as exc:
         return _report_fatal(exc, args.format)
     errors = catalogue.errors

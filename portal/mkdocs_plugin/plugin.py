@@ -50,6 +50,9 @@ class EventdeckConfig(base.Config):
 
     asyncapi = c.ListOfItems(c.Type(str), default=["asyncapi"])
     """AsyncAPI documents or folders, relative to the folder of ``mkdocs.yml``."""
+    root = c.Optional(c.Type(str))
+    """The folder local ``$ref``s may not leave, relative to the folder of ``mkdocs.yml``. Default: the ``asyncapi``
+    folder (the common folder of the documents when there are several paths)."""
     section = c.Type(str, default="events")
     """Folder of the generated pages inside the docs folder (``events`` → ``/events/``)."""
     schemas = c.Type(str, default="schemas")
@@ -82,6 +85,11 @@ def options_from(config: EventdeckConfig, *, site_url: str | None, directory_url
 def document_paths(config: EventdeckConfig, config_dir: Path) -> list[Path]:
     """The ``asyncapi`` option's paths, resolved against the folder of ``mkdocs.yml``."""
     return [(config_dir / path).resolve() for path in config.asyncapi]
+
+
+def ref_root(config: EventdeckConfig, config_dir: Path) -> Path | None:
+    """The ``root`` option resolved against the folder of ``mkdocs.yml`` (``None``: the loader's default)."""
+    return (config_dir / config.root).resolve() if config.root else None
 
 
 def _config_dir(mkdocs_config: MkDocsConfig) -> Path:
@@ -152,7 +160,8 @@ class EventdeckPlugin(BasePlugin[EventdeckConfig]):
         assert self.loader is not None and self.renderer is not None
         paths = document_paths(self.config, _config_dir(config))
         try:
-            catalogue = self.loader.load(paths, strict=self.config.strict)
+            catalogue = self.loader.load(paths, strict=self.config.strict,
+                                         root=ref_root(self.config, _config_dir(config)))
         except ContractError as exc:
             raise contract_failure(exc) from None
         _log_diagnostics(catalogue)
