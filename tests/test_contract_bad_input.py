@@ -301,3 +301,24 @@ def test_a_ref_to_a_folder_is_named(tmp_path: Path, loader: ContractLoader) -> N
     with pytest.raises(ContractInvalid) as caught:
         loader.load([path], strict=True)
     assert "is a folder" in only_problem(caught.value, "ref").message
+
+
+def test_a_malformed_schema_with_examples_is_a_contract_error_not_a_traceback(tmp_path) -> None:
+    from pipeline.contract import ContractLoader
+
+    (tmp_path / "doc.yaml").write_text("""\
+asyncapi: 3.0.0
+info: {title: T, version: 1.0.0}
+components:
+  messages:
+    M:
+      name: A.B.C
+      payload:
+        type: object
+        properties: {x-a: "str", b: {type: string, pattern: "(unclosed", examples: ["x"]}}
+      examples: [{name: one, payload: {b: "x"}}]
+""")
+    errors = ContractLoader().load([tmp_path]).errors
+    broken = [e for e in errors if e.code == "schema-invalid"]
+    assert broken and all(e.location.file.endswith("doc.yaml") and e.location.line for e in broken)
+    assert any("not a regular expression" in e.message for e in broken)

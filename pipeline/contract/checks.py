@@ -8,6 +8,7 @@ house rules, a third-party document only gets warnings for them.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from functools import cache
 from importlib import resources
@@ -79,6 +80,10 @@ def check_examples(name: str, payload: Schema | None, headers: Schema | None, ex
                 sink.error("schema-invalid", f"{label} schema of {name} has a reference that cannot be followed: "
                            f"{exc}", schema.location)
                 break
+            except _BROKEN_SCHEMA as exc:  # the schema itself is malformed: say so, at the schema
+                sink.error("schema-invalid", f"{label} schema of {name} cannot validate its examples: "
+                           f"{_broken(exc)}", schema.location)
+                break
             for pointer, message in problems:
                 full = f"{example.location.pointer}/{label}{pointer}"
                 at = locate(example.location.file, full) if locate else \
@@ -86,6 +91,18 @@ def check_examples(name: str, payload: Schema | None, headers: Schema | None, ex
                 sink.error("example-invalid",
                            f"example '{shown}' of {name} does not match its {label} schema at "
                            f"'{pointer or '/'}': {message}", at)
+
+
+# What jsonschema raises, instead of reporting, when a schema is malformed in ways its constructor does not check:
+# a `pattern` that is no regular expression, a property schema that is a string, a `required` that is a number.
+_BROKEN_SCHEMA = (re.error, AttributeError, TypeError, ValueError, KeyError, IndexError,
+                  jsonschema.exceptions.SchemaError, jsonschema.exceptions.UnknownType)
+
+
+def _broken(exc: BaseException) -> str:
+    if isinstance(exc, re.error):
+        return f"a pattern is not a regular expression ({exc.msg})"
+    return f"the schema is malformed ({type(exc).__name__})"
 
 
 def _payload(example: Example) -> tuple[bool, Any]:
@@ -175,11 +192,16 @@ def check_schema_examples(name: str, schema: Schema | None, sink: DiagnosticSink
                     return
                 sub = validator.evolve(schema=node)
                 for index, example in enumerate(examples):
-                    for error in sub.iter_errors(example):
+                    try:
+                        errors = list(sub.iter_errors(example))[:1]
+                    except _BROKEN_SCHEMA as exc:
+                        sink.error("schema-invalid", f"schema of {name} at '{pointer or '/'}' cannot validate its "
+                                   f"examples: {_broken(exc)}", schema.location)
+                        break
+                    for error in errors:
                         sink.error("schema-example-invalid",
                                    f"schema example #{index} of {name} at '{pointer or '/'}' is not valid against "
                                    f"its own schema: {error.message}", schema.location)
-                        break
             for key, value in node.items():
                 if key not in ("examples", "example", "default", "const", "enum"):
                     stack.append((value, f"{pointer}/{key}"))
