@@ -417,6 +417,7 @@ class _Builder:
     def __init__(self, uri: str, max_depth: int | None = MAX_NESTING_DEPTH, root: yaml.Node | None = None) -> None:
         self.uri = uri
         self.max_depth = max_depth
+        self._limit = max_depth if max_depth is not None else 1 << 30  # one comparison per collection node
         self.root = root
         self.positions: dict[int, tuple[Position, Any]] = {}
         self.diagnostics: list[Diagnostic] = []
@@ -481,7 +482,7 @@ class _Builder:
         if key in self._built:  # an alias: share the value, as JSON consumers will copy if they must
             self.aliases += 1
             return self._built[key]
-        if self.max_depth is not None and depth > self.max_depth:
+        if depth > self._limit:
             raise _TooDeep(node)
         depth += 1
         if isinstance(node, yaml.SequenceNode):
