@@ -213,12 +213,13 @@ def _read_manifest(docs_dir: Path, manifest: str) -> tuple[ManifestEntry, ...]:
 def plan(args: argparse.Namespace) -> Plan:
     """Load the documents and render them with the options the plugin would use."""
     from portal.cli.site_config import contract_loader, site_config
+    from portal.mkdocs_plugin.plugin import ref_root
     from portal.render import SiteRenderer
 
     config = site_config(args.config_file, strict=args.strict)
     paths = [Path(p).resolve() for p in args.paths] if args.paths else config.document_paths()
     loader = contract_loader(allow_http=config.plugin.allow_http)
-    catalogue = loader.load(paths, strict=config.plugin.strict)
+    catalogue = loader.load(paths, strict=config.plugin.strict, root=ref_root(config.plugin, config.config_dir))
     renderer = SiteRenderer(config.options, workers=workers_from_environment())
     site = renderer.render(catalogue, roots=[str(p) for p in paths])
     wanted = {path: text.encode("utf-8") for path, text in site.pages.items()}
