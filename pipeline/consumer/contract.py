@@ -39,7 +39,7 @@ from pipeline.errors import (
 from pipeline.schemas.registry import SchemaRegistry
 from pipeline.sealing.keys import KeySet
 from pipeline.sealing.limits import MAX_TOKEN_BYTES
-from pipeline.sealing.open import DEFAULT_LEEWAY_SECONDS, OpenedEvent, Opener
+from pipeline.sealing.open import DEFAULT_LEEWAY_SECONDS, OpenedEvent, Opener, Validator
 
 __all__ = ["ContractOpener", "Expectation"]
 
@@ -75,6 +75,7 @@ class ContractOpener:
         self.validate = validate
         self.leeway = leeway
         self.max_age = max_age
+        self._validators: dict[str, Validator] = {}
 
     def expectation(self, cloud_event: Mapping[str, Any]) -> Expectation:
         """What the contract expects of ``cloud_event``, checked on its clear attributes and token headers only
@@ -120,13 +121,19 @@ class ContractOpener:
             _expect(header, "JWS", policy.sign.alg, policy.sign.kid, event.name, event_id)
         return Expectation(event, policy)
 
+    def _validator(self, event: Event) -> Validator:
+        """The type's validate callable, made once per type (bounded by the contract)."""
+        found = self._validators.get(event.key)
+        if found is None:
+            found = self._validators[event.key] = self.registry.for_dataschema(None, event.name)
+        return found
+
     def open(self, cloud_event: Mapping[str, Any], *, verify_content_hash: bool = False,
              now: float | None = None) -> OpenedEvent:
         """Open ``cloud_event`` as its contract says. :raises EventRejected: one of its subclasses."""
         expected = self.expectation(cloud_event)
         policy = expected.policy
-        validate = self.registry.for_dataschema(None, expected.event.name) if self.validate and \
-            expected.event.payload is not None else None
+        validate = self._validator(expected.event) if self.validate and expected.event.payload is not None else None
         opened = self.opener.open(
             cloud_event, expected_issuer=policy.issuer if policy is not None else None, leeway=self.leeway,
             max_age=self.max_age, validate=validate, allow_unsealed=policy is None,

@@ -69,7 +69,6 @@ def artefact_bytes(catalogue: Catalogue, registry: RegistryLayout, *, root: str 
         raise ArtefactError(f"the contract has {len(catalogue.errors)} error(s); fix them before bundling: "
                             f"{catalogue.errors[0]}", catalogue.errors[0].location)
     base = Path(root).resolve()
-    files = sorted({f for d in catalogue.documents for f in (d.files or (d.path,))})
     body = {
         "registry": {"folder": registry.folder, "base_url": registry.base_url,
                      "names": {e.key: registry.names[e.key] for e in catalogue.events}},
@@ -82,7 +81,7 @@ def artefact_bytes(catalogue: Catalogue, registry: RegistryLayout, *, root: str 
         raise ArtefactError(f"the contract cannot be written as JSON: {exc}", Location(str(base))) from None
     head = {"format": FORMAT, "format_version": FORMAT_VERSION,
             "content_hash": "sha256:" + hashlib.sha256(canonical).hexdigest(),
-            "sources": {_relative(f, base): "sha256:" + _file_hash(f) for f in files if not _remote(f)}}
+            "sources": source_hashes(catalogue, base)}
     # The head, one member per line, then the body in its canonical form, byte for byte: the loader hashes those
     # very bytes (no re-encoding), and ``\n "body": `` can only be the top-level member (a newline inside a JSON
     # string is escaped).
@@ -92,7 +91,8 @@ def artefact_bytes(catalogue: Catalogue, registry: RegistryLayout, *, root: str 
 
 
 def source_hashes(catalogue: Catalogue, root: str | os.PathLike[str] = ".") -> dict[str, str]:
-    """What ``sources`` of an artefact of ``catalogue`` would say now (for ``eventdeck bundle --check``)."""
+    """The documents (and every file they reference) an artefact of ``catalogue`` is made from, by path relative
+    to ``root``, with their SHA-256."""
     base = Path(root).resolve()
     files = sorted({f for d in catalogue.documents for f in (d.files or (d.path,))})
     return {_relative(f, base): "sha256:" + _file_hash(f) for f in files if not _remote(f)}

@@ -37,6 +37,7 @@ class SchemaRegistry:
 
     def __post_init__(self) -> None:
         self._by_name = {e.name: e for e in self.catalogue.events}
+        self._dataschemas: dict[str, frozenset[str]] = {}
 
     @classmethod
     def for_catalogue(cls, catalogue: Catalogue, *, folder: str | None = None,
@@ -59,7 +60,10 @@ class SchemaRegistry:
 
     def dataschemas(self, event: Event) -> frozenset[str]:
         """The ``dataschema`` URLs an event of this type may carry: its published versioned schema URLs."""
-        return frozenset({self.layout.url(event)})
+        found = self._dataschemas.get(event.key)
+        if found is None:  # computed once per type: a consumer checks it on every event
+            found = self._dataschemas[event.key] = frozenset({self.layout.url(event)})
+        return found
 
     def for_dataschema(self, url: str | None, event_type: str) -> Callable[[str, Any], None]:
         """A ``validate(type, data)`` callable for :func:`pipeline.consumer.open_event`: the schema of

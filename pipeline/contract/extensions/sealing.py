@@ -154,10 +154,6 @@ class Sealing:
         """Declared ``none``: the event is public and published as plain JSON."""
         return self.policy is None and self.problem is None
 
-    @property
-    def encrypted(self) -> bool:
-        return self.policy is not None and self.policy.encrypt is not None
-
     @classmethod
     def parse(cls, value: Any, declared_on: Literal["message", "document"], location: Location, *,
               default_issuer: str | None) -> Sealing:
