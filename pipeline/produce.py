@@ -25,6 +25,8 @@ from pipeline.envelope.cloudevent import (
     IdGenerator,
     MonotonicUlid,
     cloud_event_dict,
+    rfc3339_utc,
+    ulid_ms,
     wall_clock_ms,
 )
 from pipeline.errors import EventdeckError, OversizedEvent, SealingError
@@ -243,11 +245,12 @@ class Producer:
             stage = "validate"
             route.validator.validate(data)
             stage = "seal"  # the envelope (canonical form, idempotency key), then the token
+            event_id = self.new_id()
             cloud_event = cloud_event_dict(
                 type=name, source=route.source, data=data, dataschema=route.dataschema,
-                subject=route.enrichment.subject_of(data),
-                dataversion=route.event.version, time=self._occurred_at(internal),
-                hash_algorithm=self.hash_algorithm, clock=self.clock, new_id=self.new_id)  # type: ignore[arg-type]
+                subject=route.enrichment.subject_of(data), dataversion=route.event.version, id=event_id,
+                time=self._occurred_at(internal, event_id),
+                hash_algorithm=self.hash_algorithm)  # type: ignore[arg-type]
             if route.sealer is not None:
                 cloud_event = route.sealer.seal_event(cloud_event, issued_at=self.clock() // 1000)
             detail = _detail_json(cloud_event)
@@ -271,11 +274,15 @@ class Producer:
                           f"EventBridge entry; the limit is {EVENTBRIDGE_MAX_ENTRY_BYTES:,}", internal)
         return Published(internal_id, name, entry, cloud_event)
 
-    def _occurred_at(self, internal: Mapping[str, Any]) -> str | None:
-        """The internal event's ``time`` as envelope text; ``None`` (the producer's clock) when absent or not an
-        ISO 8601 date-time with a zone."""
+    def _occurred_at(self, internal: Mapping[str, Any], event_id: str) -> str:
+        """The internal event's ``time`` as envelope text; when absent or not an ISO 8601 date-time with a zone,
+        the instant the producer minted the event's id (one clock read for both, so ``time`` and the ULID agree)."""
         value = internal.get("time")
-        return self._event_times.text_of(value) if isinstance(value, str) else None
+        text = self._event_times.text_of(value) if isinstance(value, str) else None
+        if text is None:
+            minted = ulid_ms(event_id)
+            text = rfc3339_utc(self.clock() if minted is None else minted)
+        return text
 
 
 # The Detail's fallback: the stdlib writes what orjson cannot (integers beyond 64 bits, nesting deeper than orjson's

@@ -23,6 +23,7 @@ from pipeline.envelope.cloudevent import (
     build_cloud_event,
     new_event_id,
     rfc3339_utc,
+    ulid_ms,
     ulid_text,
 )
 from pipeline.errors import UlidOverflow
@@ -231,3 +232,14 @@ def test_generator_is_thread_safe() -> None:
 @given(st.integers(min_value=0, max_value=2**128 - 1))
 def test_ulid_text_is_what_python_ulid_writes(value: int) -> None:
     assert ulid_text(value) == str(ULID.from_bytes(value.to_bytes(16, "big")))
+
+
+@given(st.integers(min_value=0, max_value=2**128 - 1))
+def test_ulid_ms_is_what_python_ulid_reads(value: int) -> None:
+    assert ulid_ms(ulid_text(value)) == ULID.from_bytes(value.to_bytes(16, "big")).milliseconds
+
+
+@pytest.mark.parametrize("text", ["", "not-a-ulid", "8ZZZZZZZZZZZZZZZZZZZZZZZZZ", "01ARZ3NDEKTSV4RRFFQ69G5FAu",
+                                  "x" * 26])
+def test_ulid_ms_refuses_what_is_not_a_ulid(text: str) -> None:
+    assert ulid_ms(text) is None

@@ -126,6 +126,16 @@ def test_an_unusable_internal_time_falls_back_to_the_id_instant(examples_catalog
     assert published.cloud_event["time"] == rfc3339_utc(instant)
 
 
+def test_the_fallback_time_is_the_ids_millisecond_even_when_the_clock_moves_on(examples_catalogue: Catalogue,
+                                                                              keys: KeySet) -> None:
+    ticks = iter(range(1_773_000_000_000, 1_773_000_010_000, 7))  # every read of the clock is 7 ms later
+    producer = Producer(examples_catalogue, keys, clock=lambda: next(ticks))
+    sample = _sample(examples_catalogue, "Order.Created.Uk")
+    sample["event"].pop("time", None)
+    published = publish(producer, "Order.Created.Uk", sample)
+    assert published.cloud_event["time"] == rfc3339_utc(ULID.from_str(published.cloud_event["id"]).datetime)
+
+
 def _sample(catalogue: Catalogue, name: str) -> dict[str, Any]:
     return json.loads(json.dumps(next(s for e, s in samples(catalogue) if e.name == name)))
 

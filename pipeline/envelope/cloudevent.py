@@ -53,6 +53,7 @@ __all__ = [
     "cloud_event_dict",
     "new_event_id",
     "rfc3339_utc",
+    "ulid_ms",
     "ulid_text",
     "wall_clock_ms",
 ]
@@ -139,6 +140,21 @@ _PAIR_SHIFTS: Final = tuple(range(120, -1, -10))  # 13 pairs = 130 bits, the top
 def ulid_text(value: int) -> str:
     """The 26-character Crockford base32 text of a 128-bit ULID ``value`` (as ``str(ULID)`` writes it)."""
     return "".join([_PAIRS[(value >> shift) & 1023] for shift in _PAIR_SHIFTS])
+
+
+_CROCKFORD_VALUE: Final = {c: i for i, c in enumerate(_CROCKFORD)}
+_CROCKFORD_SET: Final = frozenset(_CROCKFORD)
+
+
+def ulid_ms(text: str) -> int | None:
+    """The millisecond timestamp of a 26-character ULID ``text``; ``None`` when ``text`` is not a ULID (an id
+    generator may make other ids)."""
+    if len(text) != 26 or text[0] > "7" or not _CROCKFORD_SET.issuperset(text):
+        return None
+    ms = 0
+    for char in text[:10]:
+        ms = (ms << 5) | _CROCKFORD_VALUE[char]
+    return ms
 
 
 #: The process-wide id generator: the default ``new_id`` of :func:`cloud_event_dict` and :func:`new_event_id`.
