@@ -103,14 +103,6 @@ Outcome = Published | Unrouted | Failed
 LookupResults = Callable[[Mapping[str, Any]], Mapping[str, Any] | None]
 
 
-def entry_size(entry: Mapping[str, Any]) -> int:
-    """EventBridge's size of a PutEvents entry: UTF-8 bytes of Source, DetailType, Detail and Resources, plus 14
-    for a Time."""
-    size = sum(len(str(entry.get(k, "")).encode()) for k in ("Source", "DetailType", "Detail"))
-    size += sum(len(str(r).encode()) for r in entry.get("Resources", ()))
-    return size + (14 if entry.get("Time") else 0)
-
-
 class Producer:
     """Compiles a catalogue's enrichments once; :meth:`process` turns internal events into outcomes."""
 

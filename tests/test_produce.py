@@ -10,10 +10,11 @@ import pytest
 from cloudevents.v1.http import from_json
 from ulid import ULID
 
+from pipeline.bus import entry_size
 from pipeline.consumer import open_event
 from pipeline.contract import Catalogue
 from pipeline.envelope.cloudevent import rfc3339_utc
-from pipeline.produce import Failed, Producer, ProducerError, Published, Unrouted, entry_size, required_keys
+from pipeline.produce import Failed, Producer, ProducerError, Published, Unrouted, required_keys
 from pipeline.schemas.registry import SchemaRegistry
 from pipeline.sealing.keys import KeySet, keyset_for
 
