@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pipeline.contract import ContractError
 from pipeline.errors import EventdeckError
 from portal.cli import backstage, bundle, docs, keys, seal, validate
+from portal.cli.terminal import safe_streams
 
 COMMANDS = (validate, keys, seal, bundle, docs, backstage)
 
@@ -28,6 +29,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    with safe_streams():
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
