@@ -179,7 +179,7 @@ def _handler_class(server: ConsumerServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive: a bus delivering many events reuses its connection
 
-        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_POST(self) -> None:
             length = self.headers.get("Content-Length")
             if length is None or not length.isdigit():
                 self._answer(server._count(Receipt("rejected", 411, reason="no Content-Length: one is required")))
@@ -212,7 +212,7 @@ def _handler_class(server: ConsumerServer) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(body)
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the stdlib's name)
+        def log_message(self, format: str, *args: Any) -> None:
             """Quiet: the receipts are the log."""
 
     return Handler
