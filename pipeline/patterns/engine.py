@@ -1,177 +1,319 @@
 """EventBridge event patterns: compile once, match many events.
 
-The matcher follows EventBridge's semantics for the operators it knows — exact values (strings, numbers, booleans,
-``null``), ``prefix``, ``suffix``, ``exists``, ``anything-but``, ``numeric`` and ``$or`` — and refuses the others at
-compile time, so a pattern is never silently matched more loosely than AWS would. ``compile_pattern`` is the
-interface the full pattern engine (wildcards, ``cidr``, ``equals-ignore-case``…) will replace.
+Semantics follow event-ruler (the engine behind EventBridge) and the EventBridge user guide:
+
+* a pattern is a tree of fields (AND) whose leaves are arrays of alternatives (OR); ``$or`` (at any level) ORs whole
+  sub-patterns and is expanded, like event-ruler does, into at most :data:`MAX_COMBINATIONS` alternatives;
+* an event field is seen as its *leaves*: the JSON scalars at the field's path, looking through arrays (arrays of
+  values and arrays of objects alike, nested arrays flattened); a field matches when one leaf satisfies one
+  alternative; ``{"exists": false}`` matches when no leaf exists (a missing key, an object, an empty array);
+* array consistency: the leaves chosen for the fields of one (expanded) pattern must not come from different
+  elements of the same array — ``{"a": {"x": [1], "y": [2]}}`` does not match ``{"a": [{"x": 1}, {"x": 3, "y": 2}]}``.
+
+Matching is compiled: each field becomes a closure that walks its path with dict look-ups and applies one predicate
+(:mod:`pipeline.patterns.operators`). The exact, slower search over leaf combinations (array consistency) runs only
+when an event actually puts an array where two fields of the pattern share a path.
 """
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-from pipeline.errors import EventdeckError
+from pipeline.patterns.errors import PatternError
+from pipeline.patterns.operators import OPERATORS, FieldSpec, Test, compile_field
 
-Matcher = Callable[[Any], bool]
+# EventBridge expands "$or" into the combinations of its branches and caps how many one rule may produce.
+MAX_COMBINATIONS = 1000
+_RESERVED_IN_OR = OPERATORS | {"exactly"}
 
-_MISSING = object()
-_NUMERIC = {"<": operator.lt, "<=": operator.le, "=": operator.eq, ">": operator.gt, ">=": operator.ge}
+_MISSING: Any = object()
+_GENERAL: Any = object()  # "this event needs the array-consistency search"
+Check = Callable[[Any], Any]  # event -> True | False | _GENERAL
 
 
-class PatternError(EventdeckError, ValueError):
-    """A pattern eventdeck cannot honour exactly; ``path`` says where in the pattern."""
+@dataclass(frozen=True, eq=False)
+class _Field:
+    path: tuple[str, ...]
+    spec: FieldSpec
+    pointer: str
 
-    def __init__(self, message: str, path: str) -> None:
-        self.path = path
-        super().__init__(f"event pattern at '{path or '/'}': {message}")
+
+@dataclass(eq=False)
+class _Node:
+    """A conjunction: fields (absolute paths) and ``$or`` groups (each a list of alternative conjunctions)."""
+
+    fields: list[_Field] = field(default_factory=list)
+    ors: list[list[_Node]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, eq=False)
+class _Compiled:
+    checks: tuple[Check, ...]
+    ors: tuple[tuple[_Compiled, ...], ...]
 
 
 class EventPattern:
-    """A compiled pattern; ``matches(event)`` takes an EventBridge-shaped event (``source``, ``detail-type``...)."""
+    """A compiled pattern; ``matches(event)`` takes an EventBridge-shaped event (``source``, ``detail-type``,
+    ``detail``…) and never raises for any JSON value (a non-object event simply does not match)."""
 
     def __init__(self, pattern: Mapping[str, Any]) -> None:
         self.pattern = pattern
-        self._match = _object(pattern, "")
+        root = _Node()
+        _parse(pattern, (), "", root, in_or=False)
+        combinations = _count(root)
+        if combinations > MAX_COMBINATIONS:
+            raise PatternError(f"the '$or' alternatives expand to {combinations} combinations; EventBridge allows "
+                               f"at most {MAX_COMBINATIONS}", "")
+        self._subrules = _expand(root)
+        shared = _shared_depths(self._subrules)
+        self._root = _compile(root, shared)
 
-    def matches(self, event: Mapping[str, Any]) -> bool:
-        return self._match(event)
+    def matches(self, event: Any) -> bool:
+        if not isinstance(event, (dict, Mapping)):  # dict first: an ABC check is slow
+            return False
+        verdict = _evaluate(self._root, event)
+        if verdict is _GENERAL:
+            return any(_consistent_match(subrule, event) for subrule in self._subrules)
+        return bool(verdict)
+
+    def __repr__(self) -> str:
+        return f"EventPattern({self.pattern!r})"
 
 
 def compile_pattern(pattern: Mapping[str, Any]) -> EventPattern:
+    """Compile an EventBridge event pattern. :raises PatternError: for a pattern EventBridge would reject."""
     return EventPattern(pattern)
 
 
-def _object(pattern: Any, path: str) -> Matcher:
-    if not isinstance(pattern, Mapping) or not pattern:
-        raise PatternError("expected a non-empty object of field patterns", path)
-    fields: list[tuple[str, Matcher, bool]] = []
-    alternatives: list[Matcher] = []
-    for key, value in pattern.items():
+# --- parsing -------------------------------------------------------------------------------------------------------
+
+def _pointer(base: str, key: str) -> str:
+    return f"{base}/{key.replace('~', '~0').replace('/', '~1')}"
+
+
+def _parse(obj: Any, prefix: tuple[str, ...], pointer: str, node: _Node, *, in_or: bool) -> None:
+    if not isinstance(obj, Mapping):
+        raise PatternError("Filter is not an object", pointer)
+    if not obj:
+        raise PatternError("Empty objects are not allowed", pointer)
+    for key, value in obj.items():
+        if not isinstance(key, str):
+            raise PatternError(f"field names are strings, not {type(key).__name__}", pointer)
+        child = _pointer(pointer, key)
         if key == "$or":
-            if not isinstance(value, list) or len(value) < 2:
-                raise PatternError("'$or' takes an array of at least two patterns", f"{path}/$or")
-            alternatives = [_object(item, f"{path}/$or/{i}") for i, item in enumerate(value)]
+            node.ors.append(_alternatives(value, prefix, child))
             continue
-        if key.startswith("$"):
-            raise PatternError(f"'{key}' is not supported yet", f"{path}/{key}")
-        child = f"{path}/{key}"
+        if in_or and key in _RESERVED_IN_OR:
+            raise PatternError(f"{key} is Ruler reserved fieldName which cannot be used inside $or.", child)
         if isinstance(value, Mapping):
-            fields.append((key, _nested(_object(value, child)), False))
+            _parse(value, (*prefix, key), child, node, in_or=in_or)
         elif isinstance(value, list):
-            matcher, matches_missing = _values(value, child)
-            fields.append((key, matcher, matches_missing))
+            node.fields.append(_Field((*prefix, key), compile_field(value, child), child))
         else:
-            raise PatternError("a field pattern must be an array of values or a nested object", child)
-
-    def match(event: Any) -> bool:
-        if not (isinstance(event, (dict, Mapping))):  # dict first: an ABC check is slow
-            return False
-        for key, matcher, matches_missing in fields:
-            value = event.get(key, _MISSING)
-            if value is _MISSING:
-                if not matches_missing:
-                    return False
-            elif not matcher(value):
-                return False
-        return not alternatives or any(alternative(event) for alternative in alternatives)
-
-    return match
+            raise PatternError(f'"{key}" must be an object or an array', child)
 
 
-def _nested(matcher: Matcher) -> Matcher:
-    return lambda value: matcher(value) if isinstance(value, (dict, Mapping)) else False
+def _alternatives(value: Any, prefix: tuple[str, ...], pointer: str) -> list[_Node]:
+    if not isinstance(value, list):
+        raise PatternError("It must be an Array followed with $or.", pointer)
+    alternatives = []
+    for index, alternative in enumerate(value):
+        where = f"{pointer}/{index}"
+        if not isinstance(alternative, Mapping):
+            raise PatternError("Only JSON object is allowed in array of $or relationship.", where)
+        sub = _Node()
+        _parse(alternative, prefix, where, sub, in_or=True)
+        alternatives.append(sub)
+    if len(alternatives) < 2:
+        raise PatternError("There must have at least 2 Objects in $or relationship.", pointer)
+    return alternatives
 
 
-def _values(values: list[Any], path: str) -> tuple[Matcher, bool]:
-    """A matcher for an array of alternatives, and whether the field may be absent (``exists: false``)."""
-    if not values:
-        raise PatternError("an empty array matches nothing", path)
-    exact: set[Any] = set()
-    checks: list[Matcher] = []
-    matches_missing = False
-    needs_presence = False
-    for index, item in enumerate(values):
-        where = f"{path}/{index}"
-        if isinstance(item, Mapping):
-            if set(item) == {"exists"}:
-                if not isinstance(item["exists"], bool):
-                    raise PatternError("'exists' takes true or false", where)
-                if item["exists"]:
-                    needs_presence = True
-                else:
-                    matches_missing = True
-                continue
-            checks.append(_operator(item, where))
-        elif isinstance(item, list):
-            raise PatternError("nested arrays are not allowed in a pattern", where)
+def _count(node: _Node) -> int:
+    total = 1
+    for alternatives in node.ors:
+        total *= sum(_count(alternative) for alternative in alternatives)
+        if total > MAX_COMBINATIONS:  # stop early: a hostile pattern could describe astronomically many
+            return total
+    return total
+
+
+def _expand(node: _Node) -> list[tuple[_Field, ...]]:
+    """The sub-rules event-ruler compiles the pattern into (one per combination of ``$or`` branches)."""
+    subrules: list[tuple[_Field, ...]] = [tuple(node.fields)]
+    for alternatives in node.ors:
+        branches = [branch for alternative in alternatives for branch in _expand(alternative)]
+        subrules = [(*rule, *branch) for rule in subrules for branch in branches]
+    for rule in subrules:
+        seen: set[str] = set()
+        for item in rule:
+            name = ".".join(item.path)  # event-ruler's flattened field name
+            if name in seen:
+                raise PatternError(f"Path `{name}` cannot be allowed multiple times", item.pointer)
+            seen.add(name)
+    return subrules
+
+
+def _shared_depths(subrules: list[tuple[_Field, ...]]) -> dict[int, int]:
+    """For each field, the longest path prefix it shares with a field it can be matched together with: an event
+    array at or above that depth can tie the two fields' leaves to one element (array consistency)."""
+    shared: dict[int, int] = {}
+    for rule in subrules:
+        for first in rule:
+            for second in rule:
+                if first is second:
+                    continue
+                common = 0
+                for a, b in zip(first.path, second.path, strict=False):
+                    if a != b:
+                        break
+                    common += 1
+                if common > shared.get(id(first), 0):
+                    shared[id(first)] = common
+    return shared
+
+
+# --- fast evaluation: the field tree with independent fields ----------------------------------------------------------
+
+def _compile(node: _Node, shared: dict[int, int]) -> _Compiled:
+    # exact-string fields near the top (source, detail-type) decide most events: try them first
+    ordered = sorted(node.fields, key=lambda f: (not f.spec.only_exact_strings, len(f.path)))
+    checks = tuple(_check(f, shared.get(id(f), 0)) for f in ordered)
+    ors = tuple(tuple(_compile(alternative, shared) for alternative in alternatives) for alternatives in node.ors)
+    return _Compiled(checks, ors)
+
+
+def _evaluate(node: _Compiled, event: Any) -> Any:
+    for check in node.checks:
+        verdict = check(event)
+        if verdict is not True:
+            return verdict
+    for alternatives in node.ors:
+        needs_search = False
+        for alternative in alternatives:
+            verdict = _evaluate(alternative, event)
+            if verdict is True:
+                break
+            if verdict is _GENERAL:
+                needs_search = True
         else:
-            exact.add(_key(item))
+            return _GENERAL if needs_search else False
+    return True
 
-    def one(value: Any) -> bool:
-        if _key(value) in exact:
+
+def _check(item: _Field, shared: int) -> Check:
+    path, test, absent_ok = item.path, item.spec.test, item.spec.absent_ok
+    size = len(path)
+
+    def walk(event: Any) -> Any:
+        node = event
+        for depth in range(size):
+            if isinstance(node, (dict, Mapping)):
+                node = node.get(path[depth], _MISSING)
+                if node is _MISSING:
+                    return absent_ok
+            elif isinstance(node, (list, tuple)):
+                return _GENERAL if depth <= shared else _any_leaf(node, path, depth, test, absent_ok)
+            else:
+                return absent_ok  # a scalar where the pattern expects an object: no leaf here
+        if isinstance(node, (list, tuple)):
+            return _GENERAL if size <= shared else _any_leaf(node, path, size, test, absent_ok)
+        if isinstance(node, (dict, Mapping)):
+            return absent_ok  # an object is not a leaf
+        return test(node)
+
+    if size == 1 and item.spec.only_exact_strings:
+        key, strings = path[0], item.spec.exact_strings
+
+        def exact(event: Any) -> Any:
+            value = event.get(key)
+            if value.__class__ is str:
+                return value in strings
+            return walk(event)
+
+        return exact
+    return walk
+
+
+def _any_leaf(node: Any, path: tuple[str, ...], depth: int, test: Test, absent_ok: bool) -> bool:
+    leaves: list[tuple[Any, tuple[tuple[int, int], ...]]] = []
+    _leaves(node, path, depth, (), leaves)
+    if not leaves:
+        return absent_ok
+    return any(test(value) for value, _ in leaves)
+
+
+# --- exact evaluation: array consistency --------------------------------------------------------------------------
+
+Membership = tuple[tuple[int, int], ...]  # (id of an event array, element index) from the root down
+
+
+def _leaves(node: Any, path: tuple[str, ...], depth: int, membership: Membership,
+            out: list[tuple[Any, Membership]]) -> None:
+    if isinstance(node, (list, tuple)):
+        identity = id(node)
+        for index, element in enumerate(node):
+            _leaves(element, path, depth, (*membership, (identity, index)), out)
+        return
+    is_object = isinstance(node, (dict, Mapping))
+    if depth == len(path):
+        if not is_object:
+            out.append((node, membership))
+        return
+    if is_object:
+        child = node.get(path[depth], _MISSING)
+        if child is not _MISSING:
+            _leaves(child, path, depth + 1, membership, out)
+
+
+def _consistent(first: Membership, second: Membership) -> bool:
+    # Arrays two leaves share are their common ancestors, so they form a common prefix of both memberships.
+    for (array_a, index_a), (array_b, index_b) in zip(first, second, strict=False):
+        if array_a != array_b:
             return True
-        return any(check(value) for check in checks)
-
-    def match(value: Any) -> bool:
-        if needs_presence:
-            return True
-        if isinstance(value, list):  # an array in the event matches if any element does
-            return any(one(v) for v in value)
-        return one(value)
-
-    return match, matches_missing
-
-
-def _key(value: Any) -> Any:
-    # EventBridge compares JSON values: true is not 1, and 1 equals 1.0.
-    if isinstance(value, bool) or value is None:
-        return ("literal", value)
-    if isinstance(value, int | float):
-        return ("number", float(value))
-    return ("string", value) if isinstance(value, str) else ("other", repr(value))
-
-
-def _operator(item: Mapping[str, Any], path: str) -> Matcher:
-    if len(item) != 1:
-        raise PatternError("an operator object has exactly one key", path)
-    ((name, argument),) = item.items()
-    if name == "prefix" and isinstance(argument, str):
-        return lambda value: isinstance(value, str) and value.startswith(argument)
-    if name == "suffix" and isinstance(argument, str):
-        return lambda value: isinstance(value, str) and value.endswith(argument)
-    if name == "anything-but":
-        return _anything_but(argument, path)
-    if name == "numeric" and isinstance(argument, list):
-        return _numeric(argument, path)
-    raise PatternError(f"operator '{name}' with {argument!r} is not supported yet", path)
-
-
-def _anything_but(argument: Any, path: str) -> Matcher:
-    if isinstance(argument, Mapping) and set(argument) == {"prefix"} and isinstance(argument["prefix"], str):
-        prefix = argument["prefix"]
-        return lambda value: isinstance(value, str) and not value.startswith(prefix)
-    excluded = argument if isinstance(argument, list) else [argument]
-    if any(isinstance(e, Mapping | list) for e in excluded):
-        raise PatternError(f"'anything-but' with {argument!r} is not supported yet", path)
-    keys = {_key(e) for e in excluded}
-    return lambda value: value is not None and _key(value) not in keys
-
-
-def _numeric(argument: list[Any], path: str) -> Matcher:
-    if len(argument) not in (2, 4):
-        raise PatternError("'numeric' takes one or two comparisons, e.g. ['>', 0, '<=', 5]", path)
-    comparisons = []
-    for index in range(0, len(argument), 2):
-        op, bound = argument[index], argument[index + 1]
-        if op not in _NUMERIC or isinstance(bound, bool) or not isinstance(bound, int | float):
-            raise PatternError(f"'numeric' comparison {op!r} {bound!r} is not valid", path)
-        comparisons.append((_NUMERIC[op], bound))
-
-    def match(value: Any) -> bool:
-        if isinstance(value, bool) or not isinstance(value, int | float):
+        if index_a != index_b:
             return False
-        return all(compare(value, bound) for compare, bound in comparisons)
+    return True
 
-    return match
+
+_ABSENT: Any = object()
+
+
+def _consistent_match(subrule: tuple[_Field, ...], event: Any) -> bool:
+    """Is there one leaf per field (or, for ``exists: false``, none) with no two leaves from different elements of
+    one array? Fields with the fewest candidates are tried first."""
+    candidates: list[tuple[_Field, list[Any], list[Membership]]] = []
+    for item in subrule:
+        leaves: list[tuple[Any, Membership]] = []
+        _leaves(event, item.path, 0, (), leaves)
+        options: list[Any] = [membership for value, membership in leaves if item.spec.test(value)]
+        if item.spec.absent_ok:
+            options.append(_ABSENT)
+        if not options:
+            return False
+        candidates.append((item, options, [membership for _, membership in leaves]))
+    candidates.sort(key=lambda entry: len(entry[1]))
+    chosen: list[Membership] = []
+    absent: list[list[Membership]] = []
+
+    def search(position: int) -> bool:
+        if position == len(candidates):
+            # an absent field is satisfied only if none of its leaves could sit with the chosen ones
+            return not any(all(_consistent(leaf, other) for other in chosen) for leaves in absent for leaf in leaves)
+        _, options, all_leaves = candidates[position]
+        for option in options:
+            if option is _ABSENT:
+                absent.append(all_leaves)
+                if search(position + 1):
+                    return True
+                absent.pop()
+            elif all(_consistent(option, other) for other in chosen):
+                chosen.append(option)
+                if search(position + 1):
+                    return True
+                chosen.pop()
+        return False
+
+    return search(0)
