@@ -1,0 +1,119 @@
+"""PutEvents entries checked as EventBridge checks them, and the event EventBridge would make of each.
+
+A bad entry is that entry's :class:`~pipeline.bus.port.Rejected` (never an exception), with EventBridge's error
+code where it has one: ``InvalidArgument`` for a missing or mistyped field, ``MalformedDetail`` when ``Detail`` is
+not a JSON object, ``NotAuthorizedForSourceException`` for an ``aws.`` source, and eventdeck's ``EntryTooLarge``
+over the size limit (computed with :func:`~pipeline.bus.port.entry_size`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final
+
+import orjson
+
+from pipeline.bus.port import ENTRY_FIELDS, Rejected, entry_size
+
+__all__ = ["AcceptedEvent", "event_from_entry", "parse_time", "utc_text"]
+
+#: EventBridge's limit on ``TraceHeader``.
+MAX_TRACE_HEADER: Final = 500
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptedEvent:
+    """An entry made into an EventBridge event: ``event`` as a dict (for matching), ``body`` its JSON."""
+
+    event: dict[str, Any]
+    body: bytes
+    time_ms: int
+
+
+def _invalid(field: str, reason: str) -> Rejected:
+    return Rejected("InvalidArgument", f"Parameter {field} is not valid. Reason: {reason}")
+
+
+def parse_time(value: Any) -> datetime:
+    """A ``datetime`` (naive means UTC), epoch seconds, or ISO 8601 text as an aware UTC datetime.
+
+    :raises ValueError: for anything else."""
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        moment = datetime.fromtimestamp(value, UTC)
+    elif isinstance(value, str):
+        moment = datetime.fromisoformat(value.strip())
+    else:
+        raise ValueError(f"expected a date-time, not {type(value).__name__}")
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def utc_text(moment: datetime) -> str:
+    """EventBridge's ``time``: UTC to the second, ``Z``."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _bus_name(value: str) -> str:
+    return value.rsplit("/", 1)[-1] if value.startswith("arn:") else value
+
+
+def event_from_entry(entry: Any, *, now: datetime, account: str, region: str, max_entry_bytes: int,
+                     bus_names: Collection[str] | None) -> AcceptedEvent | Rejected:
+    """Check one PutEvents entry; return the event the bus stores and routes, or why it is refused.
+
+    ``bus_names`` are the names (or ARNs) an entry's ``EventBusName`` may give; ``None`` accepts any (the local bus
+    standing in for every bus of a contract)."""
+    if not isinstance(entry, Mapping):
+        return Rejected("InvalidArgument", f"an entry must be an object, not {type(entry).__name__}")
+    unknown = [k for k in entry if k not in ENTRY_FIELDS]
+    if unknown:
+        return Rejected("InvalidArgument", f"unknown entry field(s): {', '.join(sorted(map(str, unknown)))}")
+    source, detail_type, detail = entry.get("Source"), entry.get("DetailType"), entry.get("Detail")
+    for field, value in (("Source", source), ("DetailType", detail_type), ("Detail", detail)):
+        if value is None:
+            return _invalid(field, f"{field} is a required argument.")
+        if not isinstance(value, str) or not value:
+            return _invalid(field, f"{field} must be a non-empty string.")
+    assert isinstance(source, str) and isinstance(detail_type, str) and isinstance(detail, str)
+    if source.startswith("aws."):
+        return Rejected("NotAuthorizedForSourceException", f"Not authorized for the source {source!r}.")
+    resources = entry.get("Resources", [])
+    if not isinstance(resources, list | tuple) or not all(isinstance(r, str) and r for r in resources):
+        return _invalid("Resources", "Resources must be a list of non-empty strings.")
+    trace = entry.get("TraceHeader")
+    if trace is not None and (not isinstance(trace, str) or len(trace) > MAX_TRACE_HEADER):
+        return _invalid("TraceHeader", f"TraceHeader must be a string of at most {MAX_TRACE_HEADER} characters.")
+    bus = entry.get("EventBusName")
+    if bus is not None:
+        if not isinstance(bus, str) or not bus:
+            return _invalid("EventBusName", "EventBusName must be a non-empty string.")
+        if bus_names is not None and _bus_name(bus) not in bus_names:
+            return Rejected("ResourceNotFoundException", f"Event bus {bus} does not exist.")
+    size = entry_size(entry)
+    if size > max_entry_bytes:
+        return Rejected("EntryTooLarge", f"the entry is {size:,} bytes; the limit is {max_entry_bytes:,}")
+    raw_time = entry.get("Time")
+    if raw_time is None:
+        moment = now
+    else:
+        try:
+            moment = parse_time(raw_time)
+        except (ValueError, OverflowError, OSError) as exc:
+            return _invalid("Time", f"{raw_time!r} is not a timestamp ({exc}).")
+    try:
+        payload = orjson.loads(detail)
+    except orjson.JSONDecodeError:
+        return Rejected("MalformedDetail", "Detail is malformed (not JSON, or integers beyond 64 bits, or nested "
+                        "too deeply).")
+    if not isinstance(payload, dict):
+        return Rejected("MalformedDetail", "Detail is malformed: it must be a JSON object.")
+    event: dict[str, Any] = {"version": "0", "id": str(uuid.uuid4()), "detail-type": detail_type,
+                             "source": source, "account": account, "time": utc_text(moment), "region": region,
+                             "resources": list(resources), "detail": payload}
+    return AcceptedEvent(event, orjson.dumps(event), int(moment.timestamp() * 1000))
