@@ -13,9 +13,10 @@ from collections.abc import Sequence
 from pipeline.contract import ContractError
 from pipeline.errors import EventdeckError
 from portal.cli import backstage, bundle, docs, keys, seal, validate
+from portal.cli import diff as diff_command
 from portal.cli.terminal import safe_streams
 
-COMMANDS = (validate, keys, seal, bundle, docs, backstage)
+COMMANDS = (validate, keys, seal, bundle, docs, backstage, diff_command)
 
 
 def build_parser() -> argparse.ArgumentParser:
