@@ -107,31 +107,54 @@ def _described(schema: Any, seen: set[int]) -> bool:
 
 
 _WALK_ONE = ("items", "additionalProperties", "contains", "not", "if", "then", "else")
-_WALK_MANY = ("allOf", "anyOf", "oneOf", "prefixItems")
+_WALK_MANY = ("anyOf", "oneOf", "prefixItems")
+
+
+def _occurrences(schema: Any, seen: set[int]) -> Iterator[tuple[dict[str, Any], str, Any]]:
+    """``(properties object, name, property schema)`` declared by ``schema`` or any of its ``allOf`` parts: the
+    properties of the object it describes, wherever in the composition they are written."""
+    if not isinstance(schema, dict) or id(schema) in seen:
+        return
+    seen.add(id(schema))
+    properties = schema.get("properties")
+    if isinstance(properties, dict):
+        for name, child in properties.items():
+            yield properties, name, child
+    parts = schema.get("allOf")
+    for part in parts if isinstance(parts, list) else ():
+        yield from _occurrences(part, seen)
 
 
 def undescribed_properties(schema: Any) -> Iterator[tuple[dict[str, Any], str]]:
-    """``(properties object, name)`` of every property, at any depth, with no description."""
-    stack, seen = [schema], set()
+    """``(properties object, name)`` of every property, at any depth, that no part of the composition describes.
+
+    A property written in several ``allOf`` parts (a base schema and a refinement that narrows it) is one
+    property: described when any of its declarations is."""
+    stack: list[list[Any]] = [[schema]]
+    done: set[frozenset[int]] = set()
     while stack:
-        node = stack.pop()
-        if not isinstance(node, dict) or id(node) in seen:
+        group = [s for s in stack.pop() if isinstance(s, dict)]
+        key = frozenset(id(s) for s in group)
+        if not group or key in done:
             continue
-        seen.add(id(node))
-        properties = node.get("properties")
-        if isinstance(properties, dict):
-            for name, child in properties.items():
-                if not _described(child, set()):
-                    yield properties, name
-                stack.append(child)
-        patterns = node.get("patternProperties")
-        if isinstance(patterns, dict):
-            stack.extend(patterns.values())
-        stack.extend(node.get(key) for key in _WALK_ONE)
-        for key in _WALK_MANY:
-            value = node.get(key)
-            if isinstance(value, list):
-                stack.extend(value)
+        done.add(key)
+        by_name: dict[str, list[tuple[dict[str, Any], Any]]] = {}
+        seen: set[int] = set()
+        for member in group:
+            for properties, name, child in _occurrences(member, seen):
+                by_name.setdefault(name, []).append((properties, child))
+            for part in (member.get("allOf") if isinstance(member.get("allOf"), list) else ()):
+                stack.extend([[part.get(k)] for k in _WALK_ONE] if isinstance(part, dict) else [])
+            stack.extend([member.get(k)] for k in _WALK_ONE)
+            for k in _WALK_MANY:
+                value = member.get(k)
+                stack.extend([item] for item in (value if isinstance(value, list) else ()))
+            patterns = member.get("patternProperties")
+            stack.extend([p] for p in (patterns.values() if isinstance(patterns, dict) else ()))
+        for name, declarations in by_name.items():
+            if not any(_described(child, set()) for _, child in declarations):
+                yield declarations[0][0], name
+            stack.append([child for _, child in declarations])
 
 
 @rule("eventdeck-property-description", LintSeverity.WARN, "house",
