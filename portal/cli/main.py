@@ -13,11 +13,12 @@ from collections.abc import Sequence
 from pipeline.contract import ContractError
 from pipeline.errors import EventdeckError
 from portal.cli import backstage, bundle, docs, keys, seal, validate
+from portal.cli import codegen as codegen_command
 from portal.cli import diff as diff_command
 from portal.cli import lint as lint_command
 from portal.cli.terminal import safe_streams
 
-COMMANDS = (validate, keys, seal, bundle, docs, backstage, diff_command, lint_command)
+COMMANDS = (validate, keys, seal, bundle, docs, backstage, diff_command, lint_command, codegen_command)
 
 
 def build_parser() -> argparse.ArgumentParser:
