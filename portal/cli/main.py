@@ -16,9 +16,12 @@ from portal.cli import backstage, bundle, docs, keys, seal, validate
 from portal.cli import codegen as codegen_command
 from portal.cli import diff as diff_command
 from portal.cli import lint as lint_command
+from portal.cli import localbus as localbus_commands
+from portal.cli import run as run_command
 from portal.cli.terminal import safe_streams
 
-COMMANDS = (validate, keys, seal, bundle, docs, backstage, diff_command, lint_command, codegen_command)
+COMMANDS = (validate, keys, seal, bundle, docs, backstage, diff_command, lint_command, run_command,
+            localbus_commands, codegen_command)
 
 
 def build_parser() -> argparse.ArgumentParser:
