@@ -112,15 +112,22 @@ class LocalBus:
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction (``BEGIN IMMEDIATE``: the writer lock is taken up front, so no deadlock later)."""
+        """One write transaction (``BEGIN IMMEDIATE``: the writer lock is taken up front, so no deadlock later); a
+        SQLite failure (disk full, file locked too long) is a :class:`BusStoreError` and nothing is written."""
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise BusStoreError(f"cannot write ({exc})", path=self.path) from exc
             try:
                 yield self._db
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._db.execute("ROLLBACK")
+                raise BusStoreError(f"cannot write ({exc})", path=self.path) from exc
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
 
     def _rules(self, db: sqlite3.Connection) -> RuleBook:
         """The compiled rules, re-read only when some handle changed them (a generation counter in ``meta``)."""
@@ -165,8 +172,8 @@ class LocalBus:
                                     for seq, a in enumerate(accepted, first)])
                     db.executemany("INSERT INTO deliveries (seq, rule, target, since_ms, due_ms) "
                                    "VALUES (?, ?, ?, ?, ?)", deliveries)
-            except sqlite3.Error as exc:
-                raise BusUnavailable(f"{self.path}: the bus could not store the events ({exc})") from exc
+            except BusStoreError as exc:
+                raise BusUnavailable(f"the bus could not store the events: {exc}") from exc
             for deliverer in self._deliverers:
                 deliverer.wake()
         return [Accepted(r.event["id"]) if isinstance(r, AcceptedEvent) else r for r in results]
@@ -317,7 +324,7 @@ class LocalBus:
             if wait > 0:
                 sleep(wait)
 
-    def deliverer(self, *, poll_s: float = 0.2, batch: int = 1000) -> Deliverer:
+    def deliverer(self, *, poll_s: float = 0.2, batch: int = 200) -> Deliverer:
         """A background deliverer for this handle (call ``start()``; ``stop()`` when done)."""
         deliverer = Deliverer(self, poll_s=poll_s, batch=batch)
         self._deliverers.append(deliverer)

@@ -80,9 +80,10 @@ class Deliverer:
     """Delivers a bus's pending events on a background thread until :meth:`stop`.
 
     It sleeps until the next delivery falls due (at most ``poll_s``, so events put by other processes are seen),
-    and wakes at once on :meth:`wake` (``put_events`` on the same handle calls it)."""
+    and wakes at once on :meth:`wake` (``put_events`` on the same handle calls it). Each round delivers at most
+    ``batch`` events and records them in one transaction: a crash repeats at most one round's deliveries."""
 
-    def __init__(self, bus: LocalBus, *, poll_s: float = 0.2, batch: int = 1000) -> None:
+    def __init__(self, bus: LocalBus, *, poll_s: float = 0.2, batch: int = 200) -> None:
         self._bus = bus
         self._poll_s = poll_s
         self._batch = batch

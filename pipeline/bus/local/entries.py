@@ -8,6 +8,7 @@ over the size limit (computed with :func:`~pipeline.bus.port.entry_size`).
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
@@ -107,13 +108,22 @@ def event_from_entry(entry: Any, *, now: datetime, account: str, region: str, ma
         except (ValueError, OverflowError, OSError) as exc:
             return _invalid("Time", f"{raw_time!r} is not a timestamp ({exc}).")
     try:
-        payload = orjson.loads(detail)
-    except orjson.JSONDecodeError:
-        return Rejected("MalformedDetail", "Detail is malformed (not JSON, or integers beyond 64 bits, or nested "
-                        "too deeply).")
+        # The standard parser keeps big integers exact (orjson would turn them into floats silently), refuses
+        # NaN/Infinity through parse_constant; orjson then refuses to write integers beyond 64 bits.
+        payload = json.loads(detail, parse_constant=_no_constant)
+    except (ValueError, RecursionError):
+        return Rejected("MalformedDetail", "Detail is malformed: not JSON, or nested too deeply.")
     if not isinstance(payload, dict):
         return Rejected("MalformedDetail", "Detail is malformed: it must be a JSON object.")
     event: dict[str, Any] = {"version": "0", "id": str(uuid.uuid4()), "detail-type": detail_type,
                              "source": source, "account": account, "time": utc_text(moment), "region": region,
                              "resources": list(resources), "detail": payload}
-    return AcceptedEvent(event, orjson.dumps(event), int(moment.timestamp() * 1000))
+    try:
+        body = orjson.dumps(event)
+    except orjson.JSONEncodeError:
+        return Rejected("MalformedDetail", "Detail is malformed: integers beyond 64 bits, or nested too deeply.")
+    return AcceptedEvent(event, body, int(moment.timestamp() * 1000))
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")

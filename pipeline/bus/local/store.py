@@ -70,7 +70,7 @@ def open_store(path: str | os.PathLike[str], *, durability: Durability = "full")
     try:
         connection = sqlite3.connect(where, isolation_level=None, check_same_thread=False, timeout=30.0)
     except sqlite3.Error as exc:
-        raise BusStoreError(f"cannot be opened as a SQLite database ({exc})", path=where) from exc
+        raise BusStoreError(f"cannot be created or opened ({exc})", path=where) from exc
     try:
         _prepare(connection, where, durability)
     except sqlite3.DatabaseError as exc:
