@@ -120,6 +120,10 @@ def _read(path: Path, severities: dict[str, LintSeverity], files: list[str], cha
             raise RulesetError(f"cannot extend '{base}': extend 'recommended', 'off' or a local ruleset file",
                                source.locate(f"/extends/{index}" if isinstance(data.get("extends"), list)
                                              else "/extends"))
+        elif not (path.parent / base).is_file():
+            raise RulesetError(f"extends '{base}', but that ruleset file does not exist",
+                               source.locate(f"/extends/{index}" if isinstance(data.get("extends"), list)
+                                             else "/extends"))
         else:
             _read(path.parent / base, severities, files, (*chain, real))
     rules = data.get("rules", {})
