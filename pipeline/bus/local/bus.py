@@ -129,10 +129,11 @@ class LocalBus:
                 self._db.execute("ROLLBACK")
                 raise
 
-    def _rules(self, db: sqlite3.Connection) -> RuleBook:
+    def _rules(self, db: sqlite3.Connection, generation: int | None = None) -> RuleBook:
         """The compiled rules, re-read only when some handle changed them (a generation counter in ``meta``)."""
-        row = db.execute("SELECT value FROM meta WHERE key = 'rules_generation'").fetchone()
-        generation = int(row[0]) if row else 0
+        if generation is None:
+            row = db.execute("SELECT value FROM meta WHERE key = 'rules_generation'").fetchone()
+            generation = int(row[0]) if row else 0
         if self._book is None or generation != self._generation:
             self._book = load_rules(db, self.path)
             self._generation = generation
@@ -162,8 +163,12 @@ class LocalBus:
         if accepted:
             try:
                 with self._write() as db:
-                    book = self._rules(db)
-                    first = db.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0] + 1
+                    # One round trip for both: the rules' generation and the next sequence number.
+                    generation, last = db.execute(
+                        "SELECT coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'rules_generation'), "
+                        "0), coalesce((SELECT max(seq) FROM events), 0)").fetchone()
+                    book = self._rules(db, generation)
+                    first = last + 1
                     deliveries: list[tuple[int, str, str, int, int]] = []
                     for seq, a in enumerate(accepted, first):
                         deliveries.extend((seq, r, t, now_ms, now_ms) for r, t in book.routes(a.event))
