@@ -589,3 +589,18 @@ def test_an_unwritable_place_is_refused(tmp_path: Path) -> None:
 def test_a_bad_maximum_entry_size_is_refused(tmp_path: Path) -> None:
     with pytest.raises(BusStoreError, match="max_entry_bytes"):
         LocalBus.open(tmp_path / "b.db", max_entry_bytes=0)
+
+
+def test_a_consumers_answer_is_bounded_and_printable_in_the_dead_letter_reason() -> None:
+    failure = http_status_failure(400, "Bad\x1b[31m Request", "http://h/", b"\x1b[2J\x07evil" + b"x" * 10_000)
+    assert failure is not None and not failure.retryable
+    assert "\x1b" not in failure.message and "\x07" not in failure.message
+    assert len(failure.message) < 400
+
+
+def test_a_pattern_nested_too_deeply_is_a_rule_error_not_a_crash(bus: LocalBus) -> None:
+    pattern: dict[str, Any] = {"source": ["s"]}
+    for _ in range(5000):
+        pattern = {"detail": pattern}
+    with pytest.raises(RuleError, match="rule 'deep'"):
+        bus.put_rule("deep", pattern, [CallableTarget("f")])

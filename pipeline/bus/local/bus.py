@@ -69,6 +69,8 @@ class LocalBus:
         self.durability = durability
         self._db = db
         self._lock = threading.RLock()
+        # One delivery round at a time per handle: a drain() beside a Deliverer would send the same rows twice.
+        self._delivering = threading.Lock()
         self._clock = clock
         self._rng = rng
         self._book: RuleBook | None = None
@@ -246,6 +248,10 @@ class LocalBus:
         """Try every delivery that is due (up to ``limit``), then record each outcome in one transaction.
 
         Nothing here raises for a target's failure: it is retried or dead-lettered by the target's policy."""
+        with self._delivering:
+            return self._deliver_round(limit)
+
+    def _deliver_round(self, limit: int) -> DeliveryReport:
         now_ms = self._now_ms()
         with self._lock:
             book = self._rules(self._db)

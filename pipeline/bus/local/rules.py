@@ -67,7 +67,7 @@ def check_rule(name: Any, pattern: Any, targets: Any, retry: RetryPolicy | None)
         raise RuleError(f"the pattern must be a JSON object, not {type(pattern).__name__}", where=where)
     try:
         text = json.dumps(pattern, separators=(",", ":"), allow_nan=False)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, RecursionError) as exc:
         raise RuleError(f"the pattern is not JSON ({exc})", where=where) from None
     if len(text) > MAX_PATTERN_CHARS:
         raise RuleError(f"the pattern is {len(text)} characters; EventBridge allows {MAX_PATTERN_CHARS}",
@@ -125,10 +125,10 @@ def load_rules(db: sqlite3.Connection, where: str) -> RuleBook:
     rules, patterns = [], []
     for name, pattern_text, enabled, description in db.execute(
             "SELECT name, pattern, enabled, description FROM rules ORDER BY created_ms, name"):
-        pattern = json.loads(pattern_text)
         try:
+            pattern = json.loads(pattern_text)
             patterns.append(compile_pattern(pattern))
-        except PatternError as exc:
-            raise RuleError(str(exc), where=f"{where}: rule {name!r}") from None
+        except (PatternError, ValueError, TypeError) as exc:
+            raise RuleError(f"the stored pattern is unusable ({exc})", where=f"{where}: rule {name!r}") from None
         rules.append(Rule(name, pattern, targets.get(name, {}), retries.get(name, {}), bool(enabled), description))
     return RuleBook(tuple(rules), tuple(patterns))

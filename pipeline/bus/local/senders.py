@@ -31,6 +31,7 @@ __all__ = ["DeliveryRefused", "SendFailure", "Senders", "http_status_failure"]
 #: API destinations retry these statuses (and 5xx, time-outs, connection failures); any other non-2xx is final.
 RETRIED_STATUSES: Final = frozenset({401, 407, 409, 429})
 _REASON_BYTES: Final = 300
+_MAX_ANSWER_BYTES: Final = 64 * 1024
 
 
 class DeliveryRefused(Exception):
@@ -53,7 +54,9 @@ def http_status_failure(status: int, reason: str, url: str, body: bytes) -> Send
     """Classify an HTTP answer the way EventBridge API destinations do."""
     if 200 <= status < 300:
         return None
-    snippet = body[:_REASON_BYTES].decode("utf-8", "replace").strip()
+    snippet = "".join(c if c.isprintable() else "?" for c in body[:_REASON_BYTES].decode("utf-8", "replace"))
+    snippet = snippet.strip()
+    reason = "".join(c for c in reason[:100] if c.isprintable())
     message = f"POST {url} answered {status} {reason}".rstrip() + (f": {snippet}" if snippet else "")
     return SendFailure(f"HTTP_{status}", message, status in RETRIED_STATUSES or 500 <= status <= 599)
 
@@ -81,8 +84,8 @@ class _HttpPool:
             try:
                 connection.request("POST", path, body=body, headers=headers)
                 response = connection.getresponse()
-                answer = response.read()
-                if response.will_close:
+                answer = response.read(_MAX_ANSWER_BYTES)  # a consumer's answer is not ours to buffer whole
+                if response.will_close or not response.isclosed():
                     connection.close()
                     del connections[key]
                 return http_status_failure(response.status, response.reason, target.url, answer)
