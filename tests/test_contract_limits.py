@@ -240,3 +240,26 @@ def test_a_258_character_name_is_reported_and_the_catalogue_still_renders(tmp_pa
         assert all(len(part.encode()) <= 255 for part in path.split("/")), path
     with pytest.raises(ContractError, match="258 characters"):
         ContractLoader().load([tmp_path / "doc.yaml"], strict=True)
+
+
+# ------------------------------------------------------------------------------------------------ hostile patterns
+@pytest.mark.parametrize("keyword", ["pattern", "patternProperties"])
+def test_a_catastrophic_pattern_is_a_diagnostic_not_a_hang(tmp_path: Path, keyword: str) -> None:
+    evil, value = "^(a|aa)+$", "a" * 64 + "!"  # exponential backtracking, in `re` and in `regex` alike
+    if keyword == "pattern":
+        payload = {"type": "object", "properties": {"code": {"type": "string", "pattern": evil}}}
+        example: dict[str, Any] = {"code": value}
+    else:
+        payload, example = {"type": "object", "patternProperties": {evil: {"type": "string"}}}, {value: "x"}
+    write(tmp_path, "limits.yaml", doc(payload, [{"payload": example}]))
+    catalogue = ContractLoader().load([tmp_path / "limits.yaml"])
+    (problem,) = [d for d in catalogue.all_diagnostics if "catastrophic backtracking" in d.message]
+    assert problem.location.file.endswith("limits.yaml") and problem.location.line is not None, str(problem)
+
+
+def test_an_ordinary_pattern_still_decides_examples(tmp_path: Path) -> None:
+    payload = {"type": "object", "properties": {"code": {"type": "string", "pattern": "^[A-Z]{3}$"}}}
+    write(tmp_path, "limits.yaml", doc(payload, [{"payload": {"code": "EUR"}}, {"payload": {"code": "euro"}}]))
+    catalogue = ContractLoader().load([tmp_path / "limits.yaml"])
+    (problem,) = catalogue.errors
+    assert "'euro' does not match '^[A-Z]{3}$'" in problem.message and "/examples/1" in problem.location.pointer

@@ -17,6 +17,7 @@ from typing import Any
 import jsonschema
 from jsonschema.protocols import Validator
 
+from . import regexes
 from .errors import ContractError, DiagnosticSink
 from .formats import FORMAT_CHECKER
 from .refs import Dereferencer
@@ -136,7 +137,10 @@ def _escape(token: str) -> str:
 
 @cache
 def _validator_class(dialect: str) -> type[Validator]:
-    return jsonschema.validators.validator_for({"$schema": dialect}, default=jsonschema.Draft7Validator)
+    base = jsonschema.validators.validator_for({"$schema": dialect}, default=jsonschema.Draft7Validator)
+    # A document's patterns run time-limited (regexes.py); the metaschema check (schema_problems) keeps the base.
+    return jsonschema.validators.extend(base, {"pattern": regexes.pattern,  # type: ignore[return-value]
+                                               "patternProperties": regexes.pattern_properties})
 
 
 def validator_for(schema: Any, dialect: str) -> Validator:
