@@ -25,6 +25,7 @@ from pipeline.consumer.stores.sqlite import SQLiteStore
 from pipeline.contract import Catalogue
 from pipeline.errors import EventdeckError
 from pipeline.produce import required_keys
+from pipeline.schemas.registry import SchemaRegistry
 from pipeline.sealing.keys import KeySet, keyset_for, write_jwks
 from pipeline.sealing.open import OpenedEvent
 from portal.cli.keys import PRIVATE, PUBLIC
@@ -162,10 +163,12 @@ def keys_note(keys: Keys) -> str:
             "a key set to keep and share)")
 
 
-def start_consumer(catalogue: Catalogue, keys: KeySet | None, state: StateFolder) -> ConsumerServer:
+def start_consumer(catalogue: Catalogue, keys: KeySet | None, state: StateFolder, *,
+                   registry: SchemaRegistry | None = None) -> ConsumerServer:
     """The local HTTP consumer on 127.0.0.1 (an ephemeral port), opening under the contract with ``keys`` and
-    de-duplicating in the state folder's store, started."""
-    opener = ContractOpener(catalogue, keys or KeySet([], origin="no keys"))
+    de-duplicating in the state folder's store, started. ``registry``: the producer's, when it runs in the same
+    process: the same contract's validators, compiled once for both ends."""
+    opener = ContractOpener(catalogue, keys or KeySet([], origin="no keys"), registry=registry)
     return ConsumerServer(opener, SQLiteStore(state.dedupe_file)).start()
 
 

@@ -109,7 +109,7 @@ def run_run(args: argparse.Namespace) -> int:
     summary = RunSummary("run", str(state.path), str(state.bus_file))
     with LocalBus.open(state.bus_file, name="eventdeck-local") as bus, \
             Outbox.open(state.path / OUTBOX_FILE) as outbox:
-        consumer = None if args.no_consumer else start_consumer(catalogue, keys.keys, state)
+        consumer = None if args.no_consumer else start_consumer(catalogue, keys.keys, state, registry=producer.registry)
         try:
             _configure(bus, producer, consumer, targets)
             before = last_dead_letter(bus)
