@@ -26,6 +26,7 @@ from pipeline.envelope.cloudevent import (
     MonotonicUlid,
     cloud_event_dict,
     rfc3339_utc,
+    traceparent_problem,
     ulid_ms,
     wall_clock_ms,
 )
@@ -226,10 +227,11 @@ class Producer:
         except Exception as exc:
             return [Failed(internal_id, route.event.name, "enrich", f"event {internal_id}: {route.event.name}: "
                            f"canned look-up results failed: {_unexpected(exc)}", internal) for route in routes]
-        return [self._publish(route, internal, internal_id, canned) for route in routes]
+        traceparent = trace_context(internal)[0]
+        return [self._publish(route, internal, internal_id, canned, traceparent) for route in routes]
 
     def _publish(self, route: Route, internal: Mapping[str, Any], internal_id: str | None,
-                 canned: Mapping[str, Any] | None) -> Outcome:
+                 canned: Mapping[str, Any] | None, traceparent: str | None = None) -> Outcome:
         name = route.event.name
         stage = "enrich"
         try:
@@ -242,7 +244,7 @@ class Producer:
                 type=name, source=route.source, data=data, dataschema=route.dataschema,
                 subject=route.enrichment.subject_of(data), dataversion=route.event.version, id=event_id,
                 time=self._occurred_at(internal, event_id),
-                hash_algorithm=self.hash_algorithm)  # type: ignore[arg-type]
+                hash_algorithm=self.hash_algorithm, traceparent=traceparent)  # type: ignore[arg-type]
             if route.sealer is not None:
                 cloud_event = route.sealer.seal_event(cloud_event, issued_at=self.clock() // 1000)
             detail = _detail_json(cloud_event)
@@ -290,6 +292,21 @@ def _detail_json(cloud_event: Mapping[str, Any]) -> bytes:
         return orjson.dumps(cloud_event)
     except TypeError:  # orjson.JSONEncodeError is a TypeError
         return _DETAIL_ENCODER.encode(cloud_event).encode("utf-8")
+
+
+def trace_context(internal: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """The W3C ``traceparent`` an internal event carries — its own top-level ``traceparent`` member, else its
+    detail's (the only place an event put on EventBridge can carry one) — as ``(value, None)`` when valid,
+    ``(None, why)`` when present but invalid (the producer leaves it out; the edge logs why), ``(None, None)`` when
+    absent."""
+    value = internal.get("traceparent")
+    if value is None:
+        detail = internal.get("detail")
+        value = detail.get("traceparent") if isinstance(detail, (dict, Mapping)) else None
+    if value is None:
+        return None, None
+    problem = traceparent_problem(value)
+    return (None, problem) if problem is not None else (value, None)
 
 
 def _internal_id(internal: Any) -> str | None:

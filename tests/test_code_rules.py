@@ -70,6 +70,7 @@ def test_templates_read_no_extension_values() -> None:
 ENVIRONMENT_READERS = {
     ("pipeline/contract/specs.py", "settings_from_environment"),
     ("pipeline/forking.py", "workers_from_environment"),
+    ("pipeline/aws_lambda/config.py", "settings_from_environment"),  # the Lambda handler's configuration
     ("pipeline/sealing/keys.py", "read"),  # JwksEnvironment: a key source the edge chose, `env:NAME`
 }
 

@@ -15,6 +15,7 @@ attribute          value
 ``dataschema``     optional URL of the payload schema, given by the caller
 ``dataversion``    extension: the contract version (CloudEvents extension names are ``[a-z0-9]+``)
 ``idempotencykey`` extension: :func:`pipeline.envelope.canonical.idempotency_key` of ``(type, data)``
+``traceparent``    extension (CloudEvents Distributed Tracing): the W3C trace context, when the caller has one
 ``data``           the payload (JSON value)
 =================  ==========================================================================================
 
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 import time as _time
 from collections.abc import Callable, Mapping
@@ -53,6 +55,7 @@ __all__ = [
     "cloud_event_dict",
     "new_event_id",
     "rfc3339_utc",
+    "traceparent_problem",
     "ulid_ms",
     "ulid_text",
     "wall_clock_ms",
@@ -331,6 +334,7 @@ def cloud_event_dict(
     hash_algorithm: HashAlgorithm = "md5",
     clock: Clock = wall_clock_ms,
     new_id: IdGenerator = PROCESS_IDS,
+    traceparent: str | None = None,
 ) -> dict[str, Any]:
     """Build the envelope for one event as the structured-mode dict (what :meth:`CloudEvent.to_dict` gives);
     the producer's hot path, which needs the dict, not the object.
@@ -342,6 +346,8 @@ def cloud_event_dict(
     :param hash_algorithm: ``"md5"`` (default, as documented for the field) or ``"sha256"``.
     :param clock: the current time in epoch milliseconds; by default the wall clock.
     :param new_id: makes the event's id; by default :data:`PROCESS_IDS` (ULIDs, increasing within the process).
+    :param traceparent: a W3C ``traceparent`` (check it with :func:`traceparent_problem`), carried as the
+        CloudEvents Distributed Tracing extension attribute.
     :raises NonCanonicalValue: when ``data`` has no canonical JSON form.
     :raises ValueError: for a naive ``time``.
     """
@@ -368,5 +374,35 @@ def cloud_event_dict(
         out["dataschema"] = dataschema
     if dataversion is not None:
         out["dataversion"] = dataversion
+    if traceparent is not None:
+        out["traceparent"] = traceparent
     out["data"] = data
     return out
+
+
+# W3C Trace Context, "traceparent": version-traceid-parentid-flags in lower-case hex; version ff is invalid, an
+# all-zero trace or parent id is invalid, version 00 has exactly these four fields, a later version may add more
+# after a dash (and a reader of version 00 parses the first four).
+_TRACEPARENT: Final = re.compile(r"([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?", re.DOTALL)
+_MAX_TRACEPARENT: Final = 512
+
+
+def traceparent_problem(value: Any) -> str | None:
+    """Why ``value`` is not a valid W3C ``traceparent`` header value (``None`` when it is one)."""
+    if not isinstance(value, str):
+        return f"a traceparent is text, not {type(value).__name__}"
+    if len(value) > _MAX_TRACEPARENT:
+        return f"a traceparent of {len(value)} characters is not one"
+    match = _TRACEPARENT.fullmatch(value)
+    if match is None:
+        return "a traceparent is version-traceid-parentid-flags in lower-case hex (2-32-16-2 digits)"
+    version, trace_id, parent_id, _, rest = match.groups()
+    if version == "ff":
+        return "traceparent version ff is invalid"
+    if version == "00" and rest is not None:
+        return "a version 00 traceparent has exactly four fields"
+    if trace_id == "0" * 32:
+        return "a traceparent's trace id is not all zeros"
+    if parent_id == "0" * 16:
+        return "a traceparent's parent id is not all zeros"
+    return None
