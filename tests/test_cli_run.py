@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from cli_runner import Workspace, run, run_process, workspace
+from recording_endpoint import recording_endpoint
 
 from pipeline.contract.artefact import load_artefact
 from pipeline.enrichment.samples import sample_inputs
@@ -199,3 +200,19 @@ def test_the_progress_bar_draws_only_on_a_terminal_after_a_while() -> None:
     with Progress("delivered", stream=pipe, after_seconds=0, clock=lambda: 5.0) as bar:
         bar.update(5, 10)
     assert pipe.getvalue() == ""
+
+
+def test_deliveries_still_retrying_at_the_deadline_are_pending_and_the_next_run_delivers_them(
+        ws: Workspace, tmp_path: Path) -> None:
+    state, n = tmp_path / "state", len(ws.sealed)
+    with recording_endpoint() as target:
+        target.status = 503
+        first = run("run", *ws.contract_args, "--state", state, "--target", target.url, "--wait", "0")
+        assert first.code == 1 and f"{n} still pending (delivery resumes on the next run)" in first.out
+        assert target.answers == [503] * n
+        target.status = 200
+        code, summary, _ = _run(ws, state, "--target", target.url)
+    assert code == 0 and summary["pending"] == summary["dead_lettered"] == 0
+    assert summary["delivered"] == 3 * n  # this run's events to both subscriptions, and the first run's to the target
+    assert len(target.received) == 2 * n
+    assert len(set(target.cloud_event_ids())) == 2 * n

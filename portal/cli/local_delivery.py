@@ -54,7 +54,7 @@ def deliver(bus: LocalBus, *, wait_s: float, after_dead_letter: int, label: str 
             if left <= 0:
                 break
             time.sleep(max(0.0, min(total.next_due - bus.now(), left, 0.5)))
-    letters = [d for d in bus.dead_letters() if d.id > after_dead_letter]
+    letters = [d for d in bus.dead_letters() if d.id > after_dead_letter]  # reported after the bar is gone
     return Delivery(total, letters)
 
 

@@ -36,18 +36,28 @@ class Progress:
         self._drawn_at: float | None = None
         self._width = 0
 
-    def update(self, done: int, total: int) -> None:
+    def update(self, done: int, total: int | None = None) -> None:
+        """Show ``done`` of ``total`` (a bar), or ``done`` alone when the total is not known in advance."""
         if not self.enabled:
             return
         now = self.clock()
         if now - self.started < self.after_seconds or (self._drawn_at is not None and now - self._drawn_at < 0.1):
             return
         self._drawn_at = now
-        filled = _WIDTH * min(done, total) // total if total > 0 else 0
-        line = f"{self.label} [{'#' * filled}{'.' * (_WIDTH - filled)}] {done}/{total}"
+        if total is None:
+            line = f"{self.label} {done}"
+        else:
+            filled = _WIDTH * min(done, total) // total if total > 0 else 0
+            line = f"{self.label} [{'#' * filled}{'.' * (_WIDTH - filled)}] {done}/{total}"
         self.stream.write("\r" + line.ljust(self._width))
         self.stream.flush()
         self._width = len(line)
+
+    def say(self, line: str) -> None:
+        """Print ``line`` to the stream on a line of its own (the bar is erased first, and redrawn by the next
+        update)."""
+        self.close()
+        print(line, file=self.stream)
 
     def close(self) -> None:
         if self._width:

@@ -19,13 +19,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from pipeline.bus.local import HttpTarget, LocalBus, LocalBusError
 from pipeline.consumer.http_server import ConsumerServer
 from pipeline.contract import Catalogue
-from pipeline.enrichment.samples import sample_inputs
+from pipeline.enrichment.samples import SampleInputs, sample_inputs
 from pipeline.outbox import Outbox
 from pipeline.produce import Failed, Producer, Published
 from portal.cli.contract_input import add_contract_arguments, load_contract
@@ -44,6 +44,7 @@ from portal.cli.local_state import (
     state_folder,
     write_opened,
 )
+from portal.cli.progress import Progress
 from portal.cli.run_summary import EXIT_CODES_HELP, EXIT_USAGE, RunSummary
 
 OUTBOX_FILE = "outbox.sqlite"
@@ -149,34 +150,43 @@ def _publish_all(producer: Producer, catalogue: Catalogue, inputs: list[str], ou
         read_events(inputs) if inputs else (InputEvent(where, event) for where, event in samples.events))
     added: dict[str, str] = {}  # CloudEvent id -> where its internal event came from
     batch: list[dict[str, Any]] = []
-    for item in items:
-        if isinstance(item, UnreadableInput):
-            summary.unreadable += 1
-            summary.failed_by_stage["input"] += 1
-            print(f"eventdeck: {item}", file=sys.stderr)
-            continue
-        summary.read += 1
-        # The samples' canned look-up results stand in for the look-ups of any event with a sample's id, so a
-        # local run needs no look-up service; other events run their look-ups.
-        for outcome in producer.process_one(item.value, lookup_results=samples.lookup_results):
-            if isinstance(outcome, Published):
-                added[outcome.cloud_event["id"]] = item.where
-                batch.append(outcome.entry)
-            elif isinstance(outcome, Failed):
-                summary.failed_by_stage[outcome.stage] += 1
-                print(f"eventdeck: {item.where}: {outcome.stage} failed: {outcome.reason}", file=sys.stderr)
-            else:
-                summary.unrouted += 1
-                print(f"eventdeck: {item.where}: unrouted: {outcome.reason}", file=sys.stderr)
-        if len(batch) >= BATCH:
-            summary.published += _flush(batch, outbox, bus)
-    # Entries an earlier run left pending (a crash, an outage) are published now too, and counted.
-    summary.published += _flush(batch, outbox, bus)
+    total = None if inputs else len(samples.events)
+    with Progress("sealed and published") as progress:
+        for item in items:
+            _produce(item, producer, samples, summary, added, batch, say=progress.say)
+            progress.update(summary.read + summary.unreadable, total)
+            if len(batch) >= BATCH:
+                summary.published += _flush(batch, outbox, bus)
+        # Entries an earlier run left pending (a crash, an outage) are published now too, and counted.
+        summary.published += _flush(batch, outbox, bus)
     for entry in (*outbox.entries("failed"), *outbox.entries("pending")):
         if entry.event_id in added:
             summary.failed_by_stage["publish"] += 1
             why = f"{entry.code}: {entry.reason}" if entry.code else "the bus did not answer"
             print(f"eventdeck: {added[entry.event_id]}: publish failed: event {entry.event_id}: {why}", file=sys.stderr)
+
+
+def _produce(item: InputEvent | UnreadableInput, producer: Producer, samples: SampleInputs, summary: RunSummary,
+             added: dict[str, str], batch: list[dict[str, Any]], *, say: Callable[[str], None]) -> None:
+    """One input item through the producer: its entries into ``batch``, its failures counted and reported."""
+    if isinstance(item, UnreadableInput):
+        summary.unreadable += 1
+        summary.failed_by_stage["input"] += 1
+        say(f"eventdeck: {item}")
+        return
+    summary.read += 1
+    # The samples' canned look-up results stand in for the look-ups of any event with a sample's id, so a local run
+    # needs no look-up service; other events run their look-ups.
+    for outcome in producer.process_one(item.value, lookup_results=samples.lookup_results):
+        if isinstance(outcome, Published):
+            added[outcome.cloud_event["id"]] = item.where
+            batch.append(outcome.entry)
+        elif isinstance(outcome, Failed):
+            summary.failed_by_stage[outcome.stage] += 1
+            say(f"eventdeck: {item.where}: {outcome.stage} failed: {outcome.reason}")
+        else:
+            summary.unrouted += 1
+            say(f"eventdeck: {item.where}: unrouted: {outcome.reason}")
 
 
 def _flush(batch: list[dict[str, Any]], outbox: Outbox, bus: LocalBus) -> int:
