@@ -98,7 +98,7 @@ def test_one_api_per_document_with_its_definition_owner_and_system(examples_cata
     by_name = {api["metadata"]["name"]: api for api in apis}
     payments = by_name["payments"]
     assert payments["spec"] == {"type": "asyncapi", "lifecycle": "production", "owner": "group:default/payments-team",
-                                "system": "checkout", "definition": {"$text": "./asyncapi/payments.yaml"}}
+                                "system": "checkout", "definition": {"$text": "./docs/asyncapi/payments.yaml"}}
     assert payments["metadata"]["labels"] == {"eventdeck.dev/domain": "payments"}
     assert (ROOT / payments["spec"]["definition"]["$text"]).is_file()
     assert component["kind"] == "Component"
@@ -129,7 +129,8 @@ def test_check_fails_when_the_file_is_stale(tmp_path: Path) -> None:
     output = tmp_path / "catalog-info.yaml"
     assert main(["backstage", str(EXAMPLES), "-o", str(output)]) == 0
     documents = list(yaml.safe_load_all(output.read_text(encoding="utf-8")))
-    assert documents[1]["spec"]["definition"]["$text"].endswith("/asyncapi/baskets.yaml")
+    assert documents[1]["spec"]["definition"]["$text"] == "./docs/asyncapi/baskets.yaml"
+    assert (tmp_path / "docs" / "asyncapi" / "baskets.yaml").is_file()
     assert main(["backstage", str(EXAMPLES), "-o", str(output), "--check"]) == 0
     output.write_text(output.read_text(encoding="utf-8").replace("checkout", "elsewhere"), encoding="utf-8")
     assert main(["backstage", str(EXAMPLES), "-o", str(output), "--check"]) == 1

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +24,25 @@ from portal.render.urls import safe_url
 API_VERSION = "backstage.io/v1alpha1"
 TECHDOCS_REF = "backstage.io/techdocs-ref"
 DOMAIN_LABEL = "eventdeck.dev/domain"
+DEFINITION_NOTE = "eventdeck.dev/definition-note"
 _NAME_BAD = re.compile(r"[^A-Za-z0-9._-]+")
 _TAG_BAD = re.compile(r"[^a-z0-9:+#]+")
 LIFECYCLES = {"experimental", "production", "deprecated"}
+
+
+@dataclass(frozen=True)
+class DefinitionFiles:
+    """Where the self-contained definitions are (:mod:`portal.backstage.definitions`): the folder, and the notes
+    of those that could not be emitted in a version Backstage renders (by path inside the folder)."""
+
+    folder: Path
+    notes: Mapping[str, str] = field(default_factory=dict)
+
+    def document(self, document: Document) -> str:
+        return f"{document.id}.yaml"
+
+    def event(self, event: Event) -> str:
+        return f"events/{event.key}.yaml"
 
 
 @dataclass(frozen=True)
@@ -72,17 +88,25 @@ def _lifecycle(value: Any) -> str:
     return value if isinstance(value, str) and value in LIFECYCLES else "production"
 
 
-def _definition(document: Document, base: Path) -> dict[str, str]:
-    relative = os.path.relpath(Path(document.path).resolve(), base.resolve()).replace(os.sep, "/")
+def _definition(path: Path, base: Path) -> dict[str, str]:
+    relative = os.path.relpath(path.resolve(), base.resolve()).replace(os.sep, "/")
     return {"$text": relative if relative.startswith("../") else f"./{relative}"}
+
+
+def _noted(description: str | None, note: str | None) -> str | None:
+    """The entity's description, with why its definition is not rendered by Backstage when it is not."""
+    if note is None:
+        return description
+    return f"{description} ({note})" if description else note
 
 
 def _clean(mapping: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in mapping.items() if v not in (None, [], {})}
 
 
-def document_api(document: Document, base: Path) -> dict[str, Any]:
+def document_api(document: Document, base: Path, files: DefinitionFiles) -> dict[str, Any]:
     backstage = _backstage(document)
+    note = files.notes.get(files.document(document))
     links = []
     contact = document.info.contact
     # Backstage shows entity links as links: only a URL safe_url allows, and only an absolute one (no page here
@@ -93,9 +117,10 @@ def document_api(document: Document, base: Path) -> dict[str, Any]:
     metadata = _clean({
         "name": entity_name(document.id),
         "title": document.info.title or document.id,
-        "description": _first_paragraph(document.info.description),
+        "description": _noted(_first_paragraph(document.info.description), note),
         "tags": _tags(t.name for t in document.tags) or None,
         "labels": {DOMAIN_LABEL: entity_name(backstage.domain)} if backstage.domain else None,
+        "annotations": {DEFINITION_NOTE: note} if note else None,
         "links": links or None,
     })
     spec = _clean({
@@ -103,13 +128,15 @@ def document_api(document: Document, base: Path) -> dict[str, Any]:
         "lifecycle": _lifecycle(backstage.lifecycle),
         "owner": backstage.owner or "unknown",
         "system": backstage.system,
-        "definition": _definition(document, base),
+        "definition": _definition(files.folder / files.document(document), base),
     })
     return {"apiVersion": API_VERSION, "kind": "API", "metadata": metadata, "spec": spec}
 
 
-def event_api(event: Event, document: Document, base: Path, spec: ComponentSpec) -> dict[str, Any]:
+def event_api(event: Event, document: Document, base: Path, spec: ComponentSpec,
+              files: DefinitionFiles) -> dict[str, Any]:
     backstage = _backstage(document)
+    note = files.notes.get(files.event(event))
     lifecycle = "deprecated" if event.deprecated or _status(event) in ("deprecated", "retired") \
         else _lifecycle(backstage.lifecycle)
     links = []
@@ -119,10 +146,11 @@ def event_api(event: Event, document: Document, base: Path, spec: ComponentSpec)
     metadata = _clean({
         "name": entity_name(event.name),
         "title": event.title or event.name,
-        "description": _first_paragraph(event.summary or event.description),
+        "description": _noted(_first_paragraph(event.summary or event.description), note),
         "tags": _tags(t.name for t in event.tags) or None,
         "labels": {DOMAIN_LABEL: entity_name(backstage.domain)} if backstage.domain else None,
-        "annotations": {"eventdeck.dev/event": event.name, "eventdeck.dev/document": document.id},
+        "annotations": _clean({"eventdeck.dev/event": event.name, "eventdeck.dev/document": document.id,
+                               DEFINITION_NOTE: note}),
         "links": links or None,
     })
     body = _clean({
@@ -130,7 +158,7 @@ def event_api(event: Event, document: Document, base: Path, spec: ComponentSpec)
         "lifecycle": lifecycle,
         "owner": backstage.owner or "unknown",
         "system": backstage.system,
-        "definition": _definition(document, base),
+        "definition": _definition(files.folder / files.event(event), base),
     })
     return {"apiVersion": API_VERSION, "kind": "API", "metadata": metadata, "spec": body}
 
@@ -140,19 +168,20 @@ def _status(event: Event) -> str | None:
 
 
 def entities(catalogue: Catalogue, base: Path, spec: ComponentSpec | None = None, *,
-             per_event: bool = False) -> list[dict[str, Any]]:
+             per_event: bool = False, files: DefinitionFiles | None = None) -> list[dict[str, Any]]:
     """The entities for ``catalogue``; ``base`` is the folder ``catalog-info.yaml`` is written to (definitions
-    refer to the documents relative to it)."""
+    refer to the files in ``files.folder`` relative to it; by default ``<base>/docs/asyncapi``)."""
     spec = spec or ComponentSpec()
+    files = files or DefinitionFiles(base / "docs" / "asyncapi")
     documents = sorted(catalogue.documents, key=lambda d: d.id)
-    apis = [document_api(d, base) for d in documents]
+    apis = [document_api(d, base, files) for d in documents]
     if per_event:
         by_id = {d.id: d for d in documents}
         taken = {api["metadata"]["name"] for api in apis}
         for event in sorted(catalogue.events, key=lambda e: e.name):
             if event.document_id not in by_id:
                 continue
-            entity = event_api(event, by_id[event.document_id], base, spec)
+            entity = event_api(event, by_id[event.document_id], base, spec, files)
             name = entity["metadata"]["name"]
             if name in taken:  # an event named like a document, or two names that sanitise alike
                 entity["metadata"]["name"] = entity_name(f"{name}-event")
