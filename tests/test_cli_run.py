@@ -8,14 +8,17 @@ import json
 import os
 import re
 import sqlite3
+import subprocess
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_runner import Workspace, run, run_process, workspace
+from cli_runner import EVENTDECK, Workspace, run, run_process, workspace
 from recording_endpoint import recording_endpoint
 
+from pipeline.bus.local import LocalBus
 from pipeline.contract.artefact import load_artefact
 from pipeline.enrichment.samples import sample_inputs
 from pipeline.produce import Producer, Published
@@ -216,3 +219,27 @@ def test_deliveries_still_retrying_at_the_deadline_are_pending_and_the_next_run_
     assert summary["delivered"] == 3 * n  # this run's events to both subscriptions, and the first run's to the target
     assert len(target.received) == 2 * n
     assert len(set(target.cloud_event_ids())) == 2 * n
+
+
+def test_a_run_killed_mid_delivery_loses_nothing_the_next_run_delivers_it(ws: Workspace, tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    with recording_endpoint() as target:
+        target.hold.clear()  # the target takes requests but answers none: the run is stuck mid-delivery
+        process = subprocess.Popen([str(EVENTDECK), "run", *ws.contract_args, "--state", str(state), "--target",
+                                    target.url], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 120
+            while target.arrived == 0 and process.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert target.arrived > 0, "the run never reached its target"
+        finally:
+            process.kill()  # SIGKILL: no clean-up of any kind
+            process.wait()
+        target.hold.set()
+        assert target.received == []  # nothing was acknowledged before the kill
+        code, summary, _ = _run(ws, state, "--target", target.url)
+        assert code == 0 and summary["pending"] == summary["dead_lettered"] == 0
+        with LocalBus.open(state / "bus.sqlite") as bus:
+            archived = {event["detail"]["id"] for event in bus.archived()}
+    assert len(archived) == 2 * len(ws.sealed)  # both runs' events were accepted
+    assert set(target.cloud_event_ids()) == archived  # and every one reached the target: the killed run's too
