@@ -225,15 +225,18 @@ def test_the_deployment_bus_overrides_the_entries_bus(fault_proxy, wired) -> Non
 
 
 def test_entries_boto3_would_refuse_are_rejected_locally_and_sink_no_batch(fault_proxy, wired) -> None:
-    good = entries(wired, 1)[0]
+    good = {**entries(wired, 1)[0], "Time": "2026-03-14T10:14:41.000Z"}
     batch: list[Any] = [{**good, "Detial": "typo"}, {**good, "Detail": {"n": 1}}, "not an entry",
-                        {**good, "Resources": "arn:not-a-list"}, good]
+                        {**good, "Resources": "arn:not-a-list"}, {**good, "Time": "yesterday"},
+                        {**good, "Detail": ["x" * 1000] * 1000}, good]
     bus, _ = bus_via(fault_proxy)
     *refused, accepted = bus.put_events(batch)
     assert isinstance(accepted, Accepted)
-    assert [r.code for r in refused] == ["InvalidEntry"] * 4  # type: ignore[union-attr]
-    assert "Detial" in refused[0].message  # type: ignore[union-attr]
+    assert [r.code for r in refused] == ["InvalidEntry"] * 6  # type: ignore[union-attr]
+    assert "Detial" in refused[0].message and "Entries[0].Time" in refused[4].message  # type: ignore[union-attr]
+    assert all(len(r.message) < 400 and "\n" not in r.message for r in refused)  # type: ignore[union-attr]
     assert len(fault_proxy.calls) == 1 and len(fault_proxy.calls[0]) == 1
+    assert numbers(delivered(wired)) == [0]
 
 
 def test_no_entries_no_call(fault_proxy) -> None:

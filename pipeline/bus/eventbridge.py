@@ -28,9 +28,11 @@ keeps one budget (``max_attempts``) and one back-off. Pass another client only i
 from __future__ import annotations
 
 import random as _random
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Final
 
 from botocore.exceptions import (
@@ -82,6 +84,10 @@ _TRANSIENT_CODES: Final = frozenset({"RequestTimeout", "RequestTimeoutException"
 UNDELIVERABLE: Final = "Undeliverable"
 ENTRY_TOO_LARGE: Final = "EntryTooLarge"
 INVALID_ENTRY: Final = "InvalidEntry"
+
+# What botocore's validator accepts without a doubt: non-empty texts (its only string constraint here is a minimum
+# length of 1 on some fields), a list of non-empty texts, a datetime or an RFC 3339 instant for Time.
+_RFC3339: Final = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})")
 
 Sleep = Callable[[float], None]
 Random = Callable[[], float]
@@ -280,17 +286,37 @@ class EventBridgeBus:
         try:
             self._check(request)
             size = entry_size(request)
-        except ParamValidationError as exc:
-            return Rejected(INVALID_ENTRY, f"not a valid PutEvents entry: {exc}")
-        except (TypeError, ValueError) as exc:
-            return Rejected(INVALID_ENTRY, f"not a valid PutEvents entry: {exc}")
+        except (ParamValidationError, TypeError, ValueError) as exc:
+            # botocore's report is multi-line and quotes the value: one line, bounded (a Detail may be 256 KiB).
+            message = " ".join(str(exc).replace("Parameter validation failed:", "").split())
+            return Rejected(INVALID_ENTRY, "not a valid PutEvents entry: " + (
+                message if len(message) <= 300 else message[:300] + "..."))
         if size > self.max_entry_bytes:
             return Rejected(ENTRY_TOO_LARGE, f"the entry is {size:,} bytes as EventBridge counts them; the limit is "
                             f"{self.max_entry_bytes:,}")
         return request, size
 
     def _check(self, request: Mapping[str, Any]) -> None:
-        """Refuse what botocore would refuse for the whole call (wrong types, too-long fields), entry by entry."""
+        """Refuse what botocore would refuse for the whole call (wrong types, empty names), entry by entry.
+
+        The common entry — non-empty texts, a list of texts, an RFC 3339 ``Time`` — is recognised in ~2 us;
+        anything else goes through botocore's own validator (~60 us), which words the refusal."""
+        if _plainly_valid(request):
+            return
         report = self._validator.validate({"Entries": [request]}, self._entry_shape)
         if report.has_errors():
             raise ParamValidationError(report=report.generate_report())
+
+
+def _plainly_valid(request: Mapping[str, Any]) -> bool:
+    for key, value in request.items():
+        if key == "Resources":
+            if not (isinstance(value, list) and all(isinstance(r, str) and r for r in value)):
+                return False
+        elif key == "Time":
+            if not ((isinstance(value, datetime) and value.tzinfo is not None)
+                    or (isinstance(value, str) and _RFC3339.fullmatch(value))):
+                return False
+        elif not (isinstance(value, str) and value):
+            return False
+    return True
