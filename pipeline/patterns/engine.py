@@ -46,6 +46,7 @@ class _Node:
 
     fields: list[_Field] = field(default_factory=list)
     ors: list[list[_Node]] = field(default_factory=list)
+    combinations: int = 1
 
 
 @dataclass(frozen=True, eq=False)
@@ -62,10 +63,7 @@ class EventPattern:
         self.pattern = pattern
         root = _Node()
         _parse(pattern, (), "", root, in_or=False)
-        combinations = _count(root)
-        if combinations > MAX_COMBINATIONS:
-            raise PatternError(f"the '$or' alternatives expand to {combinations} combinations; EventBridge allows "
-                               f"at most {MAX_COMBINATIONS}", "")
+        _count(root, "")
         self._subrules = _expand(root)
         shared = _shared_depths(self._subrules)
         self._root = _compile(root, shared)
@@ -125,19 +123,22 @@ def _alternatives(value: Any, prefix: tuple[str, ...], pointer: str) -> list[_No
             raise PatternError("Only JSON object is allowed in array of $or relationship.", where)
         sub = _Node()
         _parse(alternative, prefix, where, sub, in_or=True)
+        _count(sub, where)  # as soon as possible: a hostile pattern can describe astronomically many combinations
         alternatives.append(sub)
     if len(alternatives) < 2:
         raise PatternError("There must have at least 2 Objects in $or relationship.", pointer)
     return alternatives
 
 
-def _count(node: _Node) -> int:
+def _count(node: _Node, pointer: str) -> None:
+    """Record how many sub-rules the node expands to (its alternatives were counted already); refuse too many."""
     total = 1
     for alternatives in node.ors:
-        total *= sum(_count(alternative) for alternative in alternatives)
-        if total > MAX_COMBINATIONS:  # stop early: a hostile pattern could describe astronomically many
-            return total
-    return total
+        total *= sum(alternative.combinations for alternative in alternatives)
+    if total > MAX_COMBINATIONS:
+        raise PatternError(f"the '$or' alternatives expand to {total} combinations; EventBridge allows at most "
+                           f"{MAX_COMBINATIONS}", pointer)
+    node.combinations = total
 
 
 def _expand(node: _Node) -> list[tuple[_Field, ...]]:

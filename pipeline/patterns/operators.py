@@ -51,7 +51,7 @@ def is_number(value: Any) -> bool:
 
 
 def scaled(value: Any) -> int | None:
-    """``value`` × 10⁶ as an exact integer if it is a number EventBridge can compare (±5e9, ≤ 6 decimals)."""
+    """``value`` times 10**6 as an exact integer if it is a number EventBridge can compare (±5e9, ≤ 6 decimals)."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -355,7 +355,7 @@ def _anything_but_set(argument: Mapping[Any, Any], path: str) -> Test:
     if len(argument) != 1:
         raise PatternError("Too many elements in numeric expression", path)  # sic: event-ruler's wording
     texts = argument[name]
-    if isinstance(texts, str):
+    if isinstance(texts, str) or is_number(texts):  # a number passes event-ruler's type gate, then fails below
         texts = [texts]
     elif not isinstance(texts, list):
         raise PatternError("Value of anything-but must be an array or single string/number value.", path)
