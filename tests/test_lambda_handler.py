@@ -13,6 +13,7 @@ import io
 import json
 import logging
 import socket
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -26,8 +27,9 @@ import fault_proxy as faults
 import moto_server
 from conftest import ROOT
 from pipeline.aws_lambda import handler as lambda_handler
-from pipeline.aws_lambda.config import LambdaConfigurationError
-from pipeline.aws_lambda.handler import EventNotPublished, UnsupportedEvent, handler
+from pipeline.aws_lambda.config import LambdaConfigurationError, settings_from_environment
+from pipeline.aws_lambda.handler import EventNotPublished, Runtime, UnsupportedEvent, handler
+from pipeline.aws_lambda.observability import NoTracer
 from pipeline.consumer import ContractOpener
 from pipeline.contract.artefact import artefact_bytes, load_artefact
 from pipeline.contract.model import Catalogue
@@ -411,3 +413,13 @@ def test_a_sealed_contract_without_keys_is_a_configuration_error(deployed, examp
     _, internal, _ = order_sample(examples_catalogue)
     with pytest.raises(LambdaConfigurationError, match="no key set was given"):
         handler(internal, LambdaContext())
+
+
+def test_without_the_xray_sdk_the_handler_runs_untraced(deployed, examples_catalogue, opener, monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "aws_xray_sdk", None)  # what `import aws_xray_sdk` meets in a bundle without it
+    runtime = Runtime.from_settings(settings_from_environment())
+    assert isinstance(runtime.observability.tracer, NoTracer)
+    name, internal, payload = order_sample(examples_catalogue)
+    runtime(internal, LambdaContext())
+    (body,) = [b for b in received(deployed) if b["detail-type"] == name]
+    assert opener.open(body["detail"]).data == payload

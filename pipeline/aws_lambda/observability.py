@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -79,7 +78,9 @@ def observability_for(service: str, namespace: str) -> Observability:
 
 
 def _tracer(service: str) -> Any:
-    if importlib.util.find_spec("aws_xray_sdk") is None:
+    try:
+        import aws_xray_sdk  # noqa: F401 - Powertools' Tracer imports it when it is made
+    except ImportError:
         return NoTracer()
     from aws_lambda_powertools import Tracer
 
