@@ -10,7 +10,6 @@ whose payload holds any must be sealed with encryption: a signature alone leaves
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,6 +25,25 @@ from .target import LintTarget
 Findings = Iterator[tuple[str, Location]]
 PII = "x-pii"
 _ALL_NAMES = (*KNOWN_EXTENSIONS, PII)
+
+
+def _edits(a: str, b: str) -> int:
+    """Levenshtein distance: insertions, deletions and substitutions that turn ``a`` into ``b``."""
+    previous = list(range(len(b) + 1))
+    for i, char in enumerate(a, 1):
+        current = [i]
+        for j, other in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char != other)))
+        previous = current
+    return previous[-1]
+
+
+def near_miss(key: str) -> str | None:
+    """The known extension ``key`` is probably a misspelling of: at most one edit in five characters. The same
+    measure as ``spectral/functions/eventdeckExtensions.js``, so both tools agree."""
+    best = min(_ALL_NAMES, key=lambda name: _edits(key, name))
+    distance = _edits(key, best)
+    return best if distance > 0 and distance * 5 <= max(len(key), len(best)) else None
 
 
 def _places(target: LintTarget) -> Iterator[tuple[str, Any]]:
@@ -62,9 +80,9 @@ def extensions(target: LintTarget) -> Findings:
             elif key == PII:
                 yield f"{PII} marks a payload property, not a {kind} object", target.where(node, key)
             else:
-                close = difflib.get_close_matches(key, _ALL_NAMES, n=1, cutoff=0.8)
+                close = near_miss(key)
                 if close:
-                    yield f"unknown extension {key}: did you mean {close[0]}? (an unknown extension is ignored)", \
+                    yield f"unknown extension {key}: did you mean {close}? (an unknown extension is ignored)", \
                         target.where(node, key)
 
 

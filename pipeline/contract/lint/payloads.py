@@ -19,7 +19,7 @@ from ..refs import split_ref
 from ..schemas import DRAFT7, validator_for
 from .findings import LintSeverity
 from .registry import rule
-from .target import LintTarget
+from .target import LintTarget, escape
 
 Findings = Iterator[tuple[str, Location]]
 ERROR = LintSeverity.ERROR
@@ -159,17 +159,18 @@ def headers_object(target: LintTarget) -> Findings:
                 target.where(headers)
 
 
-def _used_pointers(target: LintTarget) -> set[str]:
-    """Every ``#/components/...`` pointer of the root document some ``$ref`` in its files points at."""
-    used: set[str] = set()
+def _references(target: LintTarget) -> list[tuple[str, str, str]]:
+    """``(pointer it leads to, file it is in, pointer where it is)`` of every ``$ref`` in the document's files
+    that leads into the root document."""
+    found: list[tuple[str, str, str]] = []
     for uri in target.document.files or (target.path,):
         try:
             data = target.deref.sources.get(uri).data
         except ContractError:
             continue
-        stack = [data]
+        stack: list[tuple[Any, str]] = [(data, "")]
         while stack:
-            node = stack.pop()
+            node, at = stack.pop()
             if isinstance(node, dict):
                 ref = node.get("$ref")
                 if isinstance(ref, str):
@@ -178,11 +179,11 @@ def _used_pointers(target: LintTarget) -> set[str]:
                     except ContractError:
                         ref_uri, pointer = "", ""
                     if ref_uri == target.path:
-                        used.add(pointer)
-                stack.extend(v for v in node.values() if isinstance(v, dict | list))
+                        found.append((pointer, uri, at))
+                stack.extend((v, f"{at}/{escape(k)}") for k, v in node.items() if isinstance(v, dict | list))
             elif isinstance(node, list):
-                stack.extend(v for v in node if isinstance(v, dict | list))
-    return used
+                stack.extend((v, f"{at}/{i}") for i, v in enumerate(node) if isinstance(v, dict | list))
+    return found
 
 
 def _unused(target: LintTarget, kind: str) -> Findings:
@@ -190,10 +191,13 @@ def _unused(target: LintTarget, kind: str) -> Findings:
     group = components.get(kind) if isinstance(components, dict) else None
     if not isinstance(group, dict) or not group:
         return
-    used = _used_pointers(target)
+    references = _references(target)
     for name in group:
-        pointer = f"/components/{kind}/{name.replace('~', '~0').replace('/', '~1')}"
-        if not any(p == pointer or p.startswith(pointer + "/") for p in used):
+        pointer = f"/components/{kind}/{escape(name)}"
+        # A reference from inside the component itself (a recursive schema) does not make it used.
+        if not any((to == pointer or to.startswith(pointer + "/"))
+                   and not (uri == target.path and (at == pointer or at.startswith(pointer + "/")))
+                   for to, uri, at in references):
             yield f"components.{kind}.{name} is not referenced anywhere", target.at(pointer)
 
 
