@@ -81,7 +81,7 @@ def _whole_number(env: Mapping[str, str], name: str, default: int, low: int, hig
     raw = env.get(name, "").strip()
     if not raw:
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:  # int() also reads "٣"
         shown = raw if len(raw) <= 40 else raw[:40] + "..."
         raise LambdaConfigurationError(f"environment variable {name}={shown!r} is not a whole number from {low} "
                                        f"to {high}")
