@@ -143,7 +143,8 @@ def undescribed_properties(schema: Any) -> Iterator[tuple[dict[str, Any], str]]:
         for member in group:
             for properties, name, child in _occurrences(member, seen):
                 by_name.setdefault(name, []).append((properties, child))
-            for part in (member.get("allOf") if isinstance(member.get("allOf"), list) else ()):
+            parts = member.get("allOf")
+            for part in parts if isinstance(parts, list) else ():
                 stack.extend([[part.get(k)] for k in _WALK_ONE] if isinstance(part, dict) else [])
             stack.extend([member.get(k)] for k in _WALK_ONE)
             for k in _WALK_MANY:
