@@ -17,9 +17,11 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context
 
 from pipeline.contract import Backstage, Catalogue, Event, Severity
+from pipeline.contract.history import History
 from pipeline.forking import fork_map
 
 from .envelopes import routing_of
+from .history import add_history
 from .markup import email_html, inert, inline_code, link_html, md_text
 from .paths import SitePaths, final_url, relative_link
 from .views import CatalogueViews, Options, status_of
@@ -114,7 +116,10 @@ class SiteRenderer:
         self.workers = workers
         self._event_cache: dict[str, tuple[tuple[Any, ...], str]] = {}
 
-    def render(self, catalogue: Catalogue, roots: Iterable[str] = ()) -> RenderedSite:
+    def render(self, catalogue: Catalogue, roots: Iterable[str] = (),
+               history: History | None = None) -> RenderedSite:
+        """The site of ``catalogue``; with ``history``, event pages get a *Changes* section, document pages
+        a changelog, and the registry every earlier version's schema (:mod:`.history`)."""
         views = CatalogueViews(catalogue, self.options, roots)
         paths = views.paths
         env = _env()
@@ -200,6 +205,8 @@ class SiteRenderer:
 
         event_pages = {event.key: paths.event(event) for event in catalogue.events}
         pages.update(self._event_pages(views, catalogue.events))
+        if history is not None:
+            add_history(pages, files, history, views, env, directory_urls=self.options.directory_urls)
         files[paths.stylesheet] = stylesheet()
         pages = {path: _tidy(text) for path, text in pages.items()}
         return RenderedSite(pages=pages, files=files, nav_pages=frozenset(nav), paths=paths,

@@ -6,7 +6,7 @@ Events are paired by their catalogue key (the event name, unless two documents u
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..model import Catalogue, Document, Event, Schema
@@ -32,10 +32,15 @@ def placed(catalogue: Catalogue, document_ids: Iterable[str] | None = None) -> d
 
 def diff_catalogues(old: Catalogue, new: Catalogue) -> CatalogueDiff:
     """Every event's classified changes from ``old`` to ``new``, and each document's versions."""
+    # Two single documents are two versions of one document, whatever their files are called (v1.yaml, v2.yaml).
+    same = {new.documents[0].id: old.documents[0].id} if len(old.documents) == len(new.documents) == 1 else {}
     versions: dict[str, tuple[str | None, str | None]] = {d.id: (d.info.version, None) for d in old.documents}
     for document in new.documents:
-        versions[document.id] = (versions.get(document.id, (None, None))[0], document.info.version)
-    return CatalogueDiff(diff_events(placed(old), placed(new)), versions)
+        key = same.get(document.id, document.id)
+        versions[key] = (versions.get(key, (None, None))[0], document.info.version)
+    events = tuple(replace(e, document=same.get(e.document, e.document)) if e.document in same else e
+                   for e in diff_events(placed(old), placed(new)))
+    return CatalogueDiff(events, versions)
 
 
 def diff_events(old: Mapping[str, Placed], new: Mapping[str, Placed]) -> tuple[EventDiff, ...]:

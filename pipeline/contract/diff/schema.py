@@ -282,7 +282,7 @@ class SchemaDiffer:
         added = [name for name in after if name not in before]
         for name in list(removed):
             twin = next((a for a in added if (a in required_after) == (name in required_before)
-                         and _shape(before[name]) == _shape(after[name])), None)
+                         and _shape(before[name]) == _shape(after[a])), None)
             if twin is not None:
                 removed.remove(name)
                 added.remove(twin)
@@ -382,12 +382,16 @@ class SchemaDiffer:
         node, ref = self._resolve(root, branch)
         flat = self._flatten(root, node) if isinstance(node, dict) else {}
         properties = _properties(flat)
-        for name, schema in sorted(properties.items()):
-            resolved, _ = self._resolve(root, schema)
-            if isinstance(resolved, dict):
-                if "const" in resolved:
+        discriminator = flat.get("discriminator")
+        names = sorted(properties, key=lambda n: (n != discriminator, n))
+        for single_enum in (False, True):  # a const discriminates more surely than an enum of one value
+            for name in names:
+                resolved, _ = self._resolve(root, properties[name])
+                if not isinstance(resolved, dict):
+                    continue
+                if not single_enum and "const" in resolved:
                     return f"{name}={canonical(resolved['const'])}"
-                if isinstance(resolved.get("enum"), list) and len(resolved["enum"]) == 1:
+                if single_enum and isinstance(resolved.get("enum"), list) and len(resolved["enum"]) == 1:
                     return f"{name}={canonical(resolved['enum'][0])}"
         if isinstance(flat.get("title"), str):
             return f"'{flat['title']}'"

@@ -1,0 +1,204 @@
+"""The version history of a catalogue's documents: every earlier ``info.version``, when it appeared, what changed.
+
+Read from git (the commits that changed the documents' folder, newest ``limit`` of them) or from an explicit list
+of earlier versions (files, folders or ``git:REF:PATH``, oldest first). Each document's history is the sequence of
+its distinct ``info.version`` values: a version's date is the author date of the first commit that carried it, its
+content the last commit that still did (later fixes to the same version included), and the documents as they are
+now (the working tree) are the newest version. Consecutive versions are compared with :mod:`.diff`.
+
+History is optional and never fatal: outside a git checkout, without git, in a shallow clone, or at a commit
+whose documents do not load, it says so in :attr:`History.notes` and carries on with what it has.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import gitsource
+from .diff import EventDiff, Placed, diff_events, placed
+from .diff.inputs import DiffInputError, load_side
+from .errors import ContractError
+from .loader import ContractLoader
+from .model import Catalogue, Event
+
+#: Commits read by default: each one is a full load of the documents (about a second for the examples).
+DEFAULT_LIMIT = 30
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    """One version of one document: its events as they were, and how each differs from the previous release."""
+
+    document: str
+    version: str
+    date: str | None
+    """Author date (ISO 8601) of the first commit with this version; ``None``: not committed, or not from git."""
+    commit: str | None
+    events: Mapping[str, Placed]
+    changes: tuple[EventDiff, ...] = ()
+    """Against the previous release of the document (empty for the first one known)."""
+    current: bool = False
+    """The documents as they are now (what the rest of the catalogue shows)."""
+
+    @property
+    def day(self) -> str | None:
+        return self.date[:10] if self.date else None
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """Every document's releases, oldest first (the last one is the current version), and what limited them."""
+
+    releases: Mapping[str, tuple[Release, ...]] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    def of_document(self, document_id: str) -> tuple[Release, ...]:
+        return self.releases.get(document_id, ())
+
+    def of_event(self, event: Event) -> tuple[tuple[Release, Placed | None, EventDiff | None], ...]:
+        """The releases of ``event``'s document in which it existed or was changed (newest first): the release,
+        the event as it was then, and its changes in that release."""
+        rows = []
+        for release in reversed(self.of_document(event.document_id)):
+            found = release.events.get(event.key)
+            change = next((c for c in release.changes if c.event == event.name), None)
+            if found is not None or change is not None:
+                rows.append((release, found, change))
+        return tuple(rows)
+
+    def older_schemas(self, event: Event) -> tuple[tuple[str, Event], ...]:
+        """``(version, the event as it was)`` for every earlier version of ``event`` with a payload, newest first;
+        the current version is not included."""
+        seen = {event.version}
+        found = []
+        for release, then, _ in self.of_event(event):
+            if then is not None and release.version not in seen and then.event.payload is not None:
+                seen.add(release.version)
+                found.append((release.version, then.event))
+        return tuple(found)
+
+
+@dataclass(frozen=True, slots=True)
+class _Snapshot:
+    date: str | None
+    commit: str | None
+    catalogue: Catalogue
+
+
+def git_history(paths: Sequence[str | os.PathLike[str]], current: Catalogue, loader: ContractLoader, *,
+                limit: int = DEFAULT_LIMIT, root: str | os.PathLike[str] | None = None) -> History:
+    """The history of ``current`` (loaded from ``paths``) from the git commits that changed ``paths``."""
+    given = [Path(p) for p in paths]
+    if not given:
+        return History(notes=("no documents given; no version history",))
+    repo = gitsource.toplevel(given[0].resolve())
+    if repo is None:
+        return _only(current, f"{given[0]} is not in a git checkout (or git is not installed): no version history "
+                              "before the current version")
+    notes: list[str] = []
+    try:
+        relatives = [gitsource.relative_to_repo(repo, p.resolve()) for p in given]
+        if gitsource.is_shallow(repo):
+            notes.append("the git checkout is a shallow clone: versions older than its first commit are missing "
+                         "(fetch the full history, e.g. actions/checkout with fetch-depth: 0)")
+        commits = list(reversed(gitsource.log(repo, relatives, limit + 1)))
+    except gitsource.GitError as exc:
+        return _only(current, f"cannot read the git history: {exc}")
+    if len(commits) > limit:
+        commits = commits[1:]
+        notes.append(f"only the last {limit} commits of the documents are read")
+    snapshots: list[_Snapshot] = []
+    for commit in commits:
+        try:
+            with _exported_all(repo, commit.sha, relatives) as copies:
+                base = _root_copy(copies, root, repo)
+                catalogue = loader.load(copies, root=base)
+        except (gitsource.GitError, ContractError) as exc:
+            notes.append(f"commit {commit.sha[:12]} ({commit.day}) skipped: its documents do not load: "
+                         f"{_first_line(exc)}")
+            continue
+        snapshots.append(_Snapshot(commit.date, commit.sha, catalogue))
+    return _assemble(snapshots, current, notes)
+
+
+def listed_history(sources: Iterable[str], current: Catalogue, loader: ContractLoader) -> History:
+    """The history of ``current`` from an explicit list of earlier versions (oldest first): files, folders or
+    ``git:REF:PATH``. A source that cannot be read is a note, not a failure."""
+    notes: list[str] = []
+    snapshots = []
+    for source in sources:
+        try:
+            side = load_side(source, loader)
+        except DiffInputError as exc:
+            notes.append(f"earlier version {source} skipped: {_first_line(exc)}")
+            continue
+        snapshots.append(_Snapshot(side.commit.date if side.commit else None,
+                                   side.commit.sha if side.commit else None, side.catalogue))
+    return _assemble(snapshots, current, notes)
+
+
+def _only(current: Catalogue, note: str) -> History:
+    return _assemble([], current, [note])
+
+
+def _assemble(snapshots: list[_Snapshot], current: Catalogue, notes: list[str]) -> History:
+    """Group the snapshots (oldest first) into each current document's releases and compare consecutive ones."""
+    releases: dict[str, tuple[Release, ...]] = {}
+    for document in current.documents:
+        versions: dict[str, dict[str, object]] = {}
+        for snapshot in snapshots:
+            then = next((d for d in snapshot.catalogue.documents if d.id == document.id), None)
+            if then is None:
+                continue
+            entry = versions.setdefault(then.info.version, {"date": snapshot.date, "commit": snapshot.commit})
+            entry["catalogue"] = snapshot.catalogue  # the last commit of a version is what it ended as
+            entry["last_commit"] = snapshot.commit
+            versions.pop(then.info.version)
+            versions[then.info.version] = entry  # ordered by the last appearance
+        now = versions.pop(document.info.version, {"date": None, "commit": None})
+        now["catalogue"] = current
+        versions[document.info.version] = now
+        ordered: list[Release] = []
+        previous: Mapping[str, Placed] | None = None
+        for version, entry in versions.items():
+            catalogue = entry["catalogue"]
+            assert isinstance(catalogue, Catalogue)
+            events = placed(catalogue, [document.id])
+            changes = diff_events(previous, events) if previous is not None else ()
+            ordered.append(Release(document.id, version, entry["date"] if isinstance(entry["date"], str) else None,
+                                   entry["commit"] if isinstance(entry["commit"], str) else None, events,
+                                   tuple(c for c in changes if c.changes), catalogue is current))
+            previous = events
+        releases[document.id] = tuple(ordered)
+    return History(releases, tuple(notes))
+
+
+@contextmanager
+def _exported_all(repo: Path, sha: str, relatives: list[str]) -> Iterator[list[Path]]:
+    """Every path of ``relatives`` exported at one commit into one temporary folder, removed afterwards."""
+    folder = Path(tempfile.mkdtemp(prefix="eventdeck-history-"))
+    try:
+        yield [gitsource.export(repo, sha, relative, folder) for relative in relatives]
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _root_copy(copies: list[Path], root: str | os.PathLike[str] | None, repo: Path) -> Path | None:
+    """The configured ``$ref`` root, inside the exported copy of the checkout (``None``: the loader's default)."""
+    if root is None:
+        return None
+    relative = gitsource.relative_to_repo(repo, Path(root).resolve())
+    top = next(p for p in [copies[0], *copies[0].parents] if p.name.startswith("eventdeck-history-"))
+    return top / relative if relative else top
+
+
+def _first_line(exc: Exception) -> str:
+    diagnostics = getattr(exc, "diagnostics", None)
+    text = str(diagnostics[0]) if diagnostics else str(exc)
+    return text.splitlines()[0] if text else type(exc).__name__
