@@ -604,3 +604,14 @@ def test_a_pattern_nested_too_deeply_is_a_rule_error_not_a_crash(bus: LocalBus) 
         pattern = {"detail": pattern}
     with pytest.raises(RuleError, match="rule 'deep'"):
         bus.put_rule("deep", pattern, [CallableTarget("f")])
+
+
+def test_a_detached_callable_does_not_keep_drain_from_waiting_for_other_retries(bus: LocalBus,
+                                                                                clock: FakeClock) -> None:
+    with HttpSink(lambda n, event: 503 if n == 0 else 200) as sink:
+        bus.put_rule("r", {"source": ["com.example.orders"]}, [HttpTarget(sink.url, id="http"),
+                                                              CallableTarget("nobody", id="callable")])
+        bus.put_events([entry(1)])
+        report = bus.drain(sleep=clock.sleep)  # must sleep until the HTTP retry, not spin on the detached row
+    assert (report.delivered, report.waiting, report.detached) == (1, 1, 1)
+    assert len(clock.slept) == 1 and len(sink.delivered) == 1

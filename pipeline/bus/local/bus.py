@@ -310,11 +310,12 @@ class LocalBus:
             if delivered:
                 db.execute("INSERT INTO meta (key, value) VALUES ('delivered', ?) ON CONFLICT (key) DO UPDATE "
                            "SET value = CAST(value AS INTEGER) + excluded.value", (len(delivered),))
-            waiting, next_due = db.execute("SELECT count(*), min(due_ms) FROM deliveries").fetchone()
-            unattached = sum(db.execute("SELECT count(*) FROM deliveries WHERE rule = ? AND target = ?",
-                                        pair).fetchone()[0] for pair in detached)
-        return DeliveryReport(len(delivered), len(retries), len(dead), waiting, unattached,
-                              None if next_due is None or waiting == unattached else next_due / 1000)
+            # The next due time of what this handle can deliver: a detached callable's rows wait for an attach.
+            ready, next_due = db.execute(f"SELECT count(*), min(d.due_ms) FROM deliveries d WHERE 1 {skip}",
+                                         [v for pair in detached for v in pair]).fetchone()
+            waiting = db.execute("SELECT count(*) FROM deliveries").fetchone()[0]
+        return DeliveryReport(len(delivered), len(retries), len(dead), waiting, waiting - ready,
+                              None if next_due is None else next_due / 1000)
 
     def drain(self, *, timeout_s: float | None = None, sleep: Callable[[float], None] = time.sleep,
               limit: int = 1000) -> DeliveryReport:
