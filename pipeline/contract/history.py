@@ -91,40 +91,66 @@ class _Snapshot:
     catalogue: Catalogue
 
 
+class GitHistory:
+    """Reads the history of documents from git. The committed versions are remembered while ``HEAD`` and the
+    paths stay the same, so a ``mkdocs serve`` rebuild only compares the working tree with them again."""
+
+    def __init__(self, loader: ContractLoader, *, limit: int = DEFAULT_LIMIT,
+                 root: str | os.PathLike[str] | None = None) -> None:
+        self.loader, self.limit, self.root = loader, limit, root
+        self._key: tuple[object, ...] | None = None
+        self._snapshots: list[_Snapshot] = []
+        self._notes: list[str] = []
+
+    def history(self, paths: Sequence[str | os.PathLike[str]], current: Catalogue) -> History:
+        """The history of ``current`` (loaded from ``paths``) from the commits that changed ``paths``."""
+        given = [Path(p).resolve() for p in paths]
+        if not given:
+            return _only(current, "no documents given; no version history")
+        repo = gitsource.toplevel(given[0])
+        if repo is None:
+            return _only(current, f"{given[0]} is not in a git checkout (or git is not installed): no version "
+                                  "history before the current version")
+        try:
+            relatives = [gitsource.relative_to_repo(repo, p) for p in given]
+            head = gitsource.resolve_commit(repo, "HEAD")
+        except gitsource.GitError as exc:
+            return _only(current, f"cannot read the git history: {exc}")
+        key = (str(repo), tuple(relatives), head, self.limit, str(self.root))
+        if key != self._key:
+            self._snapshots, self._notes = self._read(repo, relatives)
+            self._key = key
+        return _assemble(self._snapshots, current, list(self._notes))
+
+    def _read(self, repo: Path, relatives: list[str]) -> tuple[list[_Snapshot], list[str]]:
+        notes: list[str] = []
+        try:
+            if gitsource.is_shallow(repo):
+                notes.append("the git checkout is a shallow clone: versions older than its first commit are "
+                             "missing (fetch the full history, e.g. actions/checkout with fetch-depth: 0)")
+            commits = list(reversed(gitsource.log(repo, relatives, self.limit + 1)))
+        except gitsource.GitError as exc:
+            return [], [f"cannot read the git history: {exc}"]
+        if len(commits) > self.limit:
+            commits = commits[1:]
+            notes.append(f"only the last {self.limit} commits of the documents are read")
+        snapshots: list[_Snapshot] = []
+        for commit in commits:
+            try:
+                with _exported_all(repo, commit.sha, relatives) as copies:
+                    catalogue = self.loader.load(copies, root=_root_copy(copies, self.root, repo))
+            except (gitsource.GitError, ContractError) as exc:
+                notes.append(f"commit {commit.sha[:12]} ({commit.day}) skipped: its documents do not load: "
+                             f"{_first_line(exc)}")
+                continue
+            snapshots.append(_Snapshot(commit.date, commit.sha, catalogue))
+        return snapshots, notes
+
+
 def git_history(paths: Sequence[str | os.PathLike[str]], current: Catalogue, loader: ContractLoader, *,
                 limit: int = DEFAULT_LIMIT, root: str | os.PathLike[str] | None = None) -> History:
     """The history of ``current`` (loaded from ``paths``) from the git commits that changed ``paths``."""
-    given = [Path(p) for p in paths]
-    if not given:
-        return History(notes=("no documents given; no version history",))
-    repo = gitsource.toplevel(given[0].resolve())
-    if repo is None:
-        return _only(current, f"{given[0]} is not in a git checkout (or git is not installed): no version history "
-                              "before the current version")
-    notes: list[str] = []
-    try:
-        relatives = [gitsource.relative_to_repo(repo, p.resolve()) for p in given]
-        if gitsource.is_shallow(repo):
-            notes.append("the git checkout is a shallow clone: versions older than its first commit are missing "
-                         "(fetch the full history, e.g. actions/checkout with fetch-depth: 0)")
-        commits = list(reversed(gitsource.log(repo, relatives, limit + 1)))
-    except gitsource.GitError as exc:
-        return _only(current, f"cannot read the git history: {exc}")
-    if len(commits) > limit:
-        commits = commits[1:]
-        notes.append(f"only the last {limit} commits of the documents are read")
-    snapshots: list[_Snapshot] = []
-    for commit in commits:
-        try:
-            with _exported_all(repo, commit.sha, relatives) as copies:
-                base = _root_copy(copies, root, repo)
-                catalogue = loader.load(copies, root=base)
-        except (gitsource.GitError, ContractError) as exc:
-            notes.append(f"commit {commit.sha[:12]} ({commit.day}) skipped: its documents do not load: "
-                         f"{_first_line(exc)}")
-            continue
-        snapshots.append(_Snapshot(commit.date, commit.sha, catalogue))
-    return _assemble(snapshots, current, notes)
+    return GitHistory(loader, limit=limit, root=root).history(paths, current)
 
 
 def listed_history(sources: Iterable[str], current: Catalogue, loader: ContractLoader) -> History:

@@ -213,6 +213,7 @@ def _read_manifest(docs_dir: Path, manifest: str) -> tuple[ManifestEntry, ...]:
 def plan(args: argparse.Namespace) -> Plan:
     """Load the documents and render them with the options the plugin would use."""
     from portal.cli.site_config import contract_loader, site_config
+    from portal.mkdocs_plugin.history import SiteHistory
     from portal.mkdocs_plugin.plugin import ref_root
     from portal.render import SiteRenderer
 
@@ -220,8 +221,12 @@ def plan(args: argparse.Namespace) -> Plan:
     paths = [Path(p).resolve() for p in args.paths] if args.paths else config.document_paths()
     loader = contract_loader(allow_http=config.plugin.allow_http)
     catalogue = loader.load(paths, strict=config.plugin.strict, root=ref_root(config.plugin, config.config_dir))
+    history = SiteHistory(config.plugin, config.config_dir, contract_loader(allow_http=config.plugin.allow_http),
+                          ref_root(config.plugin, config.config_dir)).read(paths, catalogue)
+    for note in history.notes if history is not None else ():
+        print(f"eventdeck docs: version history: {note}", file=sys.stderr)
     renderer = SiteRenderer(config.options, workers=workers_from_environment())
-    site = renderer.render(catalogue, roots=[str(p) for p in paths])
+    site = renderer.render(catalogue, roots=[str(p) for p in paths], history=history)
     wanted = {path: text.encode("utf-8") for path, text in site.pages.items()}
     wanted.update(site.files)
     docs_dir = Path(args.docs_dir) if args.docs_dir else config.docs_dir

@@ -37,6 +37,7 @@ from mkdocs.structure.pages import Page
 from pipeline.contract import Catalogue, ContractError, ContractLoader, Severity
 from pipeline.contract.specs import settings_from_environment
 from pipeline.forking import workers_from_environment
+from portal.mkdocs_plugin.history import SiteHistory
 from portal.mkdocs_plugin.html_stash import Stash, restore, search_entries, stash
 from portal.render import Options, RenderedSite, SiteRenderer
 
@@ -70,6 +71,14 @@ class EventdeckConfig(base.Config):
     """Domain and entity pages are listed in the navigation only up to this many (index pages always are)."""
     allow_http = c.Type(bool, default=False)
     """Fetch http(s) ``$ref`` targets while loading (off: reported as errors instead)."""
+    history = c.Choice(("off", "git"), default="off")
+    """Version history: ``git`` gives each event page a *Changes* section, each document page a changelog and the
+    registry every earlier version's schema, from the commits that changed the documents."""
+    history_versions = c.ListOfItems(c.Type(str), default=[])
+    """Earlier versions instead of the git history, oldest first: files or folders (relative to ``mkdocs.yml``) or
+    ``git:REF:PATH``."""
+    history_limit = c.Type(int, default=30)
+    """The most commits ``history: git`` reads (each is a full load of the documents)."""
 
 
 def options_from(config: EventdeckConfig, *, site_url: str | None, directory_urls: bool) -> Options:
@@ -119,6 +128,7 @@ class EventdeckPlugin(BasePlugin[EventdeckConfig]):
         self._serving = False
         self._bytecode = _MemoryBytecodeCache()
         self._registry: dict[str, str] = {}  # schema file -> digest of what was written
+        self.history: SiteHistory | None = None
 
     # ------------------------------------------------------------------------------------------ lifecycle
     def on_startup(self, *, command: str, dirty: bool) -> None:
@@ -149,6 +159,10 @@ class EventdeckPlugin(BasePlugin[EventdeckConfig]):
             self.loader = ContractLoader(allow_http=self.config.allow_http,
                                          specs_settings=settings_from_environment(),
                                          workers=workers_from_environment())
+        if self.history is None:
+            self.history = SiteHistory(self.config, _config_dir(config), ContractLoader(
+                allow_http=self.config.allow_http, specs_settings=settings_from_environment()),
+                ref_root(self.config, _config_dir(config)))
         if self.renderer is None or self.renderer.options != options:
             self.renderer = SiteRenderer(options, workers=workers_from_environment())
         stylesheet = options.section + "/assets/eventdeck.css" if options.section else "assets/eventdeck.css"
@@ -169,7 +183,10 @@ class EventdeckPlugin(BasePlugin[EventdeckConfig]):
             log.info("eventdeck: %d events; `mkdocs serve --dirty` rebuilds only the pages an edit changes",
                      len(catalogue.events))
         self.catalogue = catalogue
-        self.site = self.renderer.render(catalogue, roots=[str(p) for p in paths])
+        history = self.history.read(paths, catalogue) if self.history is not None else None
+        for note in history.notes if history is not None else ():
+            log.info("eventdeck: version history: %s", note)
+        self.site = self.renderer.render(catalogue, roots=[str(p) for p in paths], history=history)
 
     def on_serve(self, server: Any, *, config: MkDocsConfig, builder: Any) -> Any:
         for path in document_paths(self.config, _config_dir(config)):
