@@ -222,6 +222,13 @@ class Outbox:
             rows = self._db.execute(query, params).fetchall()
         return [OutboxEntry(r[0], r[1], r[2], orjson.loads(r[3]), r[4], r[5], r[6], r[7], r[8]) for r in rows]
 
+    def purge(self, sent_before: float) -> int:
+        """Delete entries sent before ``sent_before`` (epoch seconds); returns how many. Adding one of their
+        CloudEvents again afterwards stores and sends it again (the outbox no longer remembers it)."""
+        with self._write() as db:
+            return db.execute("DELETE FROM outbox WHERE state = 'sent' AND sent_ms < ?",
+                              (int(sent_before * 1000),)).rowcount
+
     def stats(self) -> OutboxStats:
         with self._lock:
             counts = dict(self._db.execute("SELECT state, count(*) FROM outbox GROUP BY state").fetchall())

@@ -615,3 +615,22 @@ def test_a_detached_callable_does_not_keep_drain_from_waiting_for_other_retries(
         report = bus.drain(sleep=clock.sleep)  # must sleep until the HTTP retry, not spin on the detached row
     assert (report.delivered, report.waiting, report.detached) == (1, 1, 1)
     assert len(clock.slept) == 1 and len(sink.delivered) == 1
+
+
+def test_purging_the_archive_keeps_what_deliveries_and_dead_letters_need(bus: LocalBus, tmp_path: Path) -> None:
+    with HttpSink(lambda n, event: 400) as sink:
+        bus.put_rule("r", {"detail-type": ["Order.Created"]}, [HttpTarget(sink.url)])
+        bus.put_events([entry(1, Time="2026-01-01T00:00:00Z"), entry(2, Time="2026-01-02T00:00:00Z",
+                                                                   source="com.example.other")])
+        bus.drain()
+    bus.put_rule("r2", {"source": ["com.example.orders"]}, [CallableTarget("later")])
+    bus.put_events([entry(3, Time="2026-01-03T00:00:00Z"), entry(4, Time="2026-02-01T00:00:00Z")])
+    # 1 and 2 are dead letters (the 400), 3 waits for its callable, 4 is after the cut-off.
+    assert bus.purge_archive("2026-01-15T00:00:00Z") == 0
+    bus.redrive()
+    bus.delete_rule("r")
+    assert bus.purge_archive("2026-01-15T00:00:00Z") == 2  # 1 and 2: nothing needs them any more
+    assert [e["detail"]["n"] for e in bus.archived()] == [3, 4]
+    assert bus.stats().events == 2
+    with pytest.raises(ReplayError, match="cut-off"):
+        bus.purge_archive("soon")

@@ -218,3 +218,13 @@ def test_kill_9_between_write_and_publish_then_a_restart_publishes_each_event_on
     with Outbox.open(outbox_path) as outbox:
         stats = outbox.stats()
     assert (stats.pending, stats.sent, stats.failed) == (0, count, 0)
+
+
+def test_purging_sent_entries_keeps_pending_and_failed_ones(tmp_path: Path, bus: LocalBus) -> None:
+    now = [1_800_000_000.0]
+    with Outbox.open(tmp_path / "purge.db", clock=lambda: now[0]) as outbox:
+        outbox.add(entries(3))
+        outbox.publish(bus, limit=2)
+        now[0] += 100
+        assert outbox.purge(sent_before=now[0] - 50) == 2
+        assert outbox.stats() == type(outbox.stats())(pending=1, sent=0, failed=0)

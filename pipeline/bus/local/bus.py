@@ -380,10 +380,24 @@ class LocalBus:
             deliverer.wake()
         return moved
 
+    def purge_archive(self, before: Any) -> int:
+        """Delete archived events whose ``time`` is before ``before`` (an archive's retention), except those a
+        queued delivery or a dead letter still needs; returns how many were deleted. They can no longer be
+        replayed.
+
+        :raises ReplayError: ``before`` is not a date-time."""
+        try:
+            cutoff = _ms(parse_time(before))
+        except (ValueError, OverflowError, OSError) as exc:
+            raise ReplayError(f"the archive cut-off is not a date-time ({exc})") from None
+        with self._write() as db:
+            return db.execute("DELETE FROM events WHERE time_ms < ? AND seq NOT IN (SELECT seq FROM deliveries) "
+                              "AND seq NOT IN (SELECT seq FROM dead_letters)", (cutoff,)).rowcount
+
     def stats(self) -> BusStats:
         with self._lock:
             db = self._db
-            events = db.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
+            events = db.execute("SELECT count(*) FROM events").fetchone()[0]
             rules = db.execute("SELECT count(*) FROM rules").fetchone()[0]
             pending = db.execute("SELECT count(*) FROM deliveries").fetchone()[0]
             dead = db.execute("SELECT count(*) FROM dead_letters").fetchone()[0]
