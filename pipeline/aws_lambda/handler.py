@@ -95,7 +95,8 @@ class Runtime:
         self.observability = observability
         self.contract_hash = contract_hash
         log, metrics, tracer = observability.logger, observability.metrics, observability.tracer
-        self.publish = tracer.capture_method(self.publish)  # type: ignore[method-assign]
+        # The reports stay out of the trace (capture_response): X-Ray caps a segment document at 64 KB.
+        self.publish = tracer.capture_method(self.publish, capture_response=False)  # type: ignore[method-assign]
         self._entry = metrics.log_metrics(log.inject_lambda_context(tracer.capture_lambda_handler(self.handle)),
                                           capture_cold_start_metric=True)
 

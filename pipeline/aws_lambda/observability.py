@@ -35,10 +35,10 @@ class NoTracer:
 
     disabled = True
 
-    def capture_lambda_handler(self, function: F) -> F:
+    def capture_lambda_handler(self, function: F, **options: Any) -> F:
         return function
 
-    def capture_method(self, function: F) -> F:
+    def capture_method(self, function: F, **options: Any) -> F:
         return function
 
     def put_annotation(self, key: str, value: Any) -> None:
