@@ -24,6 +24,7 @@ from .envelopes import routing_of
 from .history import add_history
 from .markup import email_html, inert, inline_code, link_html, md_text
 from .paths import SitePaths, final_url, relative_link
+from .styles import badge_style, style
 from .views import CatalogueViews, Options, status_of
 
 STYLESHEET = "eventdeck.css"
@@ -64,6 +65,8 @@ def environment() -> Environment:
     env.filters["url"] = _url
     env.filters["link"] = link_html
     env.filters["email"] = email_html
+    env.globals["style"] = style  # inline styles: they survive TechDocs' sanitiser (portal.render.styles)
+    env.globals["badge_style"] = badge_style
     return env
 
 
