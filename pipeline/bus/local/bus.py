@@ -408,12 +408,18 @@ class LocalBus:
 
     def close(self) -> None:
         """Stop this handle's deliverers, close its connections. Queued deliveries stay in the file."""
+        failures = []
         for deliverer in self._deliverers:
-            deliverer.stop()
+            try:
+                deliverer.stop()
+            except Exception as exc:  # raised below, once the file is closed
+                failures.append(exc)
         self._deliverers.clear()
         self._senders.close()
         with self._lock:
             self._db.close()
+        if failures:
+            raise failures[0]
 
     def __enter__(self) -> LocalBus:
         return self
