@@ -12,7 +12,10 @@ Pydantic validates, serialises back to the same JSON, and type-checks with mypy.
 and with the options below it models everything the examples use correctly — nested objects, ``$ref`` chains,
 ``allOf`` (inheritance, and refinements of inherited properties intersected as JSON Schema validates them), enums
 (``StrEnum``), ``const`` (``Literal``), ``oneOf`` (unions), arrays with bounds and recursion (``model_rebuild``).
-Three things are added here, each for a reason the generator cannot know:
+Four things are added here, each for a reason the generator cannot know:
+
+- a model of an object the schema leaves open keeps unknown properties (``extra='allow'``) instead of pydantic's
+  default of dropping them: JSON Schema admits them, and they are written back;
 
 - ``format: email`` and ``format: uri`` stay ``str`` (with their length limits): pydantic's ``EmailStr`` needs an
   extra package and, like ``AnyUrl`` (which also rewrites the URL), is stricter than the format check the pipeline
@@ -21,7 +24,8 @@ Three things are added here, each for a reason the generator cannot know:
   narrowed class (say ``Money`` whose currency is ``Literal['GBP']``) holds a subset of the inherited one's values,
   but mypy compares classes by name;
 - a header (source URL, version, generator version; no timestamp: the output is deterministic), ``EVENT_TYPE``,
-  ``SCHEMA_VERSION``, ``DATASCHEMA`` and ``Payload`` (the root model), and the list of constraints pydantic cannot
+  ``SCHEMA_VERSION``, ``DATASCHEMA`` and ``Payload`` (the root model; unless a schema's title already makes a
+  class of that name: the package index names every root class), and the list of constraints pydantic cannot
   express (a ``pattern`` beside ``format: uuid``): the published schema still enforces those.
 
 A schema the generator cannot model raises a named :class:`~portal.codegen.errors.CodegenError`, never an empty
@@ -51,7 +55,6 @@ from .errors import EmptyModels, GeneratorFailed, UnsafeGeneratedCode, Unsupport
 GENERATOR_OPTIONS: dict[str, Any] = {
     "disable_timestamp": True,
     "use_title_as_name": True,               # class names from the schemas' titles: Money, PostalAddress
-    "extra_fields": "forbid",                # honoured only where the schema closes the object (below)
     "use_annotated": True,
     "field_constraints": True,
     "use_standard_collections": True,
@@ -67,6 +70,11 @@ GENERATOR_OPTIONS: dict[str, Any] = {
 #: Names the module adds next to the generated classes.
 TRAILER_NAMES = frozenset({"EVENT_TYPE", "SCHEMA_VERSION", "DATASCHEMA", "Payload"})
 _DROPPED_CONSTRAINT = ("is generated without this constraint", "written without")
+#: The generator's warning for a schema no value satisfies; it then writes a model that accepts far too much.
+_UNSATISFIABLE = "no value satisfies"
+#: Keywords the generated models do not express (they accept more than the schema does there): listed in the header.
+UNMODELLED_KEYWORDS = ("if", "not", "dependentSchemas", "dependentRequired", "dependencies", "contains",
+                       "propertyNames", "unevaluatedProperties", "unevaluatedItems")
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,19 +115,30 @@ def generate_module(event: Event, module: str, layout: RegistryLayout) -> Genera
         pointer, ref = outside
         raise UnsupportedSchema(event.name, _at(payload.location, pointer),
                                 f"$ref {_shown(ref)} points outside the published schema")
+    impossible = next(_false_schemas(schema, ""), None)
+    if impossible is not None:
+        raise GeneratorFailed(event.name, _at(payload.location, impossible),
+                              "a `false` schema (no value allowed) cannot be modelled: datamodel-code-generator "
+                              "would accept any value there")
     code, models, dropped = _run_generator(event, schema, payload.location)
+    dropped += tuple(f"#{pointer}: `{keyword}` is not modelled" for pointer, keyword in _unmodelled(schema))
+    found = audit.problems(code)
+    if found:
+        raise UnsafeGeneratedCode(event.name, payload.location,
+                                  "datamodel-code-generator wrote more than declarations of models, refused: "
+                                  + "; ".join(found[:3]))
     root = next((m["class_name"] for m in models if m.get("source_ref") == "#"), None)
     classes = {m["class_name"] for m in models}
     if root is None or not classes:
         raise EmptyModels(event.name, payload.location,
                           "datamodel-code-generator wrote no model for the payload schema; refusing an empty module")
-    clash = sorted(TRAILER_NAMES & (classes - {root}))
+    clash = sorted((TRAILER_NAMES - {"Payload"}) & (classes - {root}))
     if clash:
         raise GeneratorFailed(event.name, payload.location,
                               f"a schema title becomes the class name {clash[0]!r}, which eventdeck's module uses "
                               "itself; rename that title")
-    body = _mark_narrowed_overrides(_without_generator_header(code))
-    text = _module_text(event, url, root, body, dropped)
+    body = _mark_narrowed_overrides(_open_objects_keep_extras(_without_generator_header(code)))
+    text = _module_text(event, url, root, body, dropped, payload_taken="Payload" in classes)
     found = audit.problems(text)
     if found:
         raise UnsafeGeneratedCode(event.name, payload.location,
@@ -147,6 +166,10 @@ def _run_generator(event: Event, schema: dict[str, Any],
                                   f"datamodel-code-generator cannot model this schema: {_first_line(exc)}") from None
     if not isinstance(code, str):
         raise GeneratorFailed(event.name, location, "datamodel-code-generator split the models into several modules")
+    unsatisfiable = next((str(w.message) for w in seen if _UNSATISFIABLE in str(w.message)), None)
+    if unsatisfiable is not None:
+        raise GeneratorFailed(event.name, location, f"datamodel-code-generator: {_first_line(Exception(unsatisfiable))}"
+                              .replace("#: ", ""))
     dropped = tuple(dict.fromkeys(_comment_safe(str(w.message)) for w in seen
                                   if any(marker in str(w.message) for marker in _DROPPED_CONSTRAINT)))
     return code, [m for m in models if isinstance(m, dict) and isinstance(m.get("class_name"), str)], dropped
@@ -167,6 +190,40 @@ def _foreign_refs(node: Any, pointer: str) -> Iterator[tuple[str, str]]:
             stack.extend((v, f"{where}/{i}") for i, v in enumerate(current))
 
 
+def _subschemas(node: Any, pointer: str) -> Iterator[tuple[Any, str]]:
+    """Every value of ``node`` in schema position (not inside ``enum``, ``const``, ``examples``, ``default``)."""
+    stack = [(node, pointer)]
+    while stack:
+        current, where = stack.pop()
+        yield current, where
+        if isinstance(current, dict):
+            stack.extend((v, f"{where}/{_escape(k)}") for k, v in current.items()
+                         if k not in ("enum", "const", "examples", "default", "description", "title")
+                         and isinstance(v, dict | list | bool))
+        elif isinstance(current, list):
+            stack.extend((v, f"{where}/{i}") for i, v in enumerate(current))
+
+
+def _false_schemas(schema: Any, pointer: str) -> Iterator[str]:
+    """Pointers of ``false`` schemas where the generator would write ``Any``: a property, a definition, a branch of
+    ``allOf``/``oneOf``/``anyOf``. (``additionalProperties: false`` and ``items: false`` are modelled.)"""
+    for value, where in _subschemas(schema, pointer):
+        tokens = where.split("/")
+        if value is False and len(tokens) >= 3 and tokens[-2] in ("properties", "patternProperties", "$defs",
+                                                                   "definitions", "allOf", "oneOf", "anyOf"):
+            yield where
+
+
+def _unmodelled(schema: Any) -> Iterator[tuple[str, str]]:
+    seen: set[tuple[str, str]] = set()
+    for value, where in _subschemas(schema, ""):
+        if isinstance(value, dict):
+            for keyword in UNMODELLED_KEYWORDS:
+                if keyword in value and (where, keyword) not in seen:
+                    seen.add((where, keyword))
+    yield from sorted(seen)
+
+
 def _escape(token: str) -> str:
     return str(token).replace("~", "~0").replace("/", "~1")
 
@@ -176,10 +233,42 @@ def _at(location: Location, pointer: str) -> Location:
 
 
 def _without_generator_header(code: str) -> str:
-    lines = code.splitlines()
+    lines = code.split("\n")  # not splitlines(): a U+2028 inside a string literal is no line break to Python
     while lines and (lines[0].startswith("#") or not lines[0].strip()):
         lines.pop(0)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _open_objects_keep_extras(code: str) -> str:
+    """``extra='allow'`` on every model of an object the schema leaves open (no ``additionalProperties: false``).
+
+    The generator writes ``extra='forbid'`` for closed objects and nothing for open ones, and pydantic's default
+    then *drops* unknown properties. JSON Schema admits them, and a producer may add an optional property without a
+    breaking change, so an open object's model keeps them (``model_extra``) and writes them back."""
+    tree = ast.parse(code)
+    inserts: list[int] = []
+    for node in tree.body:
+        if not isinstance(node, ast.ClassDef) or [ast.unparse(b) for b in node.bases] != ["BaseModel"]:
+            continue
+        configured = any(isinstance(item, ast.Assign | ast.AnnAssign) and any(
+            isinstance(t, ast.Name) and t.id == "model_config"
+            for t in (item.targets if isinstance(item, ast.Assign) else [item.target])) for item in node.body)
+        if configured:
+            continue
+        first = node.body[0]
+        docstring = isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
+        inserts.append((first.end_lineno or first.lineno) if docstring else first.lineno - 1)
+    if not inserts:
+        return code
+    lines = code.split("\n")
+    for at in sorted(inserts, reverse=True):
+        lines.insert(at, "    model_config = ConfigDict(extra='allow')")
+    imports = ast.parse(code).body
+    if not any(isinstance(n, ast.ImportFrom) and n.module == "pydantic" and any(a.name == "ConfigDict" for a in n.names)
+               for n in imports):
+        future = next((n.end_lineno for n in imports if isinstance(n, ast.ImportFrom) and n.module == "__future__"), 0)
+        lines.insert(future or 0, "\nfrom pydantic import ConfigDict")
+    return "\n".join(lines)
 
 
 def _mark_narrowed_overrides(code: str) -> str:
@@ -221,7 +310,8 @@ def _mark_narrowed_overrides(code: str) -> str:
     return "\n".join(lines)
 
 
-def _module_text(event: Event, url: str, root: str, body: str, dropped: tuple[str, ...]) -> str:
+def _module_text(event: Event, url: str, root: str, body: str, dropped: tuple[str, ...], *,
+                 payload_taken: bool) -> str:
     header = [
         "# Generated by `eventdeck codegen python` with datamodel-code-generator "
         f"{_comment_safe(generator_version())}: pydantic v2 models",
@@ -242,7 +332,7 @@ def _module_text(event: Event, url: str, root: str, body: str, dropped: tuple[st
         "#: The CloudEvents ``dataschema`` of this version: the published schema the models were generated from.",
         f"DATASCHEMA = {url!r}",
     ]
-    if root != "Payload":
+    if root != "Payload" and not payload_taken:
         trailer += ["#: The model of the whole payload.", f"Payload = {root}"]
     return "\n".join([*header, docstring, "", *body.rstrip("\n").split("\n"), *trailer]) + "\n"
 
