@@ -8,6 +8,7 @@ from Python.
 
 from __future__ import annotations
 
+import functools
 import http.client
 import os
 import threading
@@ -15,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import orjson
 
@@ -61,6 +62,15 @@ def http_status_failure(status: int, reason: str, url: str, body: bytes) -> Send
     return SendFailure(f"HTTP_{status}", message, status in RETRIED_STATUSES or 500 <= status <= 599)
 
 
+@functools.lru_cache(maxsize=256)
+def _request_of(target: HttpTarget) -> tuple[SplitResult, str, dict[str, str], tuple[str, str, int | None, float]]:
+    """What every POST to ``target`` shares, worked out once: URL parts, path, headers, connection key."""
+    parts = urlsplit(target.url)
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    headers = {"Content-Type": "application/json", "User-Agent": "eventdeck-local-bus", **dict(target.headers)}
+    return parts, path, headers, (parts.scheme, parts.hostname or "", parts.port, target.timeout_s)
+
+
 class _HttpPool:
     """Keep-alive connections, one per (thread, endpoint)."""
 
@@ -68,12 +78,9 @@ class _HttpPool:
         self._local = threading.local()
 
     def post(self, target: HttpTarget, body: bytes) -> SendResult:
-        parts = urlsplit(target.url)
-        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        headers = {"Content-Type": "application/json", **dict(target.headers)}
+        parts, path, headers, key = _request_of(target)
         connections: dict[tuple[str, str, int | None, float], http.client.HTTPConnection] = \
             self._local.__dict__.setdefault("connections", {})
-        key = (parts.scheme, parts.hostname or "", parts.port, target.timeout_s)
         for attempt in (1, 2):
             connection = connections.get(key)
             reused = connection is not None
