@@ -634,3 +634,15 @@ def test_purging_the_archive_keeps_what_deliveries_and_dead_letters_need(bus: Lo
     assert bus.stats().events == 2
     with pytest.raises(ReplayError, match="cut-off"):
         bus.purge_archive("soon")
+
+
+def test_stopping_the_deliverer_with_drain_delivers_everything_due_first(tmp_path: Path) -> None:
+    got: list[int] = []
+    with LocalBus.open(tmp_path / "bus.db", durability="process") as bus:
+        bus.attach("h", lambda event: got.append(event["detail"]["n"]))
+        bus.put_rule("r", {"source": ["com.example.orders"]}, [CallableTarget("h")])
+        deliverer = bus.deliverer(poll_s=5.0, batch=7).start()
+        bus.put_events([entry(n) for n in range(50)])
+        report = deliverer.stop(drain=True)
+        assert bus.stats().pending == 0
+    assert sorted(got) == list(range(50)) and report.delivered == 50
