@@ -66,8 +66,8 @@ def test_a_target_failing_with_500_is_retried_then_dead_lettered(ws: Workspace, 
     published = summary["published"]
     assert published >= 1 and summary["dead_lettered"] == published
     assert summary["dead_lettered_by_reason"] == {"HTTP_500 (MaximumRetryAttemptsExceeded)": published}
-    assert target.answers == [500] * 4 * published  # the first try and three retries each
-    assert {d["attempts"] for d in _letters(tmp_path / "state")} == {4}
+    assert target.answers == [500] * 6 * published  # the first try and five retries each
+    assert {d["attempts"] for d in _letters(tmp_path / "state")} == {6}
 
 
 def test_a_target_answering_500_then_200_delivers_after_a_retry(ws: Workspace, tmp_path: Path,

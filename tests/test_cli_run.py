@@ -3,6 +3,7 @@ the local HTTP consumer, which opens every one; exact summaries; bad input repor
 
 from __future__ import annotations
 
+import fcntl
 import io
 import json
 import os
@@ -164,13 +165,43 @@ def test_a_state_path_that_is_a_file_is_refused(ws: Workspace, tmp_path: Path) -
     assert (tmp_path / "state").read_text() == "not a folder"
 
 
-def test_a_symbolic_link_in_the_state_folder_is_refused_not_followed(ws: Workspace, tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", ["bus.sqlite", "bus.sqlite-wal", "outbox.sqlite", "consumer-dedupe.sqlite-shm",
+                                  "lock"])
+def test_a_symbolic_link_in_the_state_folder_is_refused_not_followed(ws: Workspace, tmp_path: Path,
+                                                                     name: str) -> None:
     (tmp_path / "state").mkdir()
-    outside = tmp_path / "outside.sqlite"
-    (tmp_path / "state" / "bus.sqlite").symlink_to(outside)
+    outside = tmp_path / "outside"
+    (tmp_path / "state" / name).symlink_to(outside)
     result = run("run", *ws.contract_args, "--state", tmp_path / "state")
-    assert result.code == 2 and "is a symbolic link" in result.err
+    assert result.code == 2 and f"{tmp_path / 'state' / name}: is a symbolic link" in result.err
     assert not outside.exists()
+
+
+@pytest.mark.parametrize(("name", "message"), [
+    ("bus.sqlite", "cannot be opened as a SQLite database|is not a usable eventdeck bus file"),
+    ("outbox.sqlite", "is not a usable eventdeck outbox"),
+    ("consumer-dedupe.sqlite", "is not a usable de-duplication store"),
+])
+def test_a_state_file_that_is_not_a_database_is_named_and_left_alone(ws: Workspace, tmp_path: Path, name: str,
+                                                                     message: str) -> None:
+    (tmp_path / "state").mkdir()
+    (tmp_path / "state" / name).write_bytes(b"not a database, but someone's file" * 100)
+    result = run("run", *ws.contract_args, "--state", tmp_path / "state")
+    assert result.code in (1, 2) and "Traceback" not in result.err
+    assert str(tmp_path / "state" / name) in result.err and re.search(message, result.err), result.err
+    assert (tmp_path / "state" / name).read_bytes() == b"not a database, but someone's file" * 100
+
+
+def test_a_state_folder_in_use_by_another_command_is_refused(ws: Workspace, tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    with (state / "lock").open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        result = run("run", *ws.contract_args, "--state", state)
+        replay = run("replay", "--from", "2026-03-14", "--to", "2026-03-15", *ws.contract_args, "--state", state)
+    assert result.code == 2 and "another eventdeck command is using this state folder" in result.err
+    assert (replay.code == 2 and "another eventdeck command" in replay.err) or "no local bus here" in replay.err
+    assert sorted(p.name for p in state.iterdir()) == ["lock"]  # nothing else was touched
 
 
 def test_a_bus_file_that_is_not_a_bus_is_named_and_left_alone(ws: Workspace, tmp_path: Path) -> None:

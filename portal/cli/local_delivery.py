@@ -14,14 +14,23 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Final
 
-from pipeline.bus.local import DeadLetter, DeliveryReport, LocalBus, RetryPolicy
+from pipeline.bus.local import DeadLetter, DeliveryReport, HttpTarget, LocalBus, RetryPolicy
 from pipeline.consumer.http_server import ConsumerServer
 from portal.cli.local_state import CONSUMER_RULE
 from portal.cli.progress import Progress
 from portal.cli.run_summary import ConsumerFigures, RunSummary
 
-#: The retry policy of the rules ``run`` writes: EventBridge's shortest event age, three retries within seconds.
-LOCAL_RETRY: Final = RetryPolicy(maximum_event_age_s=60, maximum_retry_attempts=3, base_delay_s=0.2, max_delay_s=2.0)
+#: The retry policy of the rules ``run`` writes: EventBridge's shortest event age, five retries within ~5 s.
+LOCAL_RETRY: Final = RetryPolicy(maximum_event_age_s=60, maximum_retry_attempts=5, base_delay_s=0.2, max_delay_s=2.0)
+#: How long the local consumer may take to answer. It runs in the command's own process, so on a busy machine an
+#: answer can wait seconds for the CPU; a time-out would send the event again while the first delivery is still
+#: being handled (a 409 from the de-duplication store), so wait as long as a target may (60 s at most).
+CONSUMER_TIMEOUT_S: Final = 30.0
+
+
+def consumer_target(url: str) -> HttpTarget:
+    """The target of the consumer rule: the local consumer at ``url``."""
+    return HttpTarget(url, id="consumer", retry=LOCAL_RETRY, timeout_s=CONSUMER_TIMEOUT_S)
 DEFAULT_WAIT_S: Final = 30.0
 
 

@@ -9,12 +9,15 @@ there that is a symbolic link is refused rather than followed (it could lead any
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
+import fcntl
 import json
 import os
+import sqlite3
 import stat
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -35,6 +38,8 @@ from portal.cli.seal import DEFAULT_KEYS, add_strict_keys_argument, load_keys
 DEFAULT_STATE: Final = ".eventdeck"
 BUS_FILE: Final = "bus.sqlite"
 DEDUPE_FILE: Final = "consumer-dedupe.sqlite"
+OUTBOX_FILE: Final = "outbox.sqlite"
+LOCK_FILE: Final = "lock"
 OPENED_FILE: Final = "opened.jsonl"
 KEYS_FOLDER: Final = "keys"
 
@@ -59,6 +64,10 @@ class StateFolder:
     @property
     def dedupe_file(self) -> Path:
         return self.path / DEDUPE_FILE
+
+    @property
+    def outbox_file(self) -> Path:
+        return self.path / OUTBOX_FILE
 
     @property
     def opened_file(self) -> Path:
@@ -103,7 +112,10 @@ def state_folder(text: str, *, create: bool) -> StateFolder:
     if not stat.S_ISDIR(info.st_mode):
         raise StateProblem(f"{folder.path}: is not a folder (--state names the folder eventdeck keeps its local "
                            "bus in)")
-    for name in (BUS_FILE, DEDUPE_FILE, OPENED_FILE, KEYS_FOLDER):
+    # SQLite writes beside each database (-wal, -shm, -journal) and follows a link there as well.
+    databases = [f"{db}{suffix}" for db in (BUS_FILE, DEDUPE_FILE, OUTBOX_FILE) for suffix in ("", "-wal", "-shm",
+                                                                                              "-journal")]
+    for name in (*databases, OPENED_FILE, KEYS_FOLDER, LOCK_FILE):
         if (folder.path / name).is_symlink():
             raise StateProblem(f"{folder.path / name}: is a symbolic link; eventdeck writes only inside its state "
                                "folder and never follows a link out of it (remove the link)")
@@ -169,7 +181,31 @@ def start_consumer(catalogue: Catalogue, keys: KeySet | None, state: StateFolder
     de-duplicating in the state folder's store, started. ``registry``: the producer's, when it runs in the same
     process: the same contract's validators, compiled once for both ends."""
     opener = ContractOpener(catalogue, keys or KeySet([], origin="no keys"), registry=registry)
-    return ConsumerServer(opener, SQLiteStore(state.dedupe_file)).start()
+    try:
+        store = SQLiteStore(state.dedupe_file)
+    except sqlite3.Error as exc:
+        raise StateProblem(f"{state.dedupe_file}: is not a usable de-duplication store ({exc}); remove it to start "
+                           "the consumer with an empty one") from None
+    return ConsumerServer(opener, store).start()
+
+
+@contextlib.contextmanager
+def exclusive(state: StateFolder) -> Iterator[None]:
+    """Hold the state folder for one command: two commands delivering from one bus at once would each point the
+    consumer rule at their own consumer. :raises StateProblem: another command holds it."""
+    try:
+        handle = os.open(state.path / LOCK_FILE, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    except OSError as exc:
+        raise StateProblem(f"{state.path / LOCK_FILE}: cannot open the lock file: {exc.strerror or exc}") from None
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise StateProblem(f"{state.path}: another eventdeck command is using this state folder; wait for it, "
+                               "or give another --state") from None
+        yield
+    finally:
+        os.close(handle)  # closing releases the lock
 
 
 def write_opened(state: StateFolder, opened: Iterable[OpenedEvent]) -> None:

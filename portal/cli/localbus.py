@@ -17,14 +17,14 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from pipeline.bus.local import DeadLetter, HttpTarget, LocalBus
+from pipeline.bus.local import DeadLetter, LocalBus
 from pipeline.consumer.http_server import ConsumerServer
 from portal.cli.contract_input import add_contract_arguments, load_contract
 from portal.cli.local_delivery import (
     DEFAULT_WAIT_S,
-    LOCAL_RETRY,
     Delivery,
     account,
+    consumer_target,
     deliver,
     describe,
     last_dead_letter,
@@ -36,6 +36,7 @@ from portal.cli.local_state import (
     add_format_argument,
     add_key_arguments,
     add_state_argument,
+    exclusive,
     local_keys,
     start_consumer,
     state_folder,
@@ -115,8 +116,13 @@ def run_replay(args: argparse.Namespace) -> int:
         return _usage("replay", f"--wait {args.wait:g}: give a number of seconds from 0 to 86400")
     try:
         state = state_folder(args.state, create=False)
+        with exclusive(state):
+            return _replay(args, state, start, end)
     except StateProblem as exc:
         return _usage("replay", str(exc))
+
+
+def _replay(args: argparse.Namespace, state: StateFolder, start: datetime, end: datetime) -> int:
     with LocalBus.open(state.bus_file, name="eventdeck-local") as bus:
         consumer = _consumer(args, state, bus)
         try:
@@ -162,8 +168,13 @@ def run_redrive(args: argparse.Namespace) -> int:
         return _usage("dlq redrive", f"--wait {args.wait:g}: give a number of seconds from 0 to 86400")
     try:
         state = state_folder(args.state, create=False)
+        with exclusive(state):
+            return _redrive(args, state, ids)
     except StateProblem as exc:
         return _usage("dlq redrive", str(exc))
+
+
+def _redrive(args: argparse.Namespace, state: StateFolder, ids: list[int]) -> int:
     with LocalBus.open(state.bus_file, name="eventdeck-local") as bus:
         known = {d.id: d for d in bus.dead_letters()}
         unknown = [i for i in ids if i not in known]
@@ -194,7 +205,7 @@ def _consumer(args: argparse.Namespace, state: StateFolder, bus: LocalBus) -> Co
     keys = local_keys(args, catalogue, state, create=False)
     consumer = start_consumer(catalogue, keys.keys, state)
     try:
-        bus.put_rule(CONSUMER_RULE, rule.pattern, [HttpTarget(consumer.url, id="consumer", retry=LOCAL_RETRY)],
+        bus.put_rule(CONSUMER_RULE, rule.pattern, [consumer_target(consumer.url)],
                      description=rule.description)
     except BaseException:
         consumer.close()

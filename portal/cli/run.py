@@ -28,16 +28,26 @@ from pipeline.contract import Catalogue
 from pipeline.enrichment.samples import SampleInputs, sample_inputs
 from pipeline.outbox import Outbox
 from pipeline.produce import Failed, Producer, Published
+from pipeline.sealing.keys import KeySet
 from portal.cli.contract_input import add_contract_arguments, load_contract
 from portal.cli.json_input import InputEvent, UnreadableInput, read_events
-from portal.cli.local_delivery import DEFAULT_WAIT_S, LOCAL_RETRY, account, deliver, last_dead_letter
+from portal.cli.local_delivery import (
+    DEFAULT_WAIT_S,
+    LOCAL_RETRY,
+    account,
+    consumer_target,
+    deliver,
+    last_dead_letter,
+)
 from portal.cli.local_state import (
     CONSUMER_RULE,
     TARGETS_RULE,
+    StateFolder,
     StateProblem,
     add_format_argument,
     add_key_arguments,
     add_state_argument,
+    exclusive,
     keys_note,
     local_keys,
     start_consumer,
@@ -47,7 +57,6 @@ from portal.cli.local_state import (
 from portal.cli.progress import Progress
 from portal.cli.run_summary import EXIT_CODES_HELP, EXIT_USAGE, RunSummary
 
-OUTBOX_FILE = "outbox.sqlite"
 #: Entries handed to the outbox (one synced transaction) and published at a time.
 BATCH = 200
 #: At most five targets per rule, as EventBridge allows.
@@ -107,10 +116,18 @@ def run_run(args: argparse.Namespace) -> int:
     if keys.created:
         print(keys_note(keys), file=sys.stderr)
     producer = Producer(catalogue, keys.keys)
+    try:
+        with exclusive(state):
+            return _run(args, catalogue, keys.keys, producer, state, targets)
+    except StateProblem as exc:
+        return usage(str(exc))
+
+
+def _run(args: argparse.Namespace, catalogue: Catalogue, keys: KeySet | None, producer: Producer,
+         state: StateFolder, targets: list[HttpTarget]) -> int:
     summary = RunSummary("run", str(state.path), str(state.bus_file))
-    with LocalBus.open(state.bus_file, name="eventdeck-local") as bus, \
-            Outbox.open(state.path / OUTBOX_FILE) as outbox:
-        consumer = None if args.no_consumer else start_consumer(catalogue, keys.keys, state, registry=producer.registry)
+    with LocalBus.open(state.bus_file, name="eventdeck-local") as bus, Outbox.open(state.outbox_file) as outbox:
+        consumer = None if args.no_consumer else start_consumer(catalogue, keys, state, registry=producer.registry)
         try:
             _configure(bus, producer, consumer, targets)
             before = last_dead_letter(bus)
@@ -132,7 +149,7 @@ def _configure(bus: LocalBus, producer: Producer, consumer: ConsumerServer | Non
     pattern = {"source": sources} if sources else {"source": ["eventdeck.none"]}
     existing = {rule.name for rule in bus.rules()}
     if consumer is not None:
-        bus.put_rule(CONSUMER_RULE, pattern, [HttpTarget(consumer.url, id="consumer", retry=LOCAL_RETRY)],
+        bus.put_rule(CONSUMER_RULE, pattern, [consumer_target(consumer.url)],
                      description="the local consumer `eventdeck run` starts")
     elif CONSUMER_RULE in existing:
         bus.delete_rule(CONSUMER_RULE)
