@@ -16,23 +16,45 @@ from pipeline.contract.lint import RULES, LintSeverity, Ruleset, RulesetError, l
 
 FIXTURES = ROOT / "tests" / "fixtures" / "lint"
 DOCS = ROOT / "docs" / "reference" / "lint"
+SPECTRAL_RULESET = ROOT / ".spectral.yaml"
+
+
+def _fixtures(kind: str) -> list[Path]:
+    return sorted(FIXTURES.glob(f"*/{kind}*.yaml"))
+
+
+def _fixture_id(path: Path) -> str:
+    return f"{path.parent.name}/{path.name}"
 
 
 @pytest.mark.parametrize("rule_id", sorted(RULES))
-def test_each_rule_fires_on_its_failing_fixture(rule_id: str) -> None:
-    report = lint([FIXTURES / rule_id / "fail.yaml"])
-    fired = [f for f in report.findings if f.rule == rule_id]
-    assert fired, f"{rule_id} did not fire on its failing fixture"
+def test_each_rule_has_a_failing_and_a_passing_fixture(rule_id: str) -> None:
+    assert (FIXTURES / rule_id / "fail.yaml").is_file() and (FIXTURES / rule_id / "pass.yaml").is_file()
+
+
+def test_every_fixture_folder_is_a_rule() -> None:
+    assert {p.name for p in FIXTURES.iterdir() if p.is_dir()} == set(RULES)
+
+
+@pytest.mark.parametrize("path", _fixtures("fail"), ids=_fixture_id)
+def test_each_rule_fires_on_its_failing_fixtures(path: Path) -> None:
+    rule_id = path.parent.name
+    fired = [f for f in lint([path]).findings if f.rule == rule_id]
+    assert fired, f"{rule_id} did not fire on {path.name}"
     for finding in fired:
-        assert finding.location.file.endswith("fail.yaml")
+        assert finding.location.file.endswith(path.name)
         assert finding.location.line and finding.location.line > 0
         assert finding.severity is RULES[rule_id].severity
 
 
-@pytest.mark.parametrize("rule_id", sorted(RULES))
-def test_each_rule_is_silent_on_its_passing_fixture(rule_id: str) -> None:
-    report = lint([FIXTURES / rule_id / "pass.yaml"])
-    assert [str(f) for f in report.findings if f.rule == rule_id] == []
+@pytest.mark.parametrize("path", _fixtures("pass"), ids=_fixture_id)
+def test_each_rule_is_silent_on_its_passing_fixtures(path: Path) -> None:
+    assert [str(f) for f in lint([path]).findings if f.rule == path.parent.name] == []
+
+
+def test_fixtures_cover_both_asyncapi_majors() -> None:
+    versions = {path.read_text(encoding="utf-8").split("asyncapi: ", 1)[1][:1] for path in _fixtures("fail")}
+    assert versions == {"2", "3"}
 
 
 @pytest.mark.parametrize("rule_id", sorted(RULES))
@@ -283,3 +305,22 @@ def test_list_rules_names_every_rule_with_its_severity() -> None:
     assert result.code == 0
     for rule_id, rule in RULES.items():
         assert re.search(rf"^{re.escape(rule_id)}\s+{rule.severity.value}\s", result.out, re.M)
+
+
+# -- the Spectral ruleset (.spectral.yaml) stays in step with eventdeck's rules --------------------------------
+def test_the_spectral_rules_embed_the_extension_schemas_eventdeck_ships() -> None:
+    text = (ROOT / "spectral" / "functions" / "extensionSchemas.js").read_text(encoding="utf-8")
+    body = re.sub(r"^(//.*\n)*export default ", "", text).rstrip().rstrip(";")
+    embedded = json.loads(body)
+    shipped = {p.stem: json.loads(p.read_text(encoding="utf-8"))
+               for p in sorted((ROOT / "pipeline" / "contract" / "extensions").glob("x-*.json"))}
+    assert embedded == shipped
+
+
+def test_the_spectral_ruleset_defines_every_house_rule_at_eventdeck_s_severity() -> None:
+    from pipeline.contract.source import parse_text
+
+    ruleset = parse_text(SPECTRAL_RULESET.read_text(encoding="utf-8"), str(SPECTRAL_RULESET)).data
+    for rule in RULES.values():
+        if rule.house:
+            assert ruleset["rules"][rule.id]["severity"] == rule.severity.value, rule.id

@@ -4,6 +4,22 @@
 import { schema } from '@stoplight/spectral-functions';
 import SCHEMAS from './extensionSchemas.js';
 
+// The longest part of `path` that is written in the document itself, not behind a $ref into another file: Spectral
+// cannot tell which file a finding is in when its path runs through such a reference, so report it where the
+// reference is written.
+function written(raw, path) {
+  let node = raw;
+  const out = [];
+  for (const token of path) {
+    if (!node || typeof node !== 'object' || !(token in node)) break;
+    const next = node[token];
+    if (next && typeof next === 'object' && typeof next.$ref === 'string' && !next.$ref.startsWith('#')) break;
+    node = next;
+    out.push(token);
+  }
+  return out;
+}
+
 const isObject = (value) => value !== null && typeof value === 'object' && !Array.isArray(value);
 const PLACES = {
   document: ['x-eventbridge', 'x-sealing'],
@@ -69,6 +85,7 @@ function* places(doc) {
 
 export default function eventdeckExtensions(doc, _options, context) {
   if (!isObject(doc)) return [];
+  const raw = context && context.document ? context.document.data : doc;
   const results = [];
   const seen = new Set();
   for (const [kind, node, path] of places(doc)) {
@@ -79,17 +96,19 @@ export default function eventdeckExtensions(doc, _options, context) {
       if (!key.startsWith('x-')) continue;
       if (allowed.includes(key)) {
         const problems = schema(node[key], { schema: SCHEMAS[key], allErrors: false },
-          { ...context, path: [...path, key] });
-        for (const problem of problems || []) results.push({ message: `${key}: ${problem.message}`, path: problem.path });
+          { ...context, path: written(raw, [...path, key]) });
+        for (const problem of problems || []) {
+          results.push({ message: `${key}: ${problem.message}`, path: written(raw, problem.path) });
+        }
       } else if (KNOWN.includes(key)) {
         const homes = Object.keys(PLACES).filter((place) => PLACES[place].includes(key));
         results.push({ message: `${key} has no meaning on a ${kind} object; it belongs on: ${homes.join(', ')}`,
-          path: [...path, key] });
+          path: written(raw, [...path, key]) });
       } else if (key === 'x-pii') {
-        results.push({ message: `x-pii marks a payload property, not a ${kind} object`, path: [...path, key] });
+        results.push({ message: `x-pii marks a payload property, not a ${kind} object`, path: written(raw, [...path, key]) });
       } else {
         const close = nearMiss(key);
-        if (close) results.push({ message: `unknown extension ${key}: did you mean ${close}?`, path: [...path, key] });
+        if (close) results.push({ message: `unknown extension ${key}: did you mean ${close}?`, path: written(raw, [...path, key]) });
       }
     }
   }

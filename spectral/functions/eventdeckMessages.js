@@ -2,6 +2,22 @@
 // so a team that runs Spectral gets the same verdicts. Given `$` (the resolved document); option `check` picks the
 // rule: name, unique, title, summary, examples, required, descriptions, versions, pii.
 
+// The longest part of `path` that is written in the document itself, not behind a $ref into another file: Spectral
+// cannot tell which file a finding is in when its path runs through such a reference, so report it where the
+// reference is written.
+function written(raw, path) {
+  let node = raw;
+  const out = [];
+  for (const token of path) {
+    if (!node || typeof node !== 'object' || !(token in node)) break;
+    const next = node[token];
+    if (next && typeof next === 'object' && typeof next.$ref === 'string' && !next.$ref.startsWith('#')) break;
+    node = next;
+    out.push(token);
+  }
+  return out;
+}
+
 const isObject = (value) => value !== null && typeof value === 'object' && !Array.isArray(value);
 const MAX_NAME = 128;
 
@@ -230,8 +246,9 @@ const CHECKS = {
   },
 };
 
-export default function eventdeckMessages(doc, options) {
+export default function eventdeckMessages(doc, options, context) {
   if (!isObject(doc)) return [];
+  const raw = context && context.document ? context.document.data : doc;
   const all = messages(doc);
   const names = new Set(all.map((e) => e.message.name).filter((n) => typeof n === 'string'));
   if (options.check === 'unique') {
@@ -240,11 +257,11 @@ export default function eventdeckMessages(doc, options) {
     for (const entry of all) {
       const name = entry.message.name;
       if (typeof name !== 'string') continue;
-      if (seen.has(name)) results.push({ message: `event name "${name}" is used by more than one message`, path: entry.path });
+      if (seen.has(name)) results.push({ message: `event name "${name}" is used by more than one message`, path: written(raw, entry.path) });
       seen.add(name);
     }
     return results;
   }
   const check = CHECKS[options.check];
-  return all.flatMap((entry) => check(entry, doc, names).map((message) => ({ message, path: entry.path })));
+  return all.flatMap((entry) => check(entry, doc, names).map((message) => ({ message, path: written(raw, entry.path) })));
 }
