@@ -13,6 +13,8 @@ import pytest
 from cli_runner import Workspace, run, run_process, workspace
 from recording_endpoint import RecordingEndpoint, recording_endpoint
 
+from conftest import EXAMPLES
+
 
 @pytest.fixture(scope="module")
 def ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
@@ -108,3 +110,23 @@ def test_a_replay_name_is_used_once(ws: Workspace, tmp_path: Path, target: Recor
     assert run("replay", *window).code == 0
     second = run("replay", *window)
     assert second.code == 1 and "a replay named 'again' already exists" in second.err
+
+
+def test_events_the_consumer_cannot_open_are_rejected_and_dead_lettered_with_the_reason(
+        ws: Workspace, tmp_path: Path, target: RecordingEndpoint) -> None:
+    state = tmp_path / "state"
+    _after_run(ws, state, target)
+    # Another key set with the same key ids: the consumer of the replay cannot verify or decrypt what was sealed.
+    assert run("keys", "new", "--contract", EXAMPLES, "--out", tmp_path / "other").code == 0
+    result = run("replay", "--from", "2026-03-14", "--to", "2026-03-15", "--contract", ws.artefact,
+                 "--keys", tmp_path / "other" / "private.jwks.json", "--state", state, "--format", "json")
+    assert result.code == 1
+    summary = json.loads(result.out)
+    rejected = summary["consumer"]["rejected_by_reason"]
+    sealed_in_window = sum(rejected.values())
+    assert sealed_in_window > 0 and set(rejected) <= {"DecryptionFailed", "BadSignature", "UnknownKeyId"}
+    assert summary["dead_lettered_by_reason"] == {"HTTP_400": sealed_in_window}
+    assert summary["consumer"]["opened"] == 0
+    # Plain (x-sealing: none) events of the window open with any keys: they are duplicates of the first run's.
+    assert summary["consumer"]["duplicates"] == len(target.received) - sealed_in_window
+    assert "dead-lettered: #1 event " in result.err and "to the local consumer: HTTP_400" in result.err
