@@ -67,11 +67,21 @@ class EventPattern:
         self._subrules = _expand(root)
         shared = _shared_depths(self._subrules)
         self._root = _compile(root, shared)
+        self._checks = self._root.checks if not self._root.ors else None
 
     def matches(self, event: Any) -> bool:
-        if not isinstance(event, (dict, Mapping)):  # dict first: an ABC check is slow
+        if event.__class__ is not dict and not isinstance(event, Mapping):
             return False
-        verdict = _evaluate(self._root, event)
+        checks = self._checks
+        if checks is not None:  # no "$or": a flat conjunction, inlined
+            for check in checks:
+                verdict = check(event)
+                if verdict is not True:
+                    break
+            else:
+                return True
+        else:
+            verdict = _evaluate(self._root, event)
         if verdict is _GENERAL:
             return any(_consistent_match(subrule, event) for subrule in self._subrules)
         return bool(verdict)
@@ -204,11 +214,15 @@ def _evaluate(node: _Compiled, event: Any) -> Any:
     return True
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def _check(item: _Field, shared: int) -> Check:
     path, test, absent_ok = item.path, item.spec.test, item.spec.absent_ok
     size = len(path)
 
     def walk(event: Any) -> Any:
+        """Any event: Mappings, tuples, arrays anywhere."""
         node = event
         for depth in range(size):
             if isinstance(node, (dict, Mapping)):
@@ -235,7 +249,21 @@ def _check(item: _Field, shared: int) -> Check:
             return walk(event)
 
         return exact
-    return walk
+
+    def fast(event: Any) -> Any:
+        """The common case (plain dicts down to a scalar) with no ABC checks; anything else goes to ``walk``."""
+        node = event
+        for key in path:
+            if node.__class__ is not dict:
+                return walk(event)
+            node = node.get(key, _MISSING)
+            if node is _MISSING:
+                return absent_ok
+        if node.__class__ in _SCALARS:
+            return test(node)
+        return walk(event)
+
+    return fast
 
 
 def _any_leaf(node: Any, path: tuple[str, ...], depth: int, test: Test, absent_ok: bool) -> bool:
