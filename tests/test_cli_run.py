@@ -274,3 +274,14 @@ def test_a_run_killed_mid_delivery_loses_nothing_the_next_run_delivers_it(ws: Wo
             archived = {event["detail"]["id"] for event in bus.archived()}
     assert len(archived) == 2 * len(ws.sealed)  # both runs' events were accepted
     assert set(target.cloud_event_ids()) == archived  # and every one reached the target: the killed run's too
+
+
+def test_the_subscriptions_are_the_ones_each_run_names(ws: Workspace, tmp_path: Path) -> None:
+    state, n = tmp_path / "state", len(ws.sealed)
+    with recording_endpoint() as target:
+        code, summary, _ = _run(ws, state, "--no-consumer", "--target", target.url)
+        assert code == 0 and summary["consumer"] is None and summary["delivered"] == n
+        assert len(target.received) == n and not (state / "opened.jsonl").exists()
+        code, summary, _ = _run(ws, state)  # no --target this time: the endpoint is no longer subscribed
+        assert code == 0 and summary["delivered"] == summary["consumer"]["opened"] == n
+        assert len(target.received) == n
