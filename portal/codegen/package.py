@@ -60,7 +60,7 @@ def python_package(catalogue: Catalogue, layout: RegistryLayout, *, events: Iter
     errors: list[CodegenError] = []
     for event in chosen:
         try:
-            modules.append(generate_module(event, names[event.key], layout))
+            modules.append(generate_module(event, names[event.key], layout.url(event)))
         except UnsupportedSchema as exc:
             (skipped if skip_unsupported else errors).append(exc)
         except CodegenError as exc:

@@ -46,7 +46,6 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.contract import Event, Location
-from pipeline.contract.registry import RegistryLayout
 
 from . import audit
 from .errors import EmptyModels, GeneratorFailed, UnsafeGeneratedCode, UnsupportedSchema
@@ -92,8 +91,9 @@ def generator_version() -> str:
     return metadata.version("datamodel-code-generator")
 
 
-def generate_module(event: Event, module: str, layout: RegistryLayout) -> GeneratedModule:
-    """The module of pydantic models for ``event``'s published payload schema.
+def generate_module(event: Event, module: str, url: str) -> GeneratedModule:
+    """The module of pydantic models for ``event``'s payload schema as the registry publishes it at ``url``
+    (:meth:`pipeline.contract.registry.RegistryLayout.url`).
 
     :raises UnsupportedSchema: the event has no JSON Schema payload, or a ``$ref`` leaves the bundled schema.
     :raises GeneratorFailed: datamodel-code-generator refused the schema.
@@ -108,7 +108,6 @@ def generate_module(event: Event, module: str, layout: RegistryLayout) -> Genera
     if not payload.is_json_schema:
         raise UnsupportedSchema(event.name, payload.location,
                                 f"its payload is in {payload.format!r}, not JSON Schema: no models generated")
-    url = layout.url(event)
     schema = registry_document(event, url)
     outside = next(_foreign_refs(schema, ""), None)
     if outside is not None:

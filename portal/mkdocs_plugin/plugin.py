@@ -79,6 +79,9 @@ class EventdeckConfig(base.Config):
     ``git:REF:PATH``."""
     history_limit = c.Type(int, default=30)
     """The most commits ``history: git`` reads (each is a full load of the documents)."""
+    python_models = c.Type(bool, default=False)
+    """Each event page links to its pydantic payload models (``eventdeck codegen python``), published beside its
+    schema; about a tenth of a second per event on a cold build, hence off by default."""
 
 
 def options_from(config: EventdeckConfig, *, site_url: str | None, directory_urls: bool) -> Options:
@@ -88,7 +91,7 @@ def options_from(config: EventdeckConfig, *, site_url: str | None, directory_url
         base_url = urljoin(site_url, config.schemas.strip("/") + "/")
     return Options(section=config.section.strip("/"), schemas=config.schemas.strip("/"),
                    schema_base_url=base_url, directory_urls=directory_urls, title=config.title,
-                   nav_limit=config.nav_limit)
+                   nav_limit=config.nav_limit, python_models=config.python_models)
 
 
 def document_paths(config: EventdeckConfig, config_dir: Path) -> list[Path]:

@@ -23,6 +23,7 @@ from pipeline.forking import fork_map
 from .envelopes import routing_of
 from .history import add_history
 from .markup import email_html, inert, inline_code, link_html, md_text
+from .models import PythonModels
 from .paths import SitePaths, final_url, relative_link
 from .styles import badge_style, style
 from .views import CatalogueViews, Options, status_of
@@ -118,6 +119,7 @@ class SiteRenderer:
         self.options = options or Options()
         self.workers = workers
         self._event_cache: dict[str, tuple[tuple[Any, ...], str]] = {}
+        self._python_models = PythonModels()
 
     def render(self, catalogue: Catalogue, roots: Iterable[str] = (),
                history: History | None = None) -> RenderedSite:
@@ -210,6 +212,8 @@ class SiteRenderer:
         pages.update(self._event_pages(views, catalogue.events))
         if history is not None:
             add_history(pages, files, history, views, env, directory_urls=self.options.directory_urls)
+        if self.options.python_models:
+            self._python_models.add(pages, files, views, env, directory_urls=self.options.directory_urls)
         files[paths.stylesheet] = stylesheet()
         pages = {path: _tidy(text) for path, text in pages.items()}
         return RenderedSite(pages=pages, files=files, nav_pages=frozenset(nav), paths=paths,

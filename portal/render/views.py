@@ -44,6 +44,7 @@ class Options:
     directory_urls: bool = True
     title: str = "Event catalogue"
     nav_limit: int = 30
+    python_models: bool = False
 
     def dataschema(self, paths: SitePaths, event: Event) -> str:
         """The registry URL of ``event``'s payload schema (the CloudEvents ``dataschema``)."""
