@@ -78,7 +78,8 @@ def register(sub: Any) -> None:
     add_state_argument(parser)
     parser.add_argument("--target", action="append", default=[], metavar="URL",
                         help=f"also deliver every event to this HTTP endpoint (repeatable, at most {MAX_TARGETS}; "
-                             "a 2xx answer is delivered, 409/429/5xx are retried, other answers dead-lettered)")
+                             "a 2xx answer is delivered; 401, 407, 409, 429, 5xx and time-outs are retried; any "
+                             "other answer is dead-lettered, as for an EventBridge API destination)")
     parser.add_argument("--no-consumer", action="store_true",
                         help="do not start the local consumer (deliver to the --target endpoints only)")
     parser.add_argument("--wait", type=float, default=DEFAULT_WAIT_S, metavar="SECONDS",
