@@ -15,11 +15,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from test_diff import CASES, payments_v1, write_pair
 
 from conftest import EXAMPLES, ROOT
 from pipeline.contract import ContractLoader
 from pipeline.contract.diff import Impact, diff_catalogues
-from test_diff import CASES, payments_v1, write_pair
 
 RUNNER = ROOT / "tests" / "js" / "asyncapi_diff.mjs"
 pytestmark = pytest.mark.slow  # node parses some eighty documents
