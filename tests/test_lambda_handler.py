@@ -275,11 +275,12 @@ def test_an_sqs_batch_with_bad_records_reports_exactly_those_records(deployed, e
     failing = {**internal, "id": "failing-2", "detail": {**internal["detail"], "state": "CANCELLED"}}
     unrouted = {"id": "nobody-2", "source": "com.example.unknown", "detail-type": "Nothing", "detail": {}}
     bodies = [json.dumps(internal), "{not json", json.dumps(failing), json.dumps(unrouted), '{"a": 1, "a": 2}',
+              '{"id": "x", "detail": {"amount": NaN}}', "[" * 50_000 + "]" * 50_000,
               json.dumps({**internal, "id": "second-good"})]
     event = sqs_event(bodies, deployed)
     answer = handler(event, LambdaContext())
     ids = [r["messageId"] for r in event["Records"]]
-    assert answer == {"batchItemFailures": [{"itemIdentifier": ids[n]} for n in (1, 2, 3, 4)]}
+    assert answer == {"batchItemFailures": [{"itemIdentifier": ids[n]} for n in range(1, 7)]}
     delivered = opened_payloads(received(deployed), opener)
     assert [d for d in delivered if d[0] == name] == [(name, payload), (name, payload)]
 
@@ -307,6 +308,14 @@ def test_entries_the_bus_refuses_fail_their_records_and_throttled_ones_are_resen
     assert answer == {"batchItemFailures": [{"itemIdentifier": event["Records"][1]["messageId"]}]}
     assert [len(c) for c in fault_proxy.calls] == [3 * per_event, 1]  # only the throttled entry was resent
     assert len(received(deployed)) == 3 * per_event - 1
+
+
+def test_an_entry_over_the_configured_limit_is_not_published(deployed, examples_catalogue, monkeypatch) -> None:
+    monkeypatch.setenv("EVENTDECK_MAX_ENTRY_BYTES", "1000")
+    _, internal, _ = order_sample(examples_catalogue)
+    with pytest.raises(EventNotPublished, match=r"EntryTooLarge: the entry is .* bytes .* the limit is 1,000"):
+        handler(internal, LambdaContext())
+    assert received(deployed) == []
 
 
 def test_an_unreachable_bus_fails_every_record(deployed, examples_catalogue, monkeypatch) -> None:
