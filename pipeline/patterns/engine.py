@@ -276,7 +276,7 @@ def _any_leaf(node: Any, path: tuple[str, ...], depth: int, test: Test, absent_o
 
 # --- exact evaluation: array consistency --------------------------------------------------------------------------
 
-Membership = tuple[tuple[int, int], ...]  # (id of an event array, element index) from the root down
+Membership = tuple[tuple[int, int], ...]  # (id of an event array, element index) from the root down (for _leaves)
 
 
 def _leaves(node: Any, path: tuple[str, ...], depth: int, membership: Membership,
@@ -297,52 +297,64 @@ def _leaves(node: Any, path: tuple[str, ...], depth: int, membership: Membership
             _leaves(child, path, depth + 1, membership, out)
 
 
-def _consistent(first: Membership, second: Membership) -> bool:
-    # Arrays two leaves share are their common ancestors, so they form a common prefix of both memberships.
-    for (array_a, index_a), (array_b, index_b) in zip(first, second, strict=False):
-        if array_a != array_b:
-            return True
-        if index_a != index_b:
-            return False
-    return True
-
-
-_ABSENT: Any = object()
-
-
 def _consistent_match(subrule: tuple[_Field, ...], event: Any) -> bool:
-    """Is there one leaf per field (or, for ``exists: false``, none) with no two leaves from different elements of
-    one array? Fields with the fewest candidates are tried first."""
-    candidates: list[tuple[_Field, list[Any], list[Membership]]] = []
-    for item in subrule:
-        leaves: list[tuple[Any, Membership]] = []
-        _leaves(event, item.path, 0, (), leaves)
-        options: list[Any] = [membership for value, membership in leaves if item.spec.test(value)]
+    """Exact matching with array consistency, linear in the event.
+
+    One pass over the parts of the event the fields' paths reach computes, for each subtree, the possible outcomes
+    as pairs of bit sets: ``chosen`` (fields satisfied by leaves picked in the subtree) and ``exposed`` (fields with
+    ``exists: false`` that still have a leaf compatible with the picks). Objects combine their children's outcomes;
+    an array either contributes no pick (then every leaf below it stays exposed) or picks from one element only
+    (then the other elements' leaves, being in a different element of the same array, are not exposed).
+    """
+    ends: dict[tuple[str, ...], list[int]] = {}
+    below: dict[tuple[str, ...], set[str]] = {}
+    absent_ok = 0
+    for number, item in enumerate(subrule):
+        ends.setdefault(item.path, []).append(number)
+        for depth in range(len(item.path)):
+            below.setdefault(item.path[:depth], set()).add(item.path[depth])
         if item.spec.absent_ok:
-            options.append(_ABSENT)
-        if not options:
-            return False
-        candidates.append((item, options, [membership for _, membership in leaves]))
-    candidates.sort(key=lambda entry: len(entry[1]))
-    chosen: list[Membership] = []
-    absent: list[list[Membership]] = []
+            absent_ok |= 1 << number
+    everything = (1 << len(subrule)) - 1
 
-    def search(position: int) -> bool:
-        if position == len(candidates):
-            # an absent field is satisfied only if none of its leaves could sit with the chosen ones
-            return not any(all(_consistent(leaf, other) for other in chosen) for leaves in absent for leaf in leaves)
-        _, options, all_leaves = candidates[position]
-        for option in options:
-            if option is _ABSENT:
-                absent.append(all_leaves)
-                if search(position + 1):
-                    return True
-                absent.pop()
-            elif all(_consistent(option, other) for other in chosen):
-                chosen.append(option)
-                if search(position + 1):
-                    return True
-                chosen.pop()
-        return False
+    def outcomes(node: Any, path: tuple[str, ...]) -> set[tuple[int, int]]:
+        if isinstance(node, (list, tuple)):
+            untouched = 0
+            result: set[tuple[int, int]] = set()
+            for element in node:
+                for chosen, exposed in outcomes(element, path):
+                    if chosen:
+                        result.add((chosen, exposed))
+                    else:
+                        untouched |= exposed
+            result.add((0, untouched))
+            return _prune(result)
+        if not isinstance(node, (dict, Mapping)):
+            passing = exposed = 0
+            for number in ends.get(path, ()):
+                if subrule[number].spec.test(node):
+                    passing |= 1 << number
+                exposed |= (1 << number) & absent_ok
+            return {(0, exposed), (passing, exposed)} if passing else {(0, exposed)}
+        combined = {(0, 0)}
+        for key in below.get(path, ()):
+            child = node.get(key, _MISSING)
+            if child is _MISSING:
+                continue
+            parts = outcomes(child, (*path, key))
+            combined = _prune({(c1 | c2, e1 | e2) for c1, e1 in combined for c2, e2 in parts})
+        return combined
 
-    return search(0)
+    for chosen, exposed in outcomes(event, ()):
+        unsatisfied = everything & ~chosen
+        if not unsatisfied & ~(absent_ok & ~exposed):
+            return True
+    return False
+
+
+def _prune(outcomes: set[tuple[int, int]]) -> set[tuple[int, int]]:
+    """Drop outcomes another one beats (satisfies a superset, exposes a subset): keeps the sets small."""
+    if len(outcomes) <= 4:
+        return outcomes
+    return {(c, e) for c, e in outcomes
+            if not any((c2 | c) == c2 and (e2 & e) == e2 and (c2, e2) != (c, e) for c2, e2 in outcomes)}
