@@ -432,3 +432,19 @@ def test_without_the_xray_sdk_the_handler_runs_untraced(deployed, examples_catal
     runtime(internal, LambdaContext())
     (body,) = [b for b in received(deployed) if b["detail-type"] == name]
     assert opener.open(body["detail"]).data == payload
+
+
+def test_a_fifo_batch_stops_a_message_group_at_its_first_failure(deployed, examples_catalogue, opener) -> None:
+    name, internal, payload = order_sample(examples_catalogue)
+    failing = {**internal, "id": "fifo-bad", "detail": {**internal["detail"], "state": "CANCELLED"}}
+    groups_and_events = [("a", {**internal, "id": "a1"}), ("a", failing), ("a", {**internal, "id": "a3"}),
+                         ("b", {**internal, "id": "b1"})]
+    event = sqs_event([json.dumps(e) for _, e in groups_and_events], deployed)
+    for record, (group, _) in zip(event["Records"], groups_and_events, strict=True):
+        record["eventSourceARN"] += ".fifo"
+        record["attributes"]["MessageGroupId"] = group
+    answer = handler(event, LambdaContext())
+    ids = [r["messageId"] for r in event["Records"]]
+    assert answer == {"batchItemFailures": [{"itemIdentifier": ids[1]}, {"itemIdentifier": ids[2]}]}
+    delivered = [d for d in opened_payloads(received(deployed), opener) if d[0] == name]
+    assert delivered == [(name, payload)] * 2  # a1 and b1; a3 waits for its predecessor

@@ -10,7 +10,8 @@ Entry point ``pipeline.aws_lambda.handler.handler`` (the function's handler sett
   ``FunctionResponseTypes: [ReportBatchItemFailures]``): the answer lists exactly the records that were not
   published in ``batchItemFailures`` (Powertools' batch utility), so SQS redelivers those and, after the queue's
   ``maxReceiveCount``, moves them to its dead-letter queue. The entries of all records go to EventBridge together,
-  ten per ``PutEvents`` call.
+  ten per ``PutEvents`` call; from a FIFO queue, records are published one by one in order, and the later records
+  of a message group whose record failed are not tried (reported failed, stage ``skipped``).
 
 A record or event is never dropped silently: every failure is logged with its internal event id (the log's
 ``correlation_id``), its stage and reason, counted in ``EventsFailed``, and reported as above. A retry publishes
@@ -34,7 +35,12 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    SqsFifoPartialProcessor,
+    process_partial_response,
+)
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -159,17 +165,8 @@ class Runtime:
                                    "'Records' that are not SQS messages")
         if not records:
             return {"batchItemFailures": []}
-        reports: dict[int, EventReport] = {}
-        readable: list[tuple[int, Any]] = []
-        for record in records:
-            internal, problem = _internal_event(record)
-            if problem is not None:
-                reports[id(record)] = EventReport(None, failures=[("input", None, f"SQS message "
-                                                                  f"{_shown(record.get('messageId'))}: {problem}")])
-            else:
-                readable.append((id(record), internal))
-        for (key, _), report in zip(readable, self.publish([internal for _, internal in readable]), strict=True):
-            reports[key] = report
+        fifo = any(str(r.get("eventSourceARN", "")).endswith(".fifo") for r in records)
+        reports = self._fifo_reports(records) if fifo else self._batch_reports(records)
         self._account([reports[id(r)] for r in records])
 
         def record_handler(record: SQSRecord) -> None:
@@ -177,9 +174,45 @@ class Runtime:
             if not report.ok:
                 raise EventNotPublished(f"SQS message {record.message_id}: {report.summary()}")
 
-        processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+        processor = SqsFifoPartialProcessor(skip_group_on_error=True) if fifo else BatchProcessor(
+            event_type=EventType.SQS, raise_on_entire_batch_failure=False)
         return process_partial_response(event=dict(event), record_handler=record_handler, processor=processor,
                                         context=context)
+
+    def _batch_reports(self, records: Sequence[Mapping[str, Any]]) -> dict[int, EventReport]:
+        """A standard queue's batch: every readable record produced, all entries put together."""
+        reports: dict[int, EventReport] = {}
+        readable: list[tuple[int, Any]] = []
+        for record in records:
+            internal, problem = _internal_event(record)
+            if problem is not None:
+                reports[id(record)] = _unreadable(record, problem)
+            else:
+                readable.append((id(record), internal))
+        for (key, _), report in zip(readable, self.publish([internal for _, internal in readable]), strict=True):
+            reports[key] = report
+        return reports
+
+    def _fifo_reports(self, records: Sequence[Mapping[str, Any]]) -> dict[int, EventReport]:
+        """A FIFO queue's batch, in order, one record at a time: after a record of a message group is not published,
+        the group's later records are not tried (``skipped``), so SQS redelivers them after it, in order — what
+        Powertools' ``SqsFifoPartialProcessor(skip_group_on_error=True)`` reports."""
+        reports: dict[int, EventReport] = {}
+        failed_groups: set[Any] = set()
+        for record in records:
+            attributes = record.get("attributes")
+            group = attributes.get("MessageGroupId") if isinstance(attributes, Mapping) else None
+            if group in failed_groups:
+                reports[id(record)] = EventReport(None, failures=[("skipped", None, f"SQS message "
+                                                  f"{_shown(record.get('messageId'))}: an earlier message of its "
+                                                  f"group {_shown(group)} was not published")])
+                continue
+            internal, problem = _internal_event(record)
+            report = _unreadable(record, problem) if problem is not None else self.publish([internal])[0]
+            reports[id(record)] = report
+            if not report.ok:
+                failed_groups.add(group)
+        return reports
 
     def publish(self, internal_events: Sequence[Any]) -> list[EventReport]:
         """Produce every internal event and put all their entries on the bus together; one report per event."""
@@ -303,6 +336,10 @@ def _internal_event(record: Mapping[str, Any]) -> tuple[Any, str | None]:
     if not isinstance(value, dict):
         return None, f"the body is JSON {type(value).__name__}, not an internal event (an object)"
     return value, None
+
+
+def _unreadable(record: Mapping[str, Any], problem: str) -> EventReport:
+    return EventReport(None, failures=[("input", None, f"SQS message {_shown(record.get('messageId'))}: {problem}")])
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -6,8 +6,9 @@
 * **Metrics**: Powertools ``Metrics`` in CloudWatch embedded metric format (EMF), flushed once per invocation:
   ``EventsIn``, ``EventsPublished``, ``Latency`` (ms, the whole invocation) and ``PublishLatency`` (ms, the
   PutEvents calls with their retries); ``EventsFailed`` is written per ``Stage`` (``input``, ``route``,
-  ``unrouted``, ``enrich``, ``validate``, ``seal``, ``size``, ``publish``) and, for ``publish``, per ``Reason`` (the
-  bus's error code), each pair as its own EMF document (``single_metric``) so its dimensions are its own.
+  ``unrouted``, ``enrich``, ``validate``, ``seal``, ``size``, ``publish``, ``skipped``) and, for ``publish``, per
+  ``Reason`` (the bus's error code), each pair as its own EMF document (``single_metric``) so its dimensions are
+  its own.
 * **Traces**: Powertools ``Tracer`` (AWS X-Ray) around the handler and the publishing step. Powertools disables it
   by itself outside the Lambda runtime (and with ``POWERTOOLS_TRACE_DISABLED=true``); without the ``aws-xray-sdk``
   package (a bundle may leave it out) the handler runs with :class:`NoTracer` instead.
@@ -27,7 +28,7 @@ __all__ = ["NoTracer", "Observability", "observability_for"]
 F = TypeVar("F", bound=Callable[..., Any])
 
 #: The stages an internal event can fail at: the producer's, plus not routed and not published.
-STAGES = ("input", "route", "unrouted", "enrich", "validate", "seal", "size", "publish")
+STAGES = ("input", "route", "unrouted", "enrich", "validate", "seal", "size", "publish", "skipped")
 
 
 class NoTracer:
