@@ -129,6 +129,11 @@ def test_every_earlier_schema_is_published_with_its_own_id(rendered: Path) -> No
         schema = json.loads((folder / f"{version}.json").read_text(encoding="utf-8"))
         assert schema["$id"] == f"{BASE_URL}Order.Placed.Web/{version}.json"
         assert ("coupon" in json.dumps(schema)) is has_coupon
+    registry = (rendered / "docs" / "events" / "schemas.md").read_text(encoding="utf-8")
+    row, = rows(section(registry, "## Earlier versions { #earlier-versions }"))
+    assert ">Order.Placed.Web</a>" in row
+    assert '<a href="../../schemas/Order.Placed.Web/1.0.0.json" title="' + BASE_URL + 'Order.Placed.Web/1.0.0.json">' \
+        in row and "Order.Placed.Web/1.1.0.json" in row
 
 
 def test_the_document_page_shows_its_changelog(rendered: Path) -> None:

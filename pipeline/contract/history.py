@@ -125,10 +125,13 @@ class GitHistory:
     def _read(self, repo: Path, relatives: list[str]) -> tuple[list[_Snapshot], list[str]]:
         notes: list[str] = []
         try:
+            # With a $ref root wider than the documents' folders, files there change versions too: read it whole.
+            root = gitsource.relative_to_repo(repo, Path(self.root).resolve()) if self.root is not None else None
+            scope = [root] if root is not None else relatives
             if gitsource.is_shallow(repo):
                 notes.append("the git checkout is a shallow clone: versions older than its first commit are "
                              "missing (fetch the full history, e.g. actions/checkout with fetch-depth: 0)")
-            commits = list(reversed(gitsource.log(repo, relatives, self.limit + 1)))
+            commits = list(reversed(gitsource.log(repo, scope, self.limit + 1)))
         except gitsource.GitError as exc:
             return [], [f"cannot read the git history: {exc}"]
         if len(commits) > self.limit:
@@ -137,8 +140,9 @@ class GitHistory:
         snapshots: list[_Snapshot] = []
         for commit in commits:
             try:
-                with _exported_all(repo, commit.sha, relatives) as copies:
-                    catalogue = self.loader.load(copies, root=_root_copy(copies, self.root, repo))
+                with _exported(repo, commit.sha, scope) as top:
+                    catalogue = self.loader.load([top.joinpath(*Path(r).parts) for r in relatives],
+                                                 root=top.joinpath(*Path(root).parts) if root is not None else None)
             except (gitsource.GitError, ContractError) as exc:
                 notes.append(f"commit {commit.sha[:12]} ({commit.day}) skipped: its documents do not load: "
                              f"{_first_line(exc)}")
@@ -206,22 +210,15 @@ def _assemble(snapshots: list[_Snapshot], current: Catalogue, notes: list[str]) 
 
 
 @contextmanager
-def _exported_all(repo: Path, sha: str, relatives: list[str]) -> Iterator[list[Path]]:
-    """Every path of ``relatives`` exported at one commit into one temporary folder, removed afterwards."""
+def _exported(repo: Path, sha: str, paths: list[str]) -> Iterator[Path]:
+    """A temporary copy of the checkout at ``sha`` holding ``paths`` (removed afterwards)."""
     folder = Path(tempfile.mkdtemp(prefix="eventdeck-history-"))
     try:
-        yield [gitsource.export(repo, sha, relative, folder) for relative in relatives]
+        for path in paths:
+            gitsource.export(repo, sha, path, folder)
+        yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-
-
-def _root_copy(copies: list[Path], root: str | os.PathLike[str] | None, repo: Path) -> Path | None:
-    """The configured ``$ref`` root, inside the exported copy of the checkout (``None``: the loader's default)."""
-    if root is None:
-        return None
-    relative = gitsource.relative_to_repo(repo, Path(root).resolve())
-    top = next(p for p in [copies[0], *copies[0].parents] if p.name.startswith("eventdeck-history-"))
-    return top / relative if relative else top
 
 
 def _first_line(exc: Exception) -> str:

@@ -72,6 +72,7 @@ def add_history(pages: MutableMapping[str, str], files: MutableMapping[str, byte
 
     paths = views.paths
     template = env.get_template("changes.md.j2")
+    earlier: list[tuple[str, str, tuple[tuple[str, str, str], ...]]] = []
     for event in views.catalogue.events:
         here = paths.event(event)
         if here not in pages:
@@ -79,10 +80,18 @@ def add_history(pages: MutableMapping[str, str], files: MutableMapping[str, byte
         rows = _event_rows(history, event, views, here)
         pages[here] = pages[here].rstrip("\n") + "\n\n" + template.render(
             rows=rows, notes=history.notes, here=here, directory_urls=directory_urls, impact_style=impact_style)
+        published = []
         for version, then in history.older_schemas(event):
             if then.payload is not None and then.payload.is_json_schema:
                 url = paths.layout.url(event.key, version)
                 files[paths.schema_file(event, version)] = _json_bytes(registry_document(then, url))
+                published.append((version, relative_link(paths.registry, paths.schema_file(event, version)), url))
+        if published:
+            earlier.append((event.name, relative_link(paths.registry, here), tuple(published)))
+    if paths.registry in pages:
+        pages[paths.registry] = pages[paths.registry].rstrip("\n") + "\n\n" + env.get_template(
+            "registry-history.md.j2").render(earlier=earlier, notes=history.notes, here=paths.registry,
+                                             directory_urls=directory_urls)
     template = env.get_template("changelog.md.j2")
     for document in views.catalogue.documents:
         here = paths.document(document.id)
