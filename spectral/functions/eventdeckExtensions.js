@@ -89,7 +89,7 @@ export default function eventdeckExtensions(doc, _options, context) {
   const results = [];
   const seen = new Set();
   for (const [kind, node, path] of places(doc)) {
-    if (!isObject(node) || seen.has(node)) continue;
+    if (!isObject(node) || typeof node.$ref === 'string' || seen.has(node)) continue;
     seen.add(node);
     const allowed = PLACES[kind] || [];
     for (const key of Object.keys(node)) {
