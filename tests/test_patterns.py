@@ -486,3 +486,70 @@ def test_valid_edge_values_compile() -> None:
         {"v": [1e300, 12345678901234567890]},      # exact values need not be comparable numbers
     ]:
         compile_pattern(pattern)
+
+
+# --- event-ruler src/test/software/amazon/event/ruler/GenericMachineTest.java, nestedArraysTest, with its data files
+# --- src/test/data/arrayRule{1,2,3}.json and arrayEvent{1,2,3,4}.json (rulesForJSONEvent's expected results;
+# --- arrayEvent1/2 abridged to the fields the rules read).
+ARRAY_RULES = {
+    "rule1": {"source": ["aws.cloudwatch"], "detail-type": ["CloudWatch Alarm State Change"],
+              "detail": {"state": {"value": ["ALARM"]},
+                         "configuration": {"metrics": {"metricStat": {"metric": {"namespace": ["AWS/EC2"]}}}}}},
+    "rule2": {"source": ["aws.cloudwatch"], "detail-type": ["CloudWatch Alarm State Change"],
+              "detail": {"state": {"value": ["ALARM"]},
+                         "configuration": {"metrics": {"metricStat": {"metric": {"metricName": ["CPUUtilization"]}}}}}},
+    "rule3": {"metrics": {"metricName": ["CPUUtilization"], "namespace": ["AWS/ES"]}},
+}
+
+
+def _alarm(*metrics: tuple[str, str]) -> dict[str, Any]:
+    return {"source": "aws.cloudwatch", "detail-type": "CloudWatch Alarm State Change",
+            "detail": {"state": {"value": "ALARM"}, "previousState": {"value": "OK"},
+                       "configuration": {"metrics": [{"id": f"M{n}", "metricStat": {"metric": {
+                           "metricName": name, "namespace": namespace}, "period": 60, "unit": None}}
+                           for n, (name, namespace) in enumerate(metrics)] + [{"id": "E1", "expression": "M1"}]}}}
+
+
+@pytest.mark.parametrize(("event", "expected"), [
+    (_alarm(("CPUUtilization", "AWS/EC2")), {"rule1", "rule2"}),                                      # arrayEvent1
+    (_alarm(("ConsumedReadCapacityUnits", "AWS/DynamoDB"), ("ProvisionedReadCapacityUnits", "AWS/DynamoDB")),
+     set()),                                                                                           # arrayEvent2
+    ({"metrics": [{"metricName": "CPUUtilization", "namespace": "AWS/EC2"},
+                  {"metricName": "RequestCount", "namespace": "AWS/ES"}]}, set()),                     # arrayEvent3
+    ({"metrics": [{"metricName": "CPUUtilization", "namespace": "AWS/ES"}]}, {"rule3"}),               # arrayEvent4
+])
+def test_ruler_nested_arrays(event: dict[str, Any], expected: set[str]) -> None:
+    assert {name for name, rule in ARRAY_RULES.items() if compile_pattern(rule).matches(event)} == expected
+
+
+# --- event-ruler ACMachineTest.testACWithExistFalseRule: exists:false is judged within the array element that
+# --- satisfies the other fields (abridged to the fields the rules read).
+def _task(state: str, provider: str, interface: str | None) -> dict[str, Any]:
+    resource: dict[str, Any] = {"legacyFocusCategory": "XXXXXFocus", "endpointIdentifier": {"type": "XXXIdentifier"}}
+    if interface is not None:
+        resource["additionalContext"] = {"capabilityInterfaces": [{"interfaceName": interface}]}
+    return {"taskInstanceId": "id1", "taskInstanceState": state, "provider": {"id": provider, "type": "XXXXXXXX"},
+            "resources": [resource]}
+
+
+def test_ruler_exists_false_inside_arrays() -> None:
+    def rule(absent: str) -> dict[str, Any]:
+        return {"requestContext": {"taskInstances": {
+            "taskInstanceState": ["ACTIVE"], "provider": {"id": ["XXXXXXXXXXXX"]},
+            "resources": {"additionalContext": {"capabilityInterfaces": {absent: [{"exists": False}]}}}}}}
+
+    event1 = {"requestContext": {"taskInstances": [_task("ACTIVE", "XXXXXXXXXXXX", None),
+                                                   _task("InACTIVE", "SomeRandom", "Dummy.DummyDumDum")]}}
+    event2 = {"requestContext": {"taskInstances": [_task("ACTIVE", "XXXXXXXXXXXX", "XXXX.XXXXXXXXXXXXXX"),
+                                                   _task("InACTIVE", "SomeRandom", "XXXX.XXXXXXXXXXXXXX")]}}
+    r1, r2 = compile_pattern(rule("interfaceName")), compile_pattern(rule("abc"))
+    assert (r1.matches(event1), r2.matches(event1)) == (True, True)
+    assert (r1.matches(event2), r2.matches(event2)) == (False, True)
+
+
+def test_array_consistency_stays_fast_on_large_arrays() -> None:
+    # hostile input: the exact search is linear in the event, not combinatorial in its arrays
+    pattern = compile_pattern({"detail": {"lines": {"sku": ["A"], "qty": [1], "x": [{"exists": False}]}}})
+    lines = [{"sku": "A", "qty": 1, "x": 1} for _ in range(20_000)]
+    assert not pattern.matches(with_detail(lines=lines))
+    assert pattern.matches(with_detail(lines=[*lines, {"sku": "A", "qty": 1}]))
