@@ -413,3 +413,24 @@ def test_generated_from_the_published_schema(catalogue: Catalogue) -> None:
     package = python_package(catalogue, layout, events=["Basket.Paid.Eu"])
     text = package.files["basket_paid_eu.py"].decode("utf-8")
     assert "DATASCHEMA = 'https://models.example/registry/Basket.Paid.Eu/1.0.0.json'" in text
+
+
+def test_a_schema_titled_payload_keeps_its_name_and_the_index_names_the_root(tmp_path: Path) -> None:
+    payload = json.dumps({"title": "Envelope", "type": "object", "required": ["payload"],
+                          "properties": {"payload": {"title": "Payload", "type": "object",
+                                                     "properties": {"n": {"type": "integer"}}}}})
+    path = write(tmp_path, "titled.yaml", DOC.format(payload=payload))
+    out = tmp_path / "titled_models"
+    assert run("codegen", "python", str(path), "-o", out, cwd=tmp_path).code == 0
+    sys.path.insert(0, str(tmp_path))
+    try:
+        package = importlib.import_module("titled_models")
+        root = package.model_for("Thing.Created.Uk")
+        assert root.__name__ == "Envelope"
+        assert root.model_validate({"payload": {"n": 1}}).payload.n == 1
+        module = importlib.import_module("titled_models.thing_created_uk")
+        assert module.Payload is not root and module.Payload.__name__ == "Payload"
+    finally:
+        sys.path.remove(str(tmp_path))
+        for name in [n for n in sys.modules if n.startswith("titled_models")]:
+            del sys.modules[name]
