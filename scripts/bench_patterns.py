@@ -25,6 +25,7 @@ import random
 import statistics
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -109,10 +110,19 @@ def rule_set(rng: random.Random, size: int = 300) -> list[dict[str, Any]]:
     return rules
 
 
-def _pin() -> None:
-    if hasattr(os, "sched_setaffinity"):
+@contextlib.contextmanager
+def _one_core() -> Iterator[None]:
+    """Pin to one CPU while measuring, then give the caller (e.g. bench_bus.py) its CPUs back."""
+    before = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    if before:
         with contextlib.suppress(OSError):  # a restricted container: measure unpinned
-            os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+            os.sched_setaffinity(0, {min(before)})
+    try:
+        yield
+    finally:
+        if before:
+            with contextlib.suppress(OSError):
+                os.sched_setaffinity(0, before)
 
 
 def _timed(run: Any, repeat: int) -> float:
@@ -127,7 +137,11 @@ def _timed(run: Any, repeat: int) -> float:
 def measure(*, quick: bool = False) -> dict[str, float]:
     """Figures for the pattern engine: pattern matches/s over the mixed rule set, events/s through all the rules,
     patterns compiled/s, and matches/s of the typical routing rule (exact source and detail-type)."""
-    _pin()
+    with _one_core():
+        return _measure(quick)
+
+
+def _measure(quick: bool) -> dict[str, float]:
     rng = random.Random(7)
     rules = rule_set(rng)
     events = event_mix(sample_events(), 60 if quick else 200, rng)
