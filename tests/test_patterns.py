@@ -363,6 +363,12 @@ def test_any_json_event_is_answered_without_raising(event: Any) -> None:
     assert compile_pattern({"detail": {"state": [{"anything-but": "x"}]}}).matches(event) is False
 
 
+def test_exactly_is_an_explicit_exact_string() -> None:
+    # JsonRuleCompiler.processMatchExpression: {"exactly": "x"} is the exact match of the string "x"
+    check({"source": [{"exactly": "aws.ec2"}]}, EC2_EVENT, True)
+    check({"detail": {"c-count": [{"exactly": "5"}]}}, EC2_EVENT, False)
+
+
 def test_dollar_prefixed_names_other_than_or_are_ordinary_fields() -> None:
     # event-ruler only reserves "$or"; a "$version" key is just a field name
     check({"detail": {"$version": ["2"]}}, with_detail(**{"$version": "2"}), True)
@@ -380,6 +386,8 @@ def test_dollar_prefixed_names_other_than_or_are_ordinary_fields() -> None:
     ({"source": [{"prefix": "a", "suffix": "b"}]}, "/source/0", "Only one key allowed in match expression"),
     ({"source": [{"contains": "a"}]}, "/source/0", "Unrecognized match type contains"),
     ({"source": [{"regex": "a.*"}]}, "/source/0", "Unrecognized match type regex"),
+    ({"source": [{"exactly": 1}]}, "/source/0", "exact match pattern must be a string"),
+    ({"$or": [{"date-after": ["a"]}, {"source": ["b"]}]}, "/$or/0/date-after", "reserved fieldName"),
     ({"source": [{"prefix": 1}]}, "/source/0", "prefix match pattern must be a string"),
     ({"source": [{"prefix": {"ignore-case": "a"}}]}, "/source/0", "Unsupported prefix pattern: ignore-case"),
     ({"source": [{"prefix": {"equals-ignore-case": 1}}]}, "/source/0",

@@ -26,7 +26,10 @@ from pipeline.patterns.operators import OPERATORS, FieldSpec, Test, compile_fiel
 
 # EventBridge expands "$or" into the combinations of its branches and caps how many one rule may produce.
 MAX_COMBINATIONS = 1000
-_RESERVED_IN_OR = OPERATORS | {"exactly"}
+# event-ruler's Constants.RESERVED_FIELD_NAMES_IN_OR_RELATIONSHIP: operator names, and names kept for future ones
+_RESERVED_IN_OR = OPERATORS | {"=", "<", "<=", ">", ">=", "regex", "not-wildcard", "not-equals-ignore-case",
+                               "date-after", "date-on-or-after", "date-before", "date-on-or-before", "in-date-range",
+                               "ip-address-in-range", "ip-address-not-in-range"}
 
 _MISSING: Any = object()
 _GENERAL: Any = object()  # "this event needs the array-consistency search"

@@ -26,8 +26,7 @@ FIVE_BILLION = 5_000_000_000
 _SCALE = 1_000_000
 _LIMIT = FIVE_BILLION * _SCALE
 OPERATORS = frozenset({"prefix", "suffix", "equals-ignore-case", "anything-but", "numeric", "exists", "cidr",
-                       "wildcard"})
-# event-ruler's "exactly" operator is not part of EventBridge's documented syntax; it is refused like any unknown name.
+                       "wildcard", "exactly"})
 _IPV4 = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+")
 _IPV6 = re.compile(r"[0-9a-fA-F:]*:[0-9a-fA-F:]*")
 
@@ -123,6 +122,9 @@ def compile_field(values: Any, path: str) -> FieldSpec:
                     exists = True
                 else:
                     absent_ok = True
+                continue
+            if name == "exactly":  # event-ruler's explicit exact string match, the same as a bare string
+                strings.add(_string_argument("exact", argument, where))
                 continue
             checks.append(_operator(name, argument, where))
         else:
