@@ -270,35 +270,31 @@ def _check(item: _Field, shared: int) -> Check:
 
 
 def _any_leaf(node: Any, path: tuple[str, ...], depth: int, test: Test, absent_ok: bool) -> bool:
-    leaves: list[tuple[Any, tuple[tuple[int, int], ...]]] = []
-    _leaves(node, path, depth, (), leaves)
-    if not leaves:
+    """An independent field whose path crosses an array: any leaf below may satisfy it."""
+    values: list[Any] = []
+    _leaf_values(node, path, depth, values)
+    if not values:
         return absent_ok
-    return any(test(value) for value, _ in leaves)
+    return any(test(value) for value in values)
 
 
-# --- exact evaluation: array consistency --------------------------------------------------------------------------
-
-Membership = tuple[tuple[int, int], ...]  # (id of an event array, element index) from the root down (for _leaves)
-
-
-def _leaves(node: Any, path: tuple[str, ...], depth: int, membership: Membership,
-            out: list[tuple[Any, Membership]]) -> None:
+def _leaf_values(node: Any, path: tuple[str, ...], depth: int, out: list[Any]) -> None:
     if isinstance(node, (list, tuple)):
-        identity = id(node)
-        for index, element in enumerate(node):
-            _leaves(element, path, depth, (*membership, (identity, index)), out)
+        for element in node:
+            _leaf_values(element, path, depth, out)
         return
     is_object = isinstance(node, (dict, Mapping))
     if depth == len(path):
         if not is_object:
-            out.append((node, membership))
+            out.append(node)
         return
     if is_object:
         child = node.get(path[depth], _MISSING)
         if child is not _MISSING:
-            _leaves(child, path, depth + 1, membership, out)
+            _leaf_values(child, path, depth + 1, out)
 
+
+# --- exact evaluation: array consistency --------------------------------------------------------------------------
 
 def _consistent_match(subrule: tuple[_Field, ...], event: Any) -> bool:
     """Exact matching with array consistency, linear in the event.
