@@ -141,11 +141,16 @@ class GitHistory:
         for commit in commits:
             try:
                 with _exported(repo, commit.sha, scope) as top:
-                    catalogue = self.loader.load([top.joinpath(*Path(r).parts) for r in relatives],
-                                                 root=top.joinpath(*Path(root).parts) if root is not None else None)
-            except (gitsource.GitError, ContractError) as exc:
-                notes.append(f"commit {commit.sha[:12]} ({commit.day}) skipped: its documents do not load: "
-                             f"{_first_line(exc)}")
+                    try:
+                        catalogue = self.loader.load(
+                            [top.joinpath(*Path(r).parts) for r in relatives],
+                            root=top.joinpath(*Path(root).parts) if root is not None else None)
+                    except ContractError as exc:
+                        # Name the files as git does (the temporary copy's path would change every build).
+                        why = _first_line(exc).replace(str(top) + os.sep, f"git:{commit.sha[:12]}:")
+                        raise gitsource.GitError(why.replace(str(top), f"git:{commit.sha[:12]}:.")) from None
+            except gitsource.GitError as exc:
+                notes.append(f"commit {commit.sha[:12]} ({commit.day}) skipped: its documents do not load: {exc}")
                 continue
             snapshots.append(_Snapshot(commit.date, commit.sha, catalogue))
         return snapshots, notes
