@@ -136,3 +136,29 @@ def test_the_reference_knows_array_consistency() -> None:
     employees = {"employees": [{"firstName": "Anna", "lastName": "Smith"}, {"firstName": "Peter", "lastName": "Jones"}]}
     assert reference({"employees": {"firstName": ["Anna"], "lastName": ["Smith"]}}, employees)
     assert not reference({"employees": {"firstName": ["Anna"], "lastName": ["Jones"]}}, employees)
+
+
+json_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=6),
+              st.sampled_from(["prefix", "numeric", "anything-but", "exists", "cidr", "wildcard", "$or", ">", "<="])),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.dictionaries(st.one_of(st.text(max_size=4), st.sampled_from(
+            ["$or", "prefix", "suffix", "numeric", "anything-but", "exists", "cidr", "wildcard",
+             "equals-ignore-case", "detail"])), inner, max_size=3)),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(pattern=json_values, event=json_values)
+def test_any_json_is_compiled_or_refused_and_any_event_is_answered(pattern: Any, event: Any) -> None:
+    # hostile input: a pattern is either compiled or refused with a PatternError naming a place in it, and a
+    # compiled pattern answers any JSON event with a plain bool
+    try:
+        compiled = compile_pattern(pattern)
+    except PatternError as exc:
+        assert exc.path == "" or exc.path.startswith("/")
+        return
+    assert compiled.matches(event) in (True, False)
+    assert compiled.matches({"detail": event, "source": event}) in (True, False)
