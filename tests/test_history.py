@@ -231,3 +231,23 @@ def test_diff_reads_git_revisions(tmp_path: Path) -> None:
     assert hostile.code == 4 and "is not a git revision" in hostile.err
     gone = run("diff", "git:HEAD:nothing-here", "asyncapi", cwd=repo)
     assert gone.code == 4 and "nothing-here does not exist at" in gone.err
+
+
+def test_hostile_names_in_an_earlier_version_stay_inert_on_the_pages(tmp_path: Path) -> None:
+    from portal.render import SiteRenderer
+
+    hostile = '<script>alert(1)</script>[x](javascript:alert(1))'
+    earlier = tmp_path / "1.0.0" / "shop.yaml"
+    earlier.parent.mkdir()
+    earlier.write_text(document("1.0.0", [{"op": "add", "path": f"{F}/properties/{hostile.replace('/', '~1')}",
+                                           "value": {"type": "string", "description": hostile}}]), "utf-8")
+    current_folder = tmp_path / "now"
+    current_folder.mkdir()
+    (current_folder / "shop.yaml").write_text(document("2.0.0", []), encoding="utf-8")
+    current = ContractLoader().load([current_folder])
+    history = listed_history([str(earlier.parent)], current, ContractLoader())
+    site = SiteRenderer().render(current, history=history)
+    page = site.pages["events/Order.Placed.Web.md"]
+    changes = section(page, "## Changes { #changes }")
+    assert "field-removed" not in changes and "removed" in changes
+    assert "<script>" not in changes and "](javascript:" not in changes
