@@ -6,8 +6,14 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from pipeline.contract import ContractLoader
+
+# Property tests decide on values, never on time: hypothesis' default 200 ms deadline per example fails tests at
+# random on a shared, loaded machine (CI runs two workers on two cores). Explicit @settings still apply on top.
+settings.register_profile("eventdeck", deadline=None)
+settings.load_profile("eventdeck")
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "asyncapi"
