@@ -44,7 +44,10 @@ def _mapped(target: LintTarget, rule_id: str) -> Findings:
         if diagnostic.code in NOT_REPORTED:
             continue
         if RULE_OF_CODE.get(diagnostic.code, "asyncapi-schema") == rule_id:
-            yield diagnostic.message, diagnostic.location
+            location = diagnostic.location
+            if not location.file:  # the official-schema check cannot always name the file of a root member
+                location = target.at(location.pointer)
+            yield diagnostic.message, location
 
 
 @rule("asyncapi-schema", ERROR, "document",
