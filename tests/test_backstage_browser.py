@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import json
 import shutil
 import subprocess
 import threading
@@ -41,15 +40,24 @@ ERROR_PANEL = "There are errors in your"
 
 HARNESS = """<!DOCTYPE html>
 <html><head><meta charset="utf-8"><link rel="stylesheet" href="/default.min.css"></head>
-<body><div id="asyncapi"></div>
-<script src="/index.js"></script>
-<script>
-  // As Backstage's AsyncApiDefinition does: the definition's text is the component's schema.
-  const name = new URLSearchParams(location.search).get('definition');
-  fetch(name).then((response) => response.text()).then((text) => {
-    AsyncApiStandalone.render({schema: text, config: {show: {sidebar: false}}}, document.getElementById('asyncapi'));
-  });
-</script></body></html>
+<body><div id="asyncapi"></div><script src="/index.js"></script></body></html>
+"""
+
+#: As Backstage's AsyncApiDefinition does: the definition's text is the component's `schema`. Resolves with the
+#: text shown once the component shows its messages section or its error panel.
+RENDER = """
+async ([name, panel]) => {
+  const element = document.createElement('div');
+  document.getElementById('asyncapi').replaceChildren(element);
+  const text = await (await fetch(name)).text();
+  AsyncApiStandalone.render({schema: text, config: {show: {sidebar: false}}}, element);
+  // Not a time limit on the component: only a guard so that a component that never settles fails, not hangs.
+  for (let polls = 0; polls < 6000; polls++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    if (element.innerText.includes(panel) || element.querySelector('#messages') !== null) return element.innerText;
+  }
+  return 'NEVER RENDERED: ' + element.innerText;
+}
 """
 
 
@@ -102,9 +110,10 @@ def definitions_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple
         server.server_close()
 
 
-def rendered(browser, url: str, definition: str) -> tuple[str, list[str]]:
-    """The text the component shows for ``definition`` (a path on the server), and any request that tried to
-    leave 127.0.0.1 (refused)."""
+@pytest.fixture(scope="module")
+def component(browser, definitions_site: tuple[str, Path]) -> Iterator[tuple[object, list[str]]]:
+    """A page with the component loaded once; requests that try to leave 127.0.0.1 are refused and recorded."""
+    url, _ = definitions_site
     page = browser.new_page()
     outside: list[str] = []
 
@@ -116,15 +125,20 @@ def rendered(browser, url: str, definition: str) -> tuple[str, list[str]]:
             request_route.abort()
 
     page.route("**/*", route)
+    page.goto(url + "render.html")
     try:
-        page.goto(f"{url}render.html?definition={definition}")
-        page.wait_for_function(
-            f"() => {{ const t = document.getElementById('asyncapi').innerText;"
-            f" return t.includes({json.dumps(ERROR_PANEL)}) || document.querySelector('#messages') !== null; }}",
-            timeout=120_000)
-        return page.locator("#asyncapi").inner_text(), outside
+        yield page, outside
     finally:
         page.close()
+
+
+def rendered(component: tuple[object, list[str]], definition: str) -> tuple[str, list[str]]:
+    """The text the component shows for ``definition`` (a path on the server), and the requests it tried to make
+    outside 127.0.0.1."""
+    page, outside = component
+    outside.clear()
+    text = page.evaluate(RENDER, [definition, ERROR_PANEL])  # type: ignore[attr-defined]
+    return text, list(outside)
 
 
 def _definitions(folder: Path) -> list[str]:
@@ -133,13 +147,13 @@ def _definitions(folder: Path) -> list[str]:
 
 
 def test_every_generated_definition_renders_its_messages_in_the_official_component(
-        browser, definitions_site: tuple[str, Path], examples_catalogue: Catalogue) -> None:
-    url, folder = definitions_site
+        component, definitions_site: tuple[str, Path], examples_catalogue: Catalogue) -> None:
+    _, folder = definitions_site
     names = _definitions(folder)
     assert len(names) == 3 + len(examples_catalogue.events)
     failures = []
     for name in names:
-        text, outside = rendered(browser, url, name)
+        text, outside = rendered(component, name)
         content = yaml.safe_load((folder / name).read_text(encoding="utf-8"))
         events = [e.name for e in examples_catalogue.events
                   if (name.endswith(f"/events/{e.key}.yaml") or
@@ -152,9 +166,8 @@ def test_every_generated_definition_renders_its_messages_in_the_official_compone
 
 
 def test_the_documents_as_written_show_the_error_panel_that_backstage_showed(
-        browser, definitions_site: tuple[str, Path]) -> None:
-    url, _ = definitions_site
-    text, _ = rendered(browser, url, "source/payments.yaml")
+        component) -> None:
+    text, _ = rendered(component, "source/payments.yaml")
     assert ERROR_PANEL in text
 
 

@@ -217,6 +217,14 @@ def test_definitions_of_events_no_longer_published_are_removed_but_never_a_hand_
         ["baskets.yaml", "orders.yaml", "payments.yaml"]
 
 
+def test_a_reference_that_cannot_be_bundled_is_named_and_nothing_is_written(trees: Path) -> None:
+    (trees / "asyncapi" / "schemas" / "node.yaml").unlink()
+    result = run("backstage", trees / "asyncapi", "-o", trees / "catalog-info.yaml")
+    assert result.code == 1
+    assert "trees.yaml:12" in result.err and "schemas/node.yaml" in result.err and "Traceback" not in result.output
+    assert not (trees / "catalog-info.yaml").exists() and not (trees / "docs").exists()
+
+
 def test_a_definitions_folder_that_is_a_file_is_refused_and_nothing_is_written(tmp_path: Path) -> None:
     blocker = tmp_path / "definitions"
     blocker.write_text("not a folder", encoding="utf-8")

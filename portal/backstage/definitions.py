@@ -146,7 +146,9 @@ class _Bundler:
         if target_uri == self.uri:  # inside the document itself: kept as written
             return {"$ref": "#" + target_pointer, **siblings}
         if target_uri not in self.files:
-            raise DefinitionError(f"{at}: $ref '{ref}' leads to a file the documents were not loaded from")
+            raise DefinitionError(f"{at}: $ref '{ref}' cannot be bundled: {target_uri} was not read with the "
+                                  "document (it is missing, or outside the root folder); `eventdeck validate` "
+                                  "names the problem")
         try:
             value = resolve_pointer(self.sources.get(target_uri, at).data, target_pointer)
         except KeyError as exc:
