@@ -23,7 +23,15 @@ function acyclic(value, stack = new Set()) {
   return copy;
 }
 
+// A file named in several pairs (the tests' base fixture) is parsed once.
+const cache = new Map();
+
 async function parsed(parser, file) {
+  if (!cache.has(file)) cache.set(file, parseOnce(parser, file));
+  return structuredClone(await cache.get(file));
+}
+
+async function parseOnce(parser, file) {
   const { document, diagnostics } = await fromFile(parser, file).parse();
   if (document === undefined) {
     const errors = diagnostics.filter((d) => d.severity === 0).map((d) => d.message);
