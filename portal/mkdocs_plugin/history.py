@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pipeline.contract import Catalogue, ContractLoader
 from pipeline.contract.diff.inputs import GIT_PREFIX
 from pipeline.contract.history import GitHistory, History, listed_history
+
+if TYPE_CHECKING:  # the plugin module imports this one
+    from portal.mkdocs_plugin.plugin import EventdeckConfig
 
 
 class SiteHistory:
@@ -24,7 +27,8 @@ class SiteHistory:
     ``loader`` should be a loader of its own: loading earlier versions through the site's loader would make it
     forget the current documents, which ``mkdocs serve`` rebuilds rely on."""
 
-    def __init__(self, config: Any, config_dir: Path, loader: ContractLoader, root: Path | None = None) -> None:
+    def __init__(self, config: EventdeckConfig, config_dir: Path, loader: ContractLoader,
+                 root: Path | None = None) -> None:
         self.mode: str = config.history
         self.versions: list[str] = [v if v.startswith(GIT_PREFIX) else str(config_dir / v)
                                     for v in config.history_versions]
