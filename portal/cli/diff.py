@@ -47,7 +47,8 @@ def register(sub: Any) -> None:
                     "info.version bump against the version policy. Exit 0 ok, 1 breaking change refused, 3 wrong "
                     "version bump, 4 unreadable input.")
     parser.add_argument("old", help="the earlier version: a file, a folder, or git:REF:PATH (e.g. git:main:asyncapi)")
-    parser.add_argument("new", help="the later version, same forms (e.g. asyncapi)")
+    parser.add_argument("new", nargs="?", default="asyncapi",
+                        help="the later version, same forms (default: asyncapi, the working tree)")
     parser.add_argument("--format", choices=("text", "json", "markdown"), default="text", help="output format")
     parser.add_argument("--policy", metavar="FILE",
                         help="a version policy file (YAML/JSON: breaking, new-event, changed-event, fix, "
