@@ -324,3 +324,20 @@ def test_the_spectral_ruleset_defines_every_house_rule_at_eventdeck_s_severity()
     for rule in RULES.values():
         if rule.house:
             assert ruleset["rules"][rule.id]["severity"] == rule.severity.value, rule.id
+
+
+def test_a_rule_that_fails_is_reported_with_its_id_and_document_not_as_a_traceback() -> None:
+    from pipeline.contract.lint.registry import rule
+
+    @rule("eventdeck-test-broken", LintSeverity.ERROR, "house", "A rule with a defect, for this test only.")
+    def broken(target):  # type: ignore[no-untyped-def]
+        yield from ()
+        raise KeyError("boom")
+
+    try:
+        result = run("lint", FIXTURES / "asyncapi-info-contact" / "pass.yaml")
+    finally:
+        del RULES["eventdeck-test-broken"]
+    assert result.code == 2
+    assert "lint rule eventdeck-test-broken failed (KeyError" in result.err and "pass.yaml" in result.err
+    assert "Traceback" not in result.output
