@@ -89,7 +89,7 @@ def _verdicts(findings: tuple[dict[str, object], ...], roots: dict[str, set[str]
         rule = TO_EVENTDECK.get(str(finding["code"]))
         if rule is None:
             continue
-        source = str(finding["source"])
+        source = str(finding.get("source", ""))  # Spectral omits it when it cannot tell the file: then unmatched
         for document in ([source] if source in roots else [d for d, files in roots.items() if source in files]):
             fired[document].add(rule)
     return fired
