@@ -3,10 +3,12 @@ the local HTTP consumer, which opens every one; exact summaries; bad input repor
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import io
 import json
 import os
+import pty
 import re
 import sqlite3
 import subprocess
@@ -285,3 +287,31 @@ def test_the_subscriptions_are_the_ones_each_run_names(ws: Workspace, tmp_path: 
         code, summary, _ = _run(ws, state)  # no --target this time: the endpoint is no longer subscribed
         assert code == 0 and summary["delivered"] == summary["consumer"]["opened"] == n
         assert len(target.received) == n
+
+
+def test_a_long_delivery_draws_a_progress_bar_on_a_terminal_and_erases_it(ws: Workspace, tmp_path: Path) -> None:
+    with recording_endpoint() as target:
+        target.hold.clear()  # the target answers only once released: the delivery lasts as long as the test says
+        controller, terminal = pty.openpty()
+        process = subprocess.Popen([str(EVENTDECK), "run", *ws.contract_args, "--state", str(tmp_path / "state"),
+                                    "--target", target.url], cwd=tmp_path, stdout=subprocess.PIPE, stderr=terminal)
+        os.close(terminal)
+        try:
+            deadline = time.monotonic() + 120
+            while target.arrived == 0 and process.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(1.0)  # twice the bar's half-second grace, after delivery started
+            target.hold.set()
+            out, _ = process.communicate(timeout=120)
+        finally:
+            process.kill()
+        screen = b""
+        with contextlib.suppress(OSError):  # EIO once the process is gone and the terminal drained
+            while chunk := os.read(controller, 65536):
+                screen += chunk
+        os.close(controller)
+    assert process.returncode == 0, screen.decode(errors="replace")
+    drawn = screen.decode()
+    assert re.search(r"\rdelivered \[[#.]{30}\] \d+/\d+", drawn), drawn
+    assert drawn.endswith("\r")  # erased: the summary on stdout starts on a clean line
+    assert "✓" in out.decode() and "\r" not in out.decode()
