@@ -315,3 +315,12 @@ def test_a_long_delivery_draws_a_progress_bar_on_a_terminal_and_erases_it(ws: Wo
     assert re.search(r"\rdelivered \[[#.]{30}\] \d+/\d+", drawn), drawn
     assert drawn.endswith("\r")  # erased: the summary on stdout starts on a clean line
     assert "✓" in out.decode() and "\r" not in out.decode()
+
+
+def test_development_keys_are_not_kept_where_others_can_write(ws: Workspace, tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    state.chmod(0o777)
+    result = run("run", "--contract", ws.artefact, "--state", state, cwd=tmp_path)
+    assert result.code == 1 and f"{state}: writable by others (permissions 0777)" in result.err
+    assert not (state / "keys").exists()

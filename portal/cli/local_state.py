@@ -153,6 +153,8 @@ def local_keys(args: argparse.Namespace, catalogue: Catalogue, state: StateFolde
         sources = args.keys or [DEFAULT_KEYS]
         return Keys(load_keys(sources, strict=args.strict_keys), ", ".join(sources))
     private = state.keys_folder / PRIVATE
+    for folder in (state.path, state.keys_folder):  # anyone who can write there could swap the keys
+        _refuse_if_others_can_write(folder)
     if private.is_file():
         return Keys(load_keys([str(private)], strict=args.strict_keys), str(private))
     needed = required_keys(catalogue)
@@ -168,6 +170,16 @@ def local_keys(args: argparse.Namespace, catalogue: Catalogue, state: StateFolde
     except OSError as exc:
         raise StateProblem(f"{state.keys_folder}: cannot write development keys: {exc.strerror or exc}") from None
     return Keys(keys, str(private), created=True)
+
+
+def _refuse_if_others_can_write(folder: Path) -> None:
+    try:
+        mode = folder.stat().st_mode
+    except FileNotFoundError:
+        return
+    if mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise StateProblem(f"{folder}: writable by others (permissions {stat.S_IMODE(mode):04o}), so anyone could "
+                           f"replace the development keys: chmod go-w {folder}, or give --keys")
 
 
 def keys_note(keys: Keys) -> str:
