@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from conftest import write
+from conftest import ROOT, write
 from pipeline.contract import (
     ContractError,
     ContractInvalid,
@@ -18,6 +21,7 @@ from pipeline.contract import (
     SourceError,
     VersionError,
 )
+from pipeline.contract.source import parse_text
 
 DOC_30 = """\
 asyncapi: 3.0.0
@@ -322,3 +326,43 @@ components:
     broken = [e for e in errors if e.code == "schema-invalid"]
     assert broken and all(e.location.file.endswith("doc.yaml") and e.location.line for e in broken)
     assert any("not a regular expression" in e.message for e in broken)
+
+
+# A payload that is not a schema, a $ref to an object that contains it, a root member of the wrong kind: each is a
+# diagnostic with the document's file, never an exception out of the loader.
+def _thing_document(change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    source = ROOT / "tests" / "fixtures" / "lint" / "eventdeck-pii-sealed" / "pass.yaml"
+    document = parse_text(source.read_text(encoding="utf-8"), str(source)).data
+    change(document)
+    return document
+
+
+def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    *parents, last = path.split("/")
+
+    def change(document: dict[str, Any]) -> None:
+        node: Any = document
+        for key in parents:
+            node = node[int(key)] if isinstance(node, list) else node[key]
+        node[int(last) if isinstance(node, list) else last] = value
+    return change
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    (_set("components/messages/ThingCreatedUk/payload", []), "schema must be an object or a boolean, not list"),
+    (_set("components/messages/ThingCreatedUk/payload", "text"), "schema must be an object or a boolean, not str"),
+    (_set("components/schemas/Thing/required/0", {"$ref": "#/components"}), "a $ref refers to an object that contains"),
+])
+def test_malformed_schemas_are_diagnostics_with_their_file(tmp_path: Path, change: Any, expected: str) -> None:
+    path = tmp_path / "things.json"
+    path.write_text(json.dumps(_thing_document(change)), encoding="utf-8")
+    catalogue = ContractLoader().load([path])
+    (problem,) = [d for d in catalogue.errors if expected in d.message]
+    assert problem.location.file == str(path), str(problem)
+
+
+def test_a_root_member_of_the_wrong_kind_names_its_file(tmp_path: Path) -> None:
+    path = tmp_path / "things.json"
+    path.write_text(json.dumps(_thing_document(_set("info", 7))), encoding="utf-8")
+    (problem,) = [d for d in ContractLoader().load([path]).errors if d.location.pointer == "/info"]
+    assert problem.location.file == str(path) and problem.location.line == 1, str(problem)

@@ -114,6 +114,10 @@ def _headers(example: Example) -> tuple[bool, Any]:
 
 
 def _safe_validator(schema: Schema, sink: DiagnosticSink) -> Any:
+    if not isinstance(schema.document, dict | bool):  # jsonschema would raise AttributeError on a list or text
+        sink.error("schema-invalid", f"schema must be an object or a boolean, not {type(schema.document).__name__}",
+                   schema.location)
+        return None
     try:
         return validator_for(schema.document, schema.dialect)
     except (jsonschema.exceptions.SchemaError, jsonschema.exceptions.UnknownType, TypeError) as exc:

@@ -21,6 +21,7 @@ def check_official(version: str, root: Any, deref: Dereferencer, sink: Diagnosti
                    settings: specs.SpecsSettings) -> None:
     """Validate the dereferenced document against the official AsyncAPI JSON Schema of its version, obtained as
     ``settings`` say."""
+    origin = deref.origins.get(id(root), ("", ""))  # the copy below is not in origins: keep the root's file
     if not version.startswith("2."):
         root = _references_restored(root, deref)
     try:
@@ -28,11 +29,16 @@ def check_official(version: str, root: Any, deref: Dereferencer, sink: Diagnosti
         return  # the compiled validator agrees with jsonschema; use the slow one only to list every error
     except fastjsonschema.JsonSchemaException:
         pass
+    except RecursionError:  # a $ref to an object that contains it: the dereferenced document has no end
+        sink.error("asyncapi-schema", "the document cannot be checked against the AsyncAPI schema: a $ref refers "
+                   "to an object that contains it (outside a schema), so the document never ends",
+                   deref.locate(*origin))
+        return
     validator = specs.official_validator(version, settings)
     seen: set[tuple[str, str]] = set()
     for error in validator.iter_errors(root):
         detail = best_match([error])
-        location = _source_location(root, list(detail.absolute_path), deref)
+        location = _source_location(root, list(detail.absolute_path), deref, origin)
         key = (location.pointer, detail.message)
         if key in seen:
             continue
@@ -91,10 +97,10 @@ def _references_restored(root: dict[str, Any], deref: Dereferencer) -> dict[str,
     return {k: v for k, v in view.items() if v is not None or k in root}
 
 
-def _source_location(root: Any, path: list[Any], deref: Dereferencer) -> Location:
+def _source_location(root: Any, path: list[Any], deref: Dereferencer, root_origin: tuple[str, str]) -> Location:
     """Map a path in the dereferenced document back to the file and pointer it came from."""
     node = root
-    origin = deref.origins.get(id(root), ("", ""))
+    origin = deref.origins.get(id(root), root_origin)
     rest: list[str] = []
     for token in path:
         try:

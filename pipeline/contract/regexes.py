@@ -9,6 +9,7 @@ time fails that value with a message naming the pattern, and loading goes on.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any, Final
@@ -29,14 +30,16 @@ def _compiled(source: str) -> Any:
 
 
 def _search(source: str, text: str) -> bool | str:
-    """Whether ``source`` finds a match in ``text``; a problem as text when it cannot tell."""
+    """Whether ``source`` finds a match in ``text``; a problem as text when it ran out of time.
+
+    :raises re.error: when ``source`` is not a regular expression (as ``re`` would)."""
     try:
         return _compiled(source).search(text, timeout=PATTERN_TIMEOUT_SECONDS) is not None
     except TimeoutError:
         return (f"pattern {source!r} took more than {PATTERN_TIMEOUT_SECONDS:g} s on this value "
                 "(catastrophic backtracking?); the value is refused")
-    except (regex.error, RecursionError, OverflowError) as exc:
-        return f"pattern {source!r} is not a valid regular expression ({exc})"
+    except regex.error as exc:  # the schema is broken, not the value: the callers' re.error handling says so
+        raise re.error(str(exc)) from exc
 
 
 def pattern(validator: Validator, source: Any, instance: Any, schema: Any) -> Iterator[ValidationError]:
