@@ -173,23 +173,39 @@ def test_the_documents_as_written_show_the_error_panel_that_backstage_showed(
 
 # --- TechDocs: styles that survive the sanitiser ------------------------------------------------------------------
 
-#: Backstage's TechDocs reader (plugins/techdocs, reader/transformers/html: the sanitizer transformer and its
-#: removeUnsafeLinks hook), applied to the page's own HTML as the reader applies it to the fetched page.
+#: Backstage's TechDocs reader (@backstage/plugin-techdocs 1.20, reader/transformers/html: the sanitizer transformer
+#: and its hooks), applied to the page as the reader applies it to the page it fetched: links other than
+#: mkdocs-material's main CSS and Google Fonts removed, `<style>` forbidden, `<meta>` only for a refresh, scripts
+#: (always) gone. The default configuration: no iframe hosts, no custom elements, the default URI protocols.
 TECHDOCS_SANITISE = """
 (html) => {
   const MKDOCS_CSS = /main\\.[A-Fa-f0-9]{8}\\.min\\.css$/;
   const GOOGLE_FONTS = /^https:\\/\\/fonts\\.googleapis\\.com/;
   const GSTATIC_FONTS = /^https:\\/\\/fonts\\.gstatic\\.com/;
-  DOMPurify.removeAllHooks();
-  DOMPurify.addHook('beforeSanitizeElements', (node) => {
+  const purify = DOMPurify();
+  purify.addHook('beforeSanitizeElements', (node) => {
+    if (node.nodeType !== 1) return;
     if (node.nodeName === 'LINK') {
       const href = node.getAttribute('href') || '';
       if (!(href.match(MKDOCS_CSS) || href.match(GOOGLE_FONTS) || href.match(GSTATIC_FONTS))) node.remove();
     }
-    return node;
   });
-  const dom = DOMPurify.sanitize(html, {ADD_TAGS: ['link'], FORBID_TAGS: ['style'], WHOLE_DOCUMENT: true,
-                                        RETURN_DOM: true});
+  purify.addHook('uponSanitizeElement', (node, data) => {
+    if (node.nodeType !== 1) return;
+    const refresh = node.getAttribute('http-equiv') === 'refresh' && (node.getAttribute('content') || '').includes('url=');
+    if (data.tagName === 'meta' && !refresh) node.parentNode?.removeChild(node);
+  });
+  purify.addHook('uponSanitizeAttribute', (node, data) => {
+    if (node.tagName !== 'META' && (data.attrName === 'http-equiv' || data.attrName === 'content')) {
+      node.removeAttribute(data.attrName);
+    }
+  });
+  const protocols = ['callto', 'cid', 'ftp', 'ftps', 'http', 'https', 'mailto', 'matrix', 'sms', 'tel', 'xmpp'];
+  const dom = purify.sanitize(html, {
+    ADD_TAGS: ['link', 'meta'], FORBID_TAGS: ['style'], ADD_ATTR: ['http-equiv', 'content', 'dominant-baseline'],
+    WHOLE_DOCUMENT: true, RETURN_DOM: true,
+    ALLOWED_URI_REGEXP: new RegExp(`^(?:${protocols.join('|')}:|[^a-z]|[a-z+.-]+(?:[^a-z+.\\\\-:]|$))`, 'i'),
+  });
   return dom.outerHTML;
 }
 """

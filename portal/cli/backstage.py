@@ -55,7 +55,11 @@ def definitions_folder(args: argparse.Namespace, output: Path) -> Path:
     if args.definitions:
         return Path(args.definitions)
     docs_dir = site_config(output.parent / "mkdocs.yml").docs_dir
-    return (docs_dir if docs_dir.is_absolute() else output.parent / docs_dir) / DEFINITIONS_FOLDER
+    folder = (docs_dir if docs_dir.is_absolute() else output.parent / docs_dir) / DEFINITIONS_FOLDER
+    try:  # shown as the user would type it
+        return folder.relative_to(Path.cwd())
+    except ValueError:
+        return folder
 
 
 def definitions(catalogue: Catalogue, loader: ContractLoader, *, per_event: bool) -> list[Definition]:

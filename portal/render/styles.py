@@ -7,7 +7,8 @@ the sanitiser keeps is the markup, its ``class`` and ``style`` attributes and in
 stylesheet — so badges, the schema tree, the graph and the small print are styled here, inline, and the tables are
 plain class-less tables that mkdocs-material (and Backstage's TechDocs theme) style like every other table.
 
-Inline declarations beat any stylesheet rule that is not ``!important``; the few places where mkdocs-material or
+Sizes are in ``em`` of the surrounding text, so the pieces keep their proportions in mkdocs-material (20px root) and
+in Backstage (16px root) alike. Inline declarations beat any stylesheet rule that is not ``!important``; the few places where mkdocs-material or
 Backstage's TechDocs theme use pseudo-elements (the admonition icon and chevron Material draws on every
 ``<summary>``) are turned off through the custom properties those pseudo-elements read, and the disclosure marker
 is the browser's own (``display: list-item``), which opens and closes with no CSS or script. ``eventdeck.css``
@@ -22,7 +23,7 @@ from markupsafe import Markup
 #: from custom properties, so setting them to this hides both on the tree's ``<summary>`` elements.
 _NO_MASK = "linear-gradient(transparent,transparent)"
 
-_BADGE = ("display:inline-block;padding:0 .5em;border-radius:.7em;font-size:.7rem;line-height:1.6;"
+_BADGE = ("display:inline-block;padding:0 .5em;border-radius:.7em;font-size:.875em;line-height:1.6;"
           "font-weight:700;white-space:nowrap;vertical-align:middle;")
 #: Filled badges (white on a saturated colour) read the same on a light and a dark page.
 _FILLED = {
@@ -42,26 +43,27 @@ _OUTLINED = {
     "required": "color:#b35c00;",
     "flag": "color:#00796b;",
 }
-_OUTLINE = ("display:inline-block;padding:0 .4em;border-radius:.6em;font-size:.6rem;line-height:1.5;"
+_OUTLINE = ("display:inline-block;padding:0 .4em;border-radius:.6em;font-size:.85em;line-height:1.5;"
             "border:1px solid currentColor;white-space:nowrap;vertical-align:middle;")
 
 STYLES: dict[str, str] = {
-    "badges": "margin-top:-.5rem;",
-    "breadcrumb": "font-size:.75rem;margin-bottom:0;color:var(--md-default-fg-color--light,#666);",
-    "schema": "margin:1em 0;",
+    "badges": "margin-top:-.6em;",
+    "breadcrumb": "font-size:.9em;margin-bottom:0;color:var(--md-default-fg-color--light,#666);",
+    # The tree's text size is set once, here: every node inherits it (sizes in em would compound when nested).
+    "schema": "margin:1em 0;font-size:.875em;",
     "details": ("display:block;border:none;border-left:2px solid var(--md-default-fg-color--lightest,#ddd);"
                 "border-radius:0;box-shadow:none;background:none;margin:.15em 0;padding:0 0 0 .4em;"
                 "font-size:inherit !important;overflow:visible;"),
     "summary": ("display:list-item;list-style-position:inside;background:none;border:none;margin:0;"
-                "padding:.1em 0 !important;font-weight:400;min-height:0;font-size:.7rem !important;"
+                "padding:.1em 0 !important;font-weight:400;min-height:0;font-size:inherit !important;"
                 f"cursor:pointer;--md-admonition-icon--note:{_NO_MASK};--md-details-icon:{_NO_MASK};"),
-    "body": "margin:0 !important;padding-left:1em;font-size:.7rem;",
+    "body": "margin:0 !important;padding-left:1em;",
     "leaf": "margin:.15em 0;padding-left:.4em;border-left:2px solid var(--md-default-fg-color--lightest,#ddd);",
-    "leaf-head": "margin:0;padding:.1em 0;font-size:.7rem;",
-    "leaf-body": "margin:0 0 0 1em;font-size:.7rem;",
-    "type": "color:var(--md-default-fg-color--light,#555);font-size:.7rem;",
-    "format": "font-size:.65rem;font-style:italic;",
-    "ref": "font-size:.65rem;color:var(--md-default-fg-color--lighter,#888);",
+    "leaf-head": "margin:0;padding:.1em 0;",
+    "leaf-body": "margin:0 0 0 1em;",
+    "type": "color:var(--md-default-fg-color--light,#555);",
+    "format": "font-size:.93em;font-style:italic;",
+    "ref": "font-size:.93em;color:var(--md-default-fg-color--lighter,#888);",
     "facts": "list-style:none;padding:0;margin:.1em 0;",
     "fact": "display:inline;margin:0 .8em 0 0;",
     "alternatives": "border-left:2px dashed var(--md-default-fg-color--lighter,#bbb);padding-left:.5em;margin:.3em 0;",
@@ -70,7 +72,7 @@ STYLES: dict[str, str] = {
     "graph-canvas": "overflow-x:auto;max-width:100%;",
     # Drawn at its natural size (readable labels); a wide graph scrolls sideways rather than shrinking.
     "graph-svg": "max-width:none;height:auto;color:var(--md-default-fg-color,#222);",
-    "graph-caption": "font-size:.7rem;font-style:italic;",
+    "graph-caption": "font-size:.875em;font-style:italic;",
     "nowrap": "white-space:nowrap;",
 }
 
