@@ -192,7 +192,8 @@ TECHDOCS_SANITISE = """
   });
   purify.addHook('uponSanitizeElement', (node, data) => {
     if (node.nodeType !== 1) return;
-    const refresh = node.getAttribute('http-equiv') === 'refresh' && (node.getAttribute('content') || '').includes('url=');
+    const refresh = node.getAttribute('http-equiv') === 'refresh'
+      && (node.getAttribute('content') || '').includes('url=');
     if (data.tagName === 'meta' && !refresh) node.parentNode?.removeChild(node);
   });
   purify.addHook('uponSanitizeAttribute', (node, data) => {

@@ -7,12 +7,13 @@ the sanitiser keeps is the markup, its ``class`` and ``style`` attributes and in
 stylesheet — so badges, the schema tree, the graph and the small print are styled here, inline, and the tables are
 plain class-less tables that mkdocs-material (and Backstage's TechDocs theme) style like every other table.
 
-Sizes are in ``em`` of the surrounding text, so the pieces keep their proportions in mkdocs-material (20px root) and
-in Backstage (16px root) alike. Inline declarations beat any stylesheet rule that is not ``!important``; the few places where mkdocs-material or
-Backstage's TechDocs theme use pseudo-elements (the admonition icon and chevron Material draws on every
-``<summary>``) are turned off through the custom properties those pseudo-elements read, and the disclosure marker
-is the browser's own (``display: list-item``), which opens and closes with no CSS or script. ``eventdeck.css``
-only adds what needs a selector (hover, ``:target``), so a page looks the same with or without it.
+Sizes are in ``em`` of the surrounding text, so the pieces keep their proportions in mkdocs-material (20px root)
+and in Backstage (16px root) alike. Inline declarations beat any stylesheet rule that is not ``!important`` (and an
+inline ``!important`` beats Backstage's few ``!important`` rules on ``details``). The pseudo-elements mkdocs-material
+draws on every ``<summary>`` (the admonition icon, the chevron) are turned off through the custom properties they
+read, and the disclosure marker is the browser's own (``display: list-item``), which opens and closes with no CSS
+or script. ``eventdeck.css`` only adds what needs a selector (hover, ``:target``), so a page looks the same with or
+without it.
 """
 
 from __future__ import annotations
