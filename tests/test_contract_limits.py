@@ -263,3 +263,20 @@ def test_an_ordinary_pattern_still_decides_examples(tmp_path: Path) -> None:
     catalogue = ContractLoader().load([tmp_path / "limits.yaml"])
     (problem,) = catalogue.errors
     assert "'euro' does not match '^[A-Z]{3}$'" in problem.message and "/examples/1" in problem.location.pointer
+
+
+def test_a_ref_bomb_is_checked_in_time_linear_in_the_document(tmp_path: Path) -> None:
+    # 25 levels of schemas that each refer twice to the next: 2^25 objects once expanded; checked in one pass, and
+    # the shared schema's own mistake is still reported, once, where the document defines it.
+    levels = 25  # within the nesting limit (two levels per schema)
+    schemas: dict[str, Any] = {f"L{i}": {"type": "object", "properties": {
+        "a": {"$ref": f"#/components/schemas/L{i + 1}"}, "b": {"$ref": f"#/components/schemas/L{i + 1}"}}}
+        for i in range(levels)}
+    schemas[f"L{levels}"] = {"type": "strin"}
+    text = doc({"$ref": "#/components/schemas/L0"}, extra="")
+    text = text.replace("components:\n", "components:\n  schemas: " + json.dumps(schemas) + "\n", 1)
+    write(tmp_path, "limits.yaml", text)
+    catalogue = ContractLoader().load([tmp_path / "limits.yaml"])
+    official = [d for d in catalogue.errors if d.code == "asyncapi-schema"]
+    assert official and all(d.location.pointer.startswith(f"/components/schemas/L{levels}") for d in official), \
+        [str(d) for d in official]

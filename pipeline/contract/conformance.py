@@ -25,11 +25,12 @@ def check_official(version: str, root: Any, deref: Dereferencer, sink: Diagnosti
     if not version.startswith("2."):
         root = _references_restored(root, deref)
     try:
+        root = _each_schema_once(root, deref)
         specs.official_fast_validator(version, settings)(root)
         return  # the compiled validator agrees with jsonschema; use the slow one only to list every error
     except fastjsonschema.JsonSchemaException:
         pass
-    except RecursionError:  # a $ref to an object that contains it: the dereferenced document has no end
+    except (_Endless, RecursionError):  # a $ref to an object that contains it: the dereferenced document has no end
         sink.error("asyncapi-schema", "the document cannot be checked against the AsyncAPI schema: a $ref refers "
                    "to an object that contains it (outside a schema), so the document never ends",
                    deref.locate(*origin))
@@ -95,6 +96,76 @@ def _references_restored(root: dict[str, Any], deref: Dereferencer) -> dict[str,
         deref.remember(components, deref.origins.get(id(root["components"]), ("", "/components")))
         view["components"] = components
     return {k: v for k, v in view.items() if v is not None or k in root}
+
+
+# Where a JSON Schema holds schemas: as a map of them, as one, or as a list of them (draft-04 to 2020-12).
+_SCHEMA_MAPS = frozenset({"properties", "patternProperties", "definitions", "$defs", "dependentSchemas",
+                          "dependencies"})
+_SCHEMA_ONE = frozenset({"additionalProperties", "additionalItems", "unevaluatedProperties", "unevaluatedItems",
+                         "contains", "propertyNames", "not", "if", "then", "else", "items"})
+_SCHEMA_LISTS = frozenset({"allOf", "anyOf", "oneOf", "prefixItems", "items"})
+_JSON_SCHEMA_FORMATS = ("application/schema", "application/vnd.aai.asyncapi")
+
+
+def _each_schema_once(root: Any, deref: Dereferencer) -> Any:
+    """A copy of the dereferenced document in which a schema met a second time is a ``$ref`` to where it came from.
+
+    Dereferencing shares one object among all the ``$ref``s to it, so twenty levels of schemas that each refer twice
+    to the next are a few kilobytes of YAML but a million schemas to a validator walking the expansion (a "$ref
+    bomb": twelve levels took 17 s). The official schema now checks each schema once, where it is first met (the
+    components first); a repeat becomes a ``$ref``, which JSON Schema accepts wherever a schema may be. A loop of
+    schemas ends the same way. Only schemas are shared so: elsewhere AsyncAPI does not always accept a Reference
+    Object (a 2.x trait in the components, a parameter), and nothing else nests without end.
+    """
+    copies: set[int] = set()
+    path: set[int] = set()  # the objects being copied: meeting one again inside itself is a loop
+
+    def copy(value: Any, kind: str) -> Any:
+        if not isinstance(value, dict | list):
+            return value
+        key = id(value)
+        if kind == "schema" and isinstance(value, dict):
+            if key in copies:
+                origin = deref.origins.get(key)
+                return {"$ref": f"#{origin[1]}" if origin else "#"}
+            copies.add(key)
+        if key in path:
+            raise _Endless
+        path.add(key)
+        if isinstance(value, list):
+            out_list = [copy(item, kind) for item in value]
+            path.discard(key)
+            return out_list
+        out: dict[str, Any] = {}
+        names = sorted(value, key=lambda name: name != "components") if value is root else list(value)
+        for name in names:
+            out[name] = copy(value[name], "schema" if kind == "map" else _kind_of(value, name, kind))
+        path.discard(key)
+        if key in deref.origins:
+            deref.remember(out, deref.origins[key])
+        return out
+
+    return copy(root, "other")
+
+
+class _Endless(Exception):
+    """A ``$ref`` outside a schema refers to an object that contains it."""
+
+
+def _kind_of(parent: dict[str, Any], name: str, kind: str) -> str:
+    """What ``parent[name]`` is: a ``schema`` (or a list of them), a ``map`` of schemas, or ``other``."""
+    if kind == "schema":
+        if name in _SCHEMA_MAPS:
+            return "map"
+        return "schema" if name in _SCHEMA_ONE or name in _SCHEMA_LISTS else "other"
+    if name in ("payload", "headers"):  # a message or a trait; a 3.x multi-format wrapper is handled at "schema"
+        value = parent[name]
+        return "other" if isinstance(value, dict) and "schemaFormat" in value else "schema"
+    if name == "schema":  # a 3.x multi-format schema, a 2.x parameter
+        form = parent.get("schemaFormat")
+        json_schema = form is None or (isinstance(form, str) and form.startswith(_JSON_SCHEMA_FORMATS))
+        return "schema" if json_schema else "other"
+    return "map" if name == "schemas" else "other"  # the components' schemas
 
 
 def _source_location(root: Any, path: list[Any], deref: Dereferencer, root_origin: tuple[str, str]) -> Location:
