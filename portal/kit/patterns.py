@@ -1,0 +1,116 @@
+"""Rule patterns for an event at every level of its name hierarchy, and which events each one really matches.
+
+``Payment.Authorised.Ecom`` gets three: the exact ``detail-type``, ``Payment.Authorised.*`` (a ``prefix`` on
+``Payment.Authorised.``, so ``Payment.AuthorisedV2.Ecom`` stays out) and ``Payment.*``. What a pattern "also
+matches" is decided by the pattern engine against every contract example built as the producer builds it, never by
+comparing names, so a pattern the kit prints is one that selects exactly the events it lists.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Any
+
+from pipeline.contract.model import Catalogue, Event
+from pipeline.patterns import compile_pattern
+from portal.kit.errors import KitError
+from portal.kit.examples import ExampleEvent, document_of, example_events
+from portal.kit.filters import FilterOffer, common_offer
+
+
+@dataclass(frozen=True)
+class KitPattern:
+    """One level's rule: ``label`` (``Payment.Authorised.*``; the full name when exact), its ``depth`` (number of
+    name parts fixed), the ``pattern``, the events whose examples it matches and the content filters it allows."""
+
+    label: str
+    depth: int
+    exact: bool
+    pattern: dict[str, Any]
+    matches: tuple[str, ...]
+    filters: FilterOffer
+    bus: str | None = None
+
+    def also_matches(self, event_key: str) -> tuple[str, ...]:
+        """The events other than ``event_key`` this pattern selects."""
+        return tuple(key for key in self.matches if key != event_key)
+
+    def as_json(self, event_key: str | None = None) -> dict[str, Any]:
+        result: dict[str, Any] = {"level": self.label, "pattern": self.pattern, "matches": list(self.matches)}
+        if event_key is not None:
+            result["alsoMatches"] = list(self.also_matches(event_key))
+        if self.filters.fields:
+            result["contentFilters"] = {f.name: list(f.values) for f in self.filters.fields}
+        else:
+            result["noContentFilter"] = self.filters.unavailable
+        return result
+
+
+def levels(event: Event) -> list[str]:
+    """The labels of ``event``'s levels, exact first: ``Payment.Authorised.Ecom``, ``Payment.Authorised.*``, …"""
+    parts = event.parts or (event.name,)
+    return [event.name] + [".".join(parts[:depth]) + ".*" for depth in range(len(parts) - 1, 0, -1)]
+
+
+def event_named(catalogue: Catalogue, name: str) -> Event:
+    """The event called ``name``. :raises KitError: naming the closest event names when there is none."""
+    for event in catalogue.events:
+        if event.name == name or event.key == name:
+            return event
+
+
+    close = difflib.get_close_matches(name, [e.name for e in catalogue.events], n=3, cutoff=0.5)
+    hint = f"; did you mean {', '.join(close)}?" if close else f"; the events are {_names(catalogue)}"
+    raise KitError(f"no event {name!r} in the contract{hint}")
+
+
+def patterns_for(catalogue: Catalogue, event: Event, examples: list[ExampleEvent] | None = None) -> list[KitPattern]:
+    """``event``'s patterns, exact first, then each shorter prefix of its name."""
+    examples = example_events(catalogue) if examples is None else examples
+    return [level_pattern(catalogue, label, examples) for label in levels(event)]
+
+
+def level_pattern(catalogue: Catalogue, label: str, examples: list[ExampleEvent] | None = None) -> KitPattern:
+    """The pattern for ``label``: an event name (exact) or a hierarchy level ``A.B.*``.
+
+    :raises KitError: when no event of the contract has that name or sits under that level."""
+    examples = example_events(catalogue) if examples is None else examples
+    exact = not label.endswith(".*")
+    prefix = label[:-1]  # "Payment.Authorised." for "Payment.Authorised.*"
+    chosen = [e for e in catalogue.events if (e.name == label if exact else e.name.startswith(prefix))]
+    if not chosen or label in ("*", ".*"):
+        close = _close_levels(catalogue, label)
+        hint = f"; did you mean {', '.join(close)}?" if close else f"; the events are {_names(catalogue)}"
+        raise KitError(f"no event {'is named' if exact else 'sits under'} {label!r} in the contract{hint}")
+    bridges = [document_of(catalogue, e).eventbridge for e in chosen]
+    sources = sorted({b.source for b in bridges if b is not None and b.source})
+    if not sources:
+        raise KitError(f"{label}: the contract puts these events on no bus (no x-eventbridge.source)")
+    buses = {b.bus for b in bridges if b is not None}
+    detail_type: list[Any] = [label] if exact else [{"prefix": prefix}]
+    pattern = {"source": sources, "detail-type": detail_type}
+    depth = len(label.split(".")) - (0 if exact else 1)
+    return KitPattern(label, depth, exact, pattern, matched_events(pattern, examples), common_offer(chosen),
+                      next(iter(buses)) if len(buses) == 1 else None)
+
+
+def matched_events(pattern: dict[str, Any], examples: list[ExampleEvent]) -> tuple[str, ...]:
+    """The events at least one of whose examples ``pattern`` matches, by the pattern engine."""
+    engine = compile_pattern(pattern)
+    return tuple(dict.fromkeys(e.event_key for e in examples if engine.matches(e.event)))
+
+
+def all_levels(catalogue: Catalogue) -> list[str]:
+    """Every label the kit has a pattern for: each event name and each level above it, once."""
+    return list(dict.fromkeys(label for event in catalogue.events for label in levels(event)))
+
+
+def _names(catalogue: Catalogue) -> str:
+    return ", ".join(sorted(e.name for e in catalogue.events)[:20])
+
+
+def _close_levels(catalogue: Catalogue, label: str) -> list[str]:
+
+
+    return difflib.get_close_matches(label, all_levels(catalogue), n=3, cutoff=0.5)
