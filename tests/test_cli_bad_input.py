@@ -359,7 +359,8 @@ def test_outputs_that_cannot_be_written(ws: Workspace, own_small: Path, tmp_path
                                         kind: str) -> None:
     bad = OUTPUTS[kind].make(tmp_path)
     argv = OUTPUT_COMMANDS[command][0](bad, own_small, ws)
-    check(run(*argv), bad)
+    # Under a file, the file in the way is the offending one (backstage meets it first at its definitions folder).
+    check(run(*argv), bad.parent if kind == "under-a-file" else bad)
     if kind == "a-link-out":
         assert (tmp_path / "victim.txt").read_text() == "victim\n"
 
