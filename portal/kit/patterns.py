@@ -12,6 +12,7 @@ import difflib
 from dataclasses import dataclass
 from typing import Any
 
+from pipeline.contract.extensions import EventBridge
 from pipeline.contract.model import Catalogue, Event
 from pipeline.patterns import compile_pattern
 from portal.kit.errors import KitError
@@ -30,7 +31,8 @@ class KitPattern:
     pattern: dict[str, Any]
     matches: tuple[str, ...]
     filters: FilterOffer
-    bus: str | None = None
+    eventbridge: EventBridge | None = None
+    """Where the events are put (source, bus, account, region), when all of them are put on the same bus."""
 
     def also_matches(self, event_key: str) -> tuple[str, ...]:
         """The events other than ``event_key`` this pattern selects."""
@@ -87,12 +89,12 @@ def level_pattern(catalogue: Catalogue, label: str, examples: list[ExampleEvent]
     sources = sorted({b.source for b in bridges if b is not None and b.source})
     if not sources:
         raise KitError(f"{label}: the contract puts these events on no bus (no x-eventbridge.source)")
-    buses = {b.bus for b in bridges if b is not None}
+    buses = {(b.source, b.bus, b.account, b.region) for b in bridges if b is not None}
     detail_type: list[Any] = [label] if exact else [{"prefix": prefix}]
     pattern = {"source": sources, "detail-type": detail_type}
     depth = len(label.split(".")) - (0 if exact else 1)
     return KitPattern(label, depth, exact, pattern, matched_events(pattern, examples), common_offer(chosen),
-                      next(iter(buses)) if len(buses) == 1 else None)
+                      bridges[0] if len(buses) == 1 else None)
 
 
 def matched_events(pattern: dict[str, Any], examples: list[ExampleEvent]) -> tuple[str, ...]:
