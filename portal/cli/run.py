@@ -55,6 +55,7 @@ from portal.cli.local_state import (
     write_opened,
 )
 from portal.cli.progress import Progress
+from portal.cli.run_subscriptions import SubscriptionRule, configure_subscriptions, subscription_rules
 from portal.cli.run_summary import EXIT_CODES_HELP, EXIT_USAGE, RunSummary
 
 #: Entries handed to the outbox (one synced transaction) and published at a time.
@@ -80,6 +81,9 @@ def register(sub: Any) -> None:
                         help=f"also deliver every event to this HTTP endpoint (repeatable, at most {MAX_TARGETS}; "
                              "a 2xx answer is delivered; 401, 407, 409, 429, 5xx and time-outs are retried; any "
                              "other answer is dead-lettered, as for an EventBridge API destination)")
+    parser.add_argument("--subscriptions", metavar="FOLDER",
+                        help="also create a local-bus rule for each subscription request in FOLDER (subscriptions/"
+                             "*.yaml) whose consumer is an HTTP endpoint (bus consumers are skipped with a note)")
     parser.add_argument("--no-consumer", action="store_true",
                         help="do not start the local consumer (deliver to the --target endpoints only)")
     parser.add_argument("--wait", type=float, default=DEFAULT_WAIT_S, metavar="SECONDS",
@@ -97,8 +101,8 @@ def usage(message: str) -> int:
 def run_run(args: argparse.Namespace) -> int:
     if len(args.target) > MAX_TARGETS:
         return usage(f"at most {MAX_TARGETS} --target endpoints (EventBridge's targets per rule)")
-    if args.no_consumer and not args.target:
-        return usage("--no-consumer leaves nothing to deliver to: give a --target")
+    if args.no_consumer and not args.target and not args.subscriptions:
+        return usage("--no-consumer leaves nothing to deliver to: give a --target or --subscriptions")
     if not 0 <= args.wait <= 86_400:
         return usage(f"--wait {args.wait:g}: give a number of seconds from 0 to 86400")
     try:
@@ -109,6 +113,7 @@ def run_run(args: argparse.Namespace) -> int:
     if missing:
         return usage(f"{missing[0]}: no such file (nothing was run)")
     catalogue = load_contract(args)  # before the state folder is made: a broken contract leaves nothing behind
+    subscriptions = subscription_rules(args.subscriptions, catalogue) if args.subscriptions else []
     try:
         state = state_folder(args.state, create=True)
     except StateProblem as exc:
@@ -119,18 +124,19 @@ def run_run(args: argparse.Namespace) -> int:
     producer = Producer(catalogue, keys.keys)
     try:
         with exclusive(state):
-            return _run(args, catalogue, keys.keys, producer, state, targets)
+            return _run(args, catalogue, keys.keys, producer, state, targets, subscriptions)
     except StateProblem as exc:
         return usage(str(exc))
 
 
 def _run(args: argparse.Namespace, catalogue: Catalogue, keys: KeySet | None, producer: Producer,
-         state: StateFolder, targets: list[HttpTarget]) -> int:
+         state: StateFolder, targets: list[HttpTarget], subscriptions: list[SubscriptionRule] | None = None) -> int:
     summary = RunSummary("run", str(state.path), str(state.bus_file))
     with LocalBus.open(state.bus_file, name="eventdeck-local") as bus, Outbox.open(state.outbox_file) as outbox:
         consumer = None if args.no_consumer else start_consumer(catalogue, keys, state, registry=producer.registry)
         try:
             _configure(bus, producer, consumer, targets)
+            configure_subscriptions(bus, subscriptions or [])
             before = last_dead_letter(bus)
             _publish_all(producer, catalogue, args.inputs, outbox, bus, summary)
             account(summary, deliver(bus, wait_s=args.wait, after_dead_letter=before), consumer)
