@@ -64,18 +64,19 @@ def example_events(catalogue: Catalogue) -> list[ExampleEvent]:
         for number, example in enumerate(event.examples, 1):
             if not example.has_payload:
                 continue
+            event_id = f"01KIT{len(found) + 1:021d}"  # unique across the contract: one delivery tells which
             found.append(ExampleEvent(event.key, example.name or f"example {number}",
-                                      wrap(event, source, example.payload, number)))
+                                      wrap(event, source, example.payload, event_id)))
     return found
 
 
-def wrap(event: Event, source: str, payload: Any, number: int = 1) -> dict[str, Any]:
+def wrap(event: Event, source: str, payload: Any, event_id: str = "01KIT000000000000000000001") -> dict[str, Any]:
     """``payload`` of ``event`` in its CloudEvent, in the EventBridge event (sealed data replaced by a token)."""
     cloud_event = cloud_event_dict(type=event.name, source=source, data=payload, dataversion=event.version,
-                                   id=f"01KIT{number:021d}", time="2026-03-14T10:15:02Z")
+                                   id=event_id, time="2026-03-14T10:15:02Z")
     if is_sealed(event):
         cloud_event["data"] = SEALED_DATA_STAND_IN
         cloud_event["datacontenttype"] = JWT_CONTENT_TYPE
-    return {"version": "0", "id": f"kit-{event.key}-{number}", "detail-type": event.name, "source": source,
+    return {"version": "0", "id": f"kit-{event_id}", "detail-type": event.name, "source": source,
             "account": ACCOUNT, "time": "2026-03-14T10:15:02Z", "region": REGION, "resources": [],
             "detail": cloud_event}
