@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 from cli_runner import Workspace, workspace
-from conftest import EXAMPLES
 
+from conftest import EXAMPLES
 from pipeline.contract import load_catalogue
 from pipeline.contract.model import Catalogue
 from pipeline.patterns import compile_pattern
@@ -118,9 +118,9 @@ def test_a_content_filter_keeps_exactly_the_examples_with_that_value(catalogue: 
 
 
 def test_unknown_names_get_close_matches(catalogue: Catalogue) -> None:
-    with pytest.raises(KitError, match="did you mean Payment.Authorised.Ecom"):
+    with pytest.raises(KitError, match=r"did you mean Payment\.Authorised\.Ecom"):
         event_named(catalogue, "Payment.Authorized.Ecom")
-    with pytest.raises(KitError, match="sits under 'Shipment.\\*'"):
+    with pytest.raises(KitError, match=r"sits under 'Shipment\.\*'"):
         level_pattern(catalogue, "Shipment.*")
     with pytest.raises(KitError):
         level_pattern(catalogue, "*")

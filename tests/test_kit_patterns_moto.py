@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import moto_server
 import pytest
-from conftest import EXAMPLES
 
+import moto_server
+from conftest import EXAMPLES
 from pipeline.contract import load_catalogue
 from pipeline.patterns import compile_pattern
 from portal.kit.examples import example_events

@@ -60,8 +60,6 @@ def event_named(catalogue: Catalogue, name: str) -> Event:
     for event in catalogue.events:
         if event.name == name or event.key == name:
             return event
-
-
     close = difflib.get_close_matches(name, [e.name for e in catalogue.events], n=3, cutoff=0.5)
     hint = f"; did you mean {', '.join(close)}?" if close else f"; the events are {_names(catalogue)}"
     raise KitError(f"no event {name!r} in the contract{hint}")
@@ -82,7 +80,7 @@ def level_pattern(catalogue: Catalogue, label: str, examples: list[ExampleEvent]
     prefix = label[:-1]  # "Payment.Authorised." for "Payment.Authorised.*"
     chosen = [e for e in catalogue.events if (e.name == label if exact else e.name.startswith(prefix))]
     if not chosen or label in ("*", ".*"):
-        close = _close_levels(catalogue, label)
+        close = _close_levels(catalogue, label, exact)
         hint = f"; did you mean {', '.join(close)}?" if close else f"; the events are {_names(catalogue)}"
         raise KitError(f"no event {'is named' if exact else 'sits under'} {label!r} in the contract{hint}")
     bridges = [document_of(catalogue, e).eventbridge for e in chosen]
@@ -112,7 +110,7 @@ def _names(catalogue: Catalogue) -> str:
     return ", ".join(sorted(e.name for e in catalogue.events)[:20])
 
 
-def _close_levels(catalogue: Catalogue, label: str) -> list[str]:
-
-
-    return difflib.get_close_matches(label, all_levels(catalogue), n=3, cutoff=0.5)
+def _close_levels(catalogue: Catalogue, label: str, exact: bool) -> list[str]:
+    candidates = [e.name for e in catalogue.events] if exact else [
+        level for level in all_levels(catalogue) if level.endswith(".*")]
+    return difflib.get_close_matches(label, candidates, n=3, cutoff=0.5)
