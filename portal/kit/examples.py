@@ -54,13 +54,18 @@ def is_sealed(event: Event) -> bool:
 
 
 def example_events(catalogue: Catalogue) -> list[ExampleEvent]:
-    """Every example of every event with a payload, as the EventBridge event a rule on its bus would see."""
+    """Every example of every event with a payload, as the EventBridge event a rule on its bus would see; an event
+    without one is represented by its envelope around an empty payload, so patterns on names still find it."""
     found = []
     for event in catalogue.events:
         bridge = document_of(catalogue, event).eventbridge
         source = bridge.source if bridge is not None else None
         if source is None:
             continue  # an event with no source is put nowhere
+        payloads = [example for example in event.examples if example.has_payload]
+        if not payloads:  # e.g. a runtime artefact, which keeps no examples: the envelope alone still routes
+            found.append(ExampleEvent(event.key, "no example (source and detail-type only)",
+                                      wrap(event, source, {}, f"01KIT{len(found) + 1:021d}")))
         for number, example in enumerate(event.examples, 1):
             if not example.has_payload:
                 continue
