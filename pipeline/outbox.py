@@ -24,13 +24,13 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Final, Literal
 
 import orjson
 
 from pipeline.bus.port import Accepted, Bus, BusUnavailable
 from pipeline.errors import EventdeckError
+from pipeline.sqlite_files import Durability, FileKind, open_sqlite
 
 __all__ = ["Outbox", "OutboxEntry", "OutboxError", "OutboxStats", "PublishReport"]
 
@@ -43,6 +43,8 @@ SCHEMA: Final = (
     " added_ms INTEGER NOT NULL, sent_ms INTEGER)",
     "CREATE INDEX outbox_pending ON outbox (seq) WHERE state = 'pending'",
 )
+OUTBOX_FILE: Final = FileKind(noun="eventdeck outbox", short="outbox", application_id=APPLICATION_ID,
+                               schema_version=SCHEMA_VERSION, statements=SCHEMA, tables=frozenset({"outbox"}))
 State = Literal["pending", "sent", "failed"]
 
 
@@ -114,7 +116,7 @@ class Outbox:
         self._lock = threading.RLock()
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str], *, durability: Literal["full", "process"] = "full",
+    def open(cls, path: str | os.PathLike[str], *, durability: Durability = "full",
              clock: Callable[[], float] = time.time) -> Outbox:
         """Open (creating it if absent) the outbox at ``path``.
 
@@ -122,29 +124,8 @@ class Outbox:
         :raises OutboxError: the folder is missing or not writable, or the file is not an outbox (another SQLite
             database, not SQLite at all, a newer version)."""
         where = os.path.abspath(os.fspath(path))
-        file = Path(where)
-        if durability not in ("full", "process"):
-            raise OutboxError(f"durability must be 'full' or 'process', not {durability!r}", path=where)
-        if file.is_dir():
-            raise OutboxError("is a folder, not an outbox file", path=where)
-        if not file.parent.is_dir():
-            raise OutboxError(f"the folder {file.parent} does not exist", path=where)
-        if file.exists() and not os.access(file, os.R_OK | os.W_OK):
-            raise OutboxError("cannot be read and written by this user", path=where)
-        if not file.exists() and not os.access(file.parent, os.W_OK | os.X_OK):
-            raise OutboxError(f"cannot be created: the folder {file.parent} is not writable", path=where)
-        try:
-            db = sqlite3.connect(where, isolation_level=None, check_same_thread=False, timeout=30.0)
-        except sqlite3.Error as exc:
-            raise OutboxError(f"cannot be created or opened ({exc})", path=where) from exc
-        try:
-            _prepare(db, where, durability)
-        except sqlite3.DatabaseError as exc:
-            db.close()
-            raise OutboxError(f"is not a usable eventdeck outbox ({exc})", path=where) from exc
-        except BaseException:
-            db.close()
-            raise
+        db = open_sqlite(where, OUTBOX_FILE, durability=durability,
+                         error=lambda message, at: OutboxError(message, path=at))
         return cls(db, where, clock)
 
     def add(self, entries: Iterable[Mapping[str, Any]]) -> int:
@@ -279,30 +260,3 @@ class _Transaction:
             self._lock.release()
 
 
-def _prepare(db: sqlite3.Connection, where: str, durability: str) -> None:
-    application_id = db.execute("PRAGMA application_id").fetchone()[0]
-    version = db.execute("PRAGMA user_version").fetchone()[0]
-    tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    if application_id != APPLICATION_ID:
-        if application_id != 0 or tables:
-            raise OutboxError("is a SQLite database of another application, not an eventdeck outbox (refusing to "
-                              "change it)", path=where)
-    elif version > SCHEMA_VERSION:
-        raise OutboxError(f"was written by a newer eventdeck (outbox version {version}; this one reads "
-                          f"{SCHEMA_VERSION})", path=where)
-    elif "outbox" not in tables:
-        raise OutboxError("is damaged: the outbox table is missing", path=where)
-    db.execute("PRAGMA journal_mode = WAL")
-    db.execute(f"PRAGMA synchronous = {'FULL' if durability == 'full' else 'NORMAL'}")
-    if application_id == 0:
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            if db.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
-                for statement in SCHEMA:
-                    db.execute(statement)
-                db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise

@@ -11,20 +11,16 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from pathlib import Path
-from typing import Final, Literal
+from typing import Final
 
 from pipeline.bus.local.errors import BusStoreError
+from pipeline.sqlite_files import Durability, FileKind, open_sqlite
 
-__all__ = ["APPLICATION_ID", "SCHEMA_VERSION", "Durability", "open_store"]
+__all__ = ["APPLICATION_ID", "BUS_FILE", "SCHEMA_VERSION", "Durability", "open_store"]
 
 #: "EVDB" — marks a file as an eventdeck local bus.
 APPLICATION_ID: Final = 0x45564442
 SCHEMA_VERSION: Final = 1
-
-#: ``full``: a commit survives power loss (fsync per transaction); ``process``: it survives a crash of the
-#: process (kill -9) but the last transactions may be lost with the machine.
-Durability = Literal["full", "process"]
 
 SCHEMA: Final = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -50,66 +46,15 @@ CREATE TABLE replays (name TEXT PRIMARY KEY, start_ms INTEGER NOT NULL, end_ms I
 EXPECTED_TABLES: Final = frozenset({"meta", "events", "rules", "targets", "deliveries", "dead_letters", "replays"})
 
 
+BUS_FILE: Final = FileKind(
+    noun="eventdeck bus file", short="bus file", application_id=APPLICATION_ID, schema_version=SCHEMA_VERSION,
+    statements=tuple(filter(str.strip, SCHEMA.split(";"))), tables=EXPECTED_TABLES, foreign_keys=True)
+
+
 def open_store(path: str | os.PathLike[str], *, durability: Durability = "full") -> sqlite3.Connection:
     """Open (creating it if absent) the bus file at ``path``.
 
     :raises BusStoreError: the folder is missing or not writable, the file is not SQLite, is another
         application's database, or was written by a newer eventdeck."""
-    where = os.fspath(path)
-    if durability not in ("full", "process"):
-        raise BusStoreError(f"durability must be 'full' or 'process', not {durability!r}", path=where)
-    file = Path(where)
-    if file.is_dir():
-        raise BusStoreError("is a folder, not a bus file", path=where)
-    if not file.parent.is_dir():
-        raise BusStoreError(f"the folder {file.parent} does not exist", path=where)
-    if file.exists() and not os.access(file, os.R_OK | os.W_OK):
-        raise BusStoreError("cannot be read and written by this user", path=where)
-    if not file.exists() and not os.access(file.parent, os.W_OK | os.X_OK):
-        raise BusStoreError(f"cannot be created: the folder {file.parent} is not writable", path=where)
-    try:
-        connection = sqlite3.connect(where, isolation_level=None, check_same_thread=False, timeout=30.0)
-    except sqlite3.Error as exc:
-        raise BusStoreError(f"cannot be created or opened ({exc})", path=where) from exc
-    try:
-        _prepare(connection, where, durability)
-    except sqlite3.DatabaseError as exc:
-        connection.close()
-        raise BusStoreError(f"is not a usable eventdeck bus file ({exc})", path=where) from exc
-    except BaseException:
-        connection.close()
-        raise
-    return connection
-
-
-def _prepare(connection: sqlite3.Connection, where: str, durability: Durability) -> None:
-    # Reading the header first: a file that is not SQLite fails here, before anything is written to it.
-    application_id = connection.execute("PRAGMA application_id").fetchone()[0]
-    version = connection.execute("PRAGMA user_version").fetchone()[0]
-    tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    if application_id != APPLICATION_ID:
-        if application_id != 0 or tables:
-            raise BusStoreError("is a SQLite database of another application, not an eventdeck bus file "
-                                "(refusing to change it)", path=where)
-    elif version > SCHEMA_VERSION:
-        raise BusStoreError(f"was written by a newer eventdeck (bus file version {version}; this one reads "
-                            f"{SCHEMA_VERSION})", path=where)
-    elif not tables >= EXPECTED_TABLES:
-        raise BusStoreError(f"is damaged: table(s) {', '.join(sorted(EXPECTED_TABLES - tables))} missing",
-                            path=where)
-    connection.execute("PRAGMA journal_mode = WAL")
-    connection.execute(f"PRAGMA synchronous = {'FULL' if durability == 'full' else 'NORMAL'}")
-    connection.execute("PRAGMA foreign_keys = ON")
-    if application_id == 0:
-        connection.execute("BEGIN IMMEDIATE")
-        try:
-            # Another process may have initialised the file between our look and our lock.
-            if connection.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
-                for statement in filter(str.strip, SCHEMA.split(";")):
-                    connection.execute(statement)
-                connection.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-                connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            connection.execute("COMMIT")
-        except BaseException:
-            connection.execute("ROLLBACK")
-            raise
+    return open_sqlite(path, BUS_FILE, durability=durability,
+                       error=lambda message, where: BusStoreError(message, path=where))
