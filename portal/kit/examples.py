@@ -56,7 +56,7 @@ def is_sealed(event: Event) -> bool:
 def example_events(catalogue: Catalogue) -> list[ExampleEvent]:
     """Every example of every event with a payload, as the EventBridge event a rule on its bus would see; an event
     without one is represented by its envelope around an empty payload, so patterns on names still find it."""
-    found = []
+    found: list[ExampleEvent] = []
     for event in catalogue.events:
         bridge = document_of(catalogue, event).eventbridge
         source = bridge.source if bridge is not None else None

@@ -187,6 +187,8 @@ def _explain(error: ValidationError) -> tuple[str, str]:
         return pointer, f"subscribe.hierarchy {_shown(value)} is not a level such as Payment.Authorised.* or Payment.*"
     if keyword == "pattern" and path == ["subscribe", "event"]:
         return pointer, f"subscribe.event {_shown(value)} is not an event name such as Payment.Authorised.Ecom"
+    if keyword == "type" and path == ["consumer", "account"]:
+        return pointer, f"consumer.account {_shown(value)}: write the account id in quotes (a 12-digit string)"
     if keyword == "type":
         return pointer, f"{where}: {_shown(value)} is not of type {error.validator_value}"
     if keyword == "pattern":
