@@ -24,11 +24,12 @@ def source_of(catalogue: Catalogue, name: str) -> str:
 
 def spec(name: str, pattern: dict[str, Any], *, sealed: bool = True, destination: ApiDestination | None = None,
          names: tuple[str, ...] | None = None, **options: Any) -> SnippetSpec:
-    return SnippetSpec(
+    values: dict[str, Any] = dict(
         rule_name=("sub-" + "".join(c if c.isalnum() or c in "-_." else "-" for c in name))[:64],
         event_pattern=pattern, producer_account=PRODUCER, producer_bus_name="payments-bus", region=REGION,
         consumer_account=CONSUMER, consumer_bus_name="consumer-bus", event_names=names or (name,), sealed=sealed,
-        api_destination=destination, **options)
+        api_destination=destination)
+    return SnippetSpec(**{**values, **options})
 
 
 def example_specs(catalogue: Catalogue) -> list[SnippetSpec]:

@@ -12,8 +12,8 @@ from typing import Any
 import hcl2
 import pytest
 import yaml
-from kit_snippet_specs import example_specs, hostile_spec, spec
 
+from kit_snippet_specs import example_specs, hostile_spec, spec
 from pipeline.contract import Catalogue
 from portal.kit.snippets import FORMATS, ApiDestination, Auth, Mode, SnippetError, SnippetSpec, snippets
 from portal.kit.snippets.spec import MAX_RATE
