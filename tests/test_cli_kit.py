@@ -63,6 +63,7 @@ def test_a_hierarchy_level_can_be_named_directly_and_filtered() -> None:
                                   "Payment.Authorised.*"),
     (("Basket.Created.Eu", "--level", "4"), 1, "--level '4': Basket.Created.Eu has the levels exact, 1 to 3"),
     (("Basket.Created.Eu", "--level", "Payment.*"), 1, "--level 'Payment.*': Basket.Created.Eu has the levels"),
+    (("\x1b[31mX" * 50,), 1, "no event '\\x1b[31mX"),
     (("Basket.*", "--level", "1"), 2, "Basket.* is a level already: leave out --level"),
     (("Payment.Captured.Ecom", "--filter", "currency=EUR"), 1,
      "--filter currency: Payment.Captured.Ecom offers no content filter: Payment.Captured.Ecom is sealed"),

@@ -136,6 +136,11 @@ def test_the_folder_loader_reports_every_file_and_keeps_nothing(tmp_path: Path, 
     with pytest.raises(SubscriptionError) as caught:
         load_subscriptions(tmp_path, catalogue)
     assert [where.file.rsplit("/", 1)[-1] for where, _ in caught.value.problems] == ["b-bad.yaml", "c-bad.yml"]
+    (tmp_path / "b-bad.yaml").unlink()
+    (tmp_path / "c-bad.yml").unlink()
+    (tmp_path / "a-good.yml").write_text(GOOD, encoding="utf-8")
+    with pytest.raises(SubscriptionError, match=r"a-good\.yml: its rule name sub-a-good is also that of "):
+        load_subscriptions(tmp_path, catalogue)
     with pytest.raises(KitError, match="no such folder"):
         load_subscriptions(tmp_path / "missing", catalogue)
 

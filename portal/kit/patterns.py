@@ -62,7 +62,7 @@ def event_named(catalogue: Catalogue, name: str) -> Event:
             return event
     close = difflib.get_close_matches(name, [e.name for e in catalogue.events], n=3, cutoff=0.5)
     hint = f"; did you mean {', '.join(close)}?" if close else f"; the events are {_names(catalogue)}"
-    raise KitError(f"no event {name!r} in the contract{hint}")
+    raise KitError(f"no event {_shown(name)} in the contract{hint}")
 
 
 def patterns_for(catalogue: Catalogue, event: Event, examples: list[ExampleEvent] | None = None) -> list[KitPattern]:
@@ -82,7 +82,7 @@ def level_pattern(catalogue: Catalogue, label: str, examples: list[ExampleEvent]
     if not chosen or label in ("*", ".*"):
         close = _close_levels(catalogue, label, exact)
         hint = f"; did you mean {', '.join(close)}?" if close else f"; the events are {_names(catalogue)}"
-        raise KitError(f"no event {'is named' if exact else 'sits under'} {label!r} in the contract{hint}")
+        raise KitError(f"no event {'is named' if exact else 'sits under'} {_shown(label)} in the contract{hint}")
     bridges = [document_of(catalogue, e).eventbridge for e in chosen]
     sources = sorted({b.source for b in bridges if b is not None and b.source})
     if not sources:
@@ -114,3 +114,8 @@ def _close_levels(catalogue: Catalogue, label: str, exact: bool) -> list[str]:
     candidates = [e.name for e in catalogue.events] if exact else [
         level for level in all_levels(catalogue) if level.endswith(".*")]
     return difflib.get_close_matches(label, candidates, n=3, cutoff=0.5)
+
+
+def _shown(text: str) -> str:
+    """``text`` as a message quotes it: escaped (``repr``), at most 80 characters of it."""
+    return repr(text[:80]) + ("…" if len(text) > 80 else "")

@@ -72,12 +72,21 @@ def load_subscriptions(folder: str | Path, catalogue: Catalogue) -> list[Subscri
         raise KitError(f"{path}: no such folder of subscription requests")
     files = sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
     examples = example_events(catalogue)
-    found, problems = [], []
+    found: list[Subscription] = []
+    problems: list[tuple[Location, str]] = []
+    rules: dict[str, str] = {}
     for file in files:
         try:
-            found.append(load_subscription(file, catalogue, examples))
+            subscription = load_subscription(file, catalogue, examples)
         except SubscriptionError as exc:
             problems.extend(exc.problems)
+            continue
+        other = rules.setdefault(subscription.rule_name, subscription.file)
+        if other != subscription.file:  # "a.yaml" and "a.yml" would replace each other's rule
+            problems.append((Location(subscription.file), f"its rule name {subscription.rule_name} is also that of "
+                                                          f"{other}: rename one of the files"))
+            continue
+        found.append(subscription)
     if problems:
         raise SubscriptionError(problems)
     return found
