@@ -3,6 +3,7 @@ ones whose names try to break out of every language's quoting."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from pipeline.contract import Catalogue
@@ -55,5 +56,7 @@ def example_specs(catalogue: Catalogue) -> list[SnippetSpec]:
 def hostile_spec(**options: Any) -> SnippetSpec:
     pattern = {"source": [HOSTILE], "detail-type": [HOSTILE, {"prefix": HOSTILE}], HOSTILE: [HOSTILE],
                "detail": {"currency": ["EUR", HOSTILE]}}
+    entry = {"Source": HOSTILE, "DetailType": HOSTILE, "Detail": json.dumps({"id": HOSTILE}), "EventBusName": "x"}
+    options = {"example_entry": entry, **options}
     return spec("hostile", pattern, names=(HOSTILE,), destination=ApiDestination(
         "https://consumer.example.com/a?b=c&d=%24%7B", auth=Auth.OAUTH, mode=Mode.BINARY), **options)

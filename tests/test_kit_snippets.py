@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import ast
 import json
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import hcl2
@@ -23,7 +26,9 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def specs(examples_catalogue: Catalogue) -> list[SnippetSpec]:
-    return [*example_specs(examples_catalogue), hostile_spec()]
+    hostile = hostile_spec()
+    assert hostile.example_entry is not None  # the boto3 --check variant is checked too
+    return [*example_specs(examples_catalogue), hostile]
 
 
 def _cfn_lint(texts: list[tuple[str, str]]) -> list[str]:
@@ -187,18 +192,31 @@ def _constant(tree: ast.Module, name: str) -> Any:
     raise AssertionError(f"{name} not found")
 
 
-def test_every_python_snippet_compiles_and_carries_the_values_exactly(specs: list[SnippetSpec]) -> None:
-    for s in specs:
+def test_every_python_snippet_compiles_and_carries_the_values_exactly(specs: list[SnippetSpec],
+                                                                      tmp_path: Path) -> None:
+    for number, s in enumerate(specs):
         for fmt in ("cdk", "boto3", "python"):
             for snip in snippets(s, fmt):
                 compile(snip.text, snip.filename, "exec")
+                folder = tmp_path / f"{number}-{fmt}"
+                folder.mkdir(exist_ok=True)
+                (folder / f"{len(list(folder.iterdir()))}-{snip.filename}").write_text(snip.text, encoding="utf-8")
                 tree = ast.parse(snip.text)
                 if fmt in ("cdk", "boto3"):
                     assert _constant(tree, "EVENT_PATTERN") == s.event_pattern
                     assert _constant(tree, "RULE_NAME") == s.rule_name
+                    if fmt == "boto3" and s.example_entry is not None:
+                        assert _constant(tree, "EXAMPLE_ENTRY") == {
+                            k: v for k, v in s.example_entry.items() if k != "EventBusName"}
                 else:
                     assert _constant(tree, "EVENT_NAMES") == frozenset(s.event_names)
                     assert ast.get_docstring(tree)
+    # Clean code too: no unused import, undefined name or likely bug (ruff, isolated from this project's config;
+    # long lines allowed, a pattern is as long as it is).
+    ruff = Path(sys.executable).with_name("ruff")
+    checked = subprocess.run([str(ruff), "check", "--isolated", "--no-cache", "--select", "E,F,W,B",
+                              "--ignore", "E501", str(tmp_path)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout[-3000:]
 
 
 @pytest.mark.parametrize(("field", "change"), [
@@ -216,6 +234,9 @@ def test_every_python_snippet_compiles_and_carries_the_values_exactly(specs: lis
     ("max_event_age_seconds", {"max_event_age_seconds": 59}),
     ("max_retry_attempts", {"max_retry_attempts": True}),
     ("dedupe_table", {"dedupe_table": "a b"}),
+    ("example_entry", {"example_entry": {"Source": "s", "DetailType": "d"}}),
+    ("example_entry", {"example_entry": {"Source": "s", "DetailType": "d", "Detail": "[1]"}}),
+    ("example_entry", {"example_entry": {"Source": "s", "DetailType": "d", "Detail": "{", "Time": object()}}),
     ("api_destination.endpoint", {"api_destination": ApiDestination("http://plain.example/")}),
     ("api_destination.endpoint", {"api_destination": ApiDestination('https://x.example/"><')}),
     ("api_destination.rate_per_second", {"api_destination": ApiDestination("https://x.example/",

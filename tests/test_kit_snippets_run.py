@@ -63,11 +63,13 @@ def entries(contract_files: tuple[Path, Path]) -> dict[str, dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def subscription(examples_catalogue: Catalogue, contract_files: tuple[Path, Path]) -> SnippetSpec:
+def subscription(examples_catalogue: Catalogue, contract_files: tuple[Path, Path],
+                 entries: dict[str, dict[str, Any]]) -> SnippetSpec:
     artefact, keys = contract_files
     pattern = {"source": [source_of(examples_catalogue, EVENT)], "detail-type": [EVENT]}
     return spec(EVENT, pattern, consumer_bus_name=moto_server.unique_name("consumer-bus"),
-                name_prefix=moto_server.unique_name("kit"), contract_path=str(artefact), keys_path=str(keys))
+                name_prefix=moto_server.unique_name("kit"), contract_path=str(artefact), keys_path=str(keys),
+                example_entry={**entries[EVENT], "EventBusName": "ignored-bus"})
 
 
 def _aws_environment(endpoint: str) -> dict[str, str]:
@@ -87,12 +89,13 @@ def delivered(subscription: SnippetSpec, entries: dict[str, dict[str, Any]], mot
     events.create_event_bus(Name=subscription.consumer_bus_name)
     script = tmp_path_factory.mktemp("boto3") / "subscribe.py"
     script.write_text(snippets(subscription, "boto3")[0].text, encoding="utf-8")
-    for _ in range(2):
-        run = subprocess.run([sys.executable, str(script)], env=_aws_environment(moto_endpoint),
+    for options in ([], ["--check"]):  # the second run also puts the example entry and waits for it
+        run = subprocess.run([sys.executable, str(script), *options], env=_aws_environment(moto_endpoint),
                              capture_output=True, text=True, timeout=120)
         assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines()[-1] == "the example event was delivered"
     queue_url = sqs.get_queue_url(QueueName=subscription.name("queue"))["QueueUrl"]
-    assert run.stdout.strip().endswith(subscription.name("queue"))
+    assert run.stdout.splitlines()[0].endswith(subscription.name("queue"))
     rule = events.describe_rule(Name=subscription.rule_name, EventBusName=subscription.consumer_bus_name)
     assert json.loads(rule["EventPattern"]) == subscription.event_pattern
     (target,) = events.list_targets_by_rule(Rule=subscription.rule_name,

@@ -41,22 +41,57 @@ def subscribe() -> str:
     if failed.get("FailedEntryCount"):
         raise RuntimeError(f"put_targets failed: {failed['FailedEntries']}")
     return queue_url
+'''
 
+_CHECK = '''
+
+def check(queue_url: str) -> None:
+    """Smoke test: put the example event on the bus and wait until the queue receives it (then delete only it)."""
+    sqs = boto3.client("sqs", region_name=REGION)
+    events = boto3.client("events", region_name=REGION)
+    put = events.put_events(Entries=[{**EXAMPLE_ENTRY, "EventBusName": BUS_NAME}])
+    if put["FailedEntryCount"]:
+        raise SystemExit(f"put_events failed: {put['Entries']}")
+    expected = json.loads(EXAMPLE_ENTRY["Detail"])
+    for _ in range(10):
+        got = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=2)
+        for message in got.get("Messages", []):
+            if json.loads(message["Body"]).get("detail") == expected:
+                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+                print("the example event was delivered")
+                return
+            sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"],
+                                          VisibilityTimeout=0)  # someone else's: leave it for the consumer
+    raise SystemExit("the example event was not delivered to the queue within 20 seconds")
+'''
+
+_MAIN = '''
 
 if __name__ == "__main__":
-    print(subscribe())
+    url = subscribe()
+    print(url)
+'''
+
+_MAIN_CHECK = '''
+
+if __name__ == "__main__":
+    url = subscribe()
+    print(url)
+    if "--check" in sys.argv[1:]:
+        check(url)
 '''
 
 
 def boto3_script(spec: SnippetSpec) -> Snippet:
-    """``subscribe.py``: run it in the consumer account (on the bus the producer forwards to)."""
+    """``subscribe.py``: run it in the consumer account (on the bus the producer forwards to). With the spec's
+    ``example_entry``, ``python subscribe.py --check`` also puts that event and waits for the queue to get it."""
     names = "\n".join(f"#   {py(n)}" for n in spec.event_names)
     head = f'''"""Subscribe an SQS queue (with a DLQ and a retry policy) to events on {spec.consumer_bus_name}."""
 # Events:
 {names}
 
 import json
-from typing import Any
+{"import sys" + chr(10) if spec.example_entry is not None else ""}from typing import Any
 
 import boto3
 
@@ -70,4 +105,9 @@ MAX_RECEIVE_COUNT = {spec.max_receive_count}
 MAX_RETRY_ATTEMPTS = {spec.max_retry_attempts}
 MAX_EVENT_AGE = {spec.max_event_age_seconds}
 '''
-    return Snippet("put_rule + put_targets (boto3)", "python", "subscribe.py", head + _BODY)
+    if spec.example_entry is None:
+        return Snippet("put_rule + put_targets (boto3)", "python", "subscribe.py", head + _BODY + _MAIN)
+    entry = {k: v for k, v in dict(spec.example_entry).items() if k != "EventBusName"}
+    example = f"EXAMPLE_ENTRY: dict[str, Any] = {py(entry)}\n"
+    return Snippet("put_rule + put_targets (boto3)", "python", "subscribe.py",
+                   head + example + _BODY + _CHECK + _MAIN_CHECK)

@@ -16,7 +16,7 @@ from portal.kit.snippets.spec import SnippetSpec
 __all__ = ["lambda_consumer", "sqs_consumer"]
 
 
-def _head(spec: SnippetSpec, what: str) -> str:
+def _head(spec: SnippetSpec, what: str, *, reads_json: bool) -> str:
     names = "\n".join(f"#   {py(n)}" for n in spec.event_names)
     if spec.dedupe_table is None:
         store_import = "from pipeline.consumer.stores.sqlite import SQLiteStore"
@@ -30,13 +30,12 @@ def _head(spec: SnippetSpec, what: str) -> str:
 
 from __future__ import annotations
 
-import json
-import logging
+{"import json" + chr(10) if reads_json else ""}import logging
 from typing import Any
 
 from pipeline.consumer import ContractOpener, IdempotentConsumer, OpenedEvent
-from pipeline.contract.artefact import load_artefact
 {store_import}
+from pipeline.contract.artefact import load_artefact
 from pipeline.errors import EventRejected
 from pipeline.sealing.keys import JwksFile, load_keyset
 
@@ -71,7 +70,8 @@ def open_and_handle(cloud_event: Any, context: Any = None) -> dict[str, Any] | N
 
 def lambda_consumer(spec: SnippetSpec) -> Snippet:
     """``consumer.py`` for a Lambda target: the event is the EventBridge event, its ``detail`` the CloudEvent."""
-    text = _head(spec, "Lambda target: open each sealed CloudEvent under the contract and handle it once.") + '''
+    text = _head(spec, "Lambda target: open each sealed CloudEvent under the contract and handle it once.",
+                 reads_json=False) + '''
 
 def lambda_handler(eventbridge_event: dict[str, Any], context: Any) -> dict[str, Any] | None:
     """A raised error fails the invocation, so EventBridge retries it (retry policy) and then dead-letters it."""
@@ -83,7 +83,8 @@ def lambda_handler(eventbridge_event: dict[str, Any], context: Any) -> dict[str,
 def sqs_consumer(spec: SnippetSpec) -> Snippet:
     """``consumer.py`` for an SQS-triggered Lambda: each message body is the EventBridge event JSON. Enable
     ``ReportBatchItemFailures`` on the event source mapping."""
-    text = _head(spec, "SQS queue consumer: open each sealed CloudEvent under the contract and handle it once.") + '''
+    text = _head(spec, "SQS queue consumer: open each sealed CloudEvent under the contract and handle it once.",
+                 reads_json=True) + '''
 
 def sqs_handler(sqs_event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Handle a batch; only the failed messages go back to the queue (and on to its DLQ after maxReceiveCount)."""

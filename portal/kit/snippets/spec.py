@@ -138,6 +138,8 @@ class SnippetSpec:
         _bounded(self.max_retry_attempts, 0, MAX_RETRY_ATTEMPTS, "max_retry_attempts")
         _bounded(self.max_event_age_seconds, MIN_EVENT_AGE, MAX_EVENT_AGE, "max_event_age_seconds")
         _bounded(self.max_receive_count, 1, 1000, "max_receive_count")
+        if self.example_entry is not None:
+            _check_entry(self.example_entry)
         if self.api_destination is not None:
             self.api_destination.check()
         for name in ("contract_path", "keys_path"):
@@ -163,6 +165,21 @@ class SnippetSpec:
 
 def _bus_arn(region: str, account: str, bus: str) -> str:
     return f"arn:aws:events:{region}:{account}:event-bus/{bus}"
+
+
+def _check_entry(entry: Any) -> None:
+    """A ``PutEvents`` entry: ``Source`` and ``DetailType`` text, ``Detail`` a JSON object's text, all JSON."""
+    if not isinstance(entry, Mapping) or not all(isinstance(entry.get(k), str) for k in
+                                                 ("Source", "DetailType", "Detail")):
+        raise SnippetError("must be a PutEvents entry with Source, DetailType and Detail strings",
+                           field="example_entry")
+    try:
+        json.dumps(dict(entry), allow_nan=False)
+        detail = json.loads(entry["Detail"])
+    except (TypeError, ValueError, RecursionError) as err:
+        raise SnippetError(f"is not JSON ({type(err).__name__})", field="example_entry") from None
+    if not isinstance(detail, dict):
+        raise SnippetError("Detail must be a JSON object", field="example_entry")
 
 
 def _match(pattern: re.Pattern[str], value: Any, name: str, expected: str) -> None:
