@@ -5,6 +5,7 @@ message with a non-zero exit and no traceback."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from cli_runner import run
@@ -95,3 +96,28 @@ def test_snippet_formats_print_the_snippet_or_say_they_are_not_available() -> No
     assert "put_rule" in out and "Basket.Created.Eu" in out and "market" in out
     code, out, err = _kit("Basket.Created.Eu", "--format", "cfn", "--consumer-account", "12345")
     assert code == 1 and "consumer_account: '12345' is not a 12-digit AWS account id" in err
+
+
+def test_a_subscription_request_gives_its_own_pattern_and_snippets(tmp_path: Path) -> None:
+    request = ROOT / "subscriptions" / "marketing-de-web-baskets.yaml"
+    code, out, err = _kit("--subscription", str(request))
+    assert code == 0, err
+    assert json.loads(out)["detail"] == {"data": {"market": ["DE"], "channel": ["web"]}}
+    code, out, err = _kit("--subscription", str(ROOT / "subscriptions" / "crm-basket-reminders.yaml"),
+                          "--format", "cfn")
+    assert code == 0, err
+    assert "arn:aws:events:eu-west-1:210987654321:event-bus/crm-inbound" in out and "sub-crm-basket-reminders" in out
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(request.read_text(encoding="utf-8").replace("market: [DE]", "market: [XX]"), encoding="utf-8")
+    code, out, err = _kit("--subscription", str(broken))
+    assert (code, out) == (1, "") and "broken.yaml:10:3 (#/filter/market): market \"XX\" is never sent" in err
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    ((), "give an EVENT (or a hierarchy level such as Payment.*), or --subscription FILE"),
+    (("Basket.Created.Eu", "--subscription", "x.yaml"), "--subscription FILE says what EVENT would"),
+    (("--subscription", "x.yaml", "--endpoint", "https://a.example.com"), "says what --endpoint would"),
+])
+def test_subscription_or_event_not_both(argv: tuple[str, ...], message: str) -> None:
+    code, out, err = _kit(*argv)
+    assert (code, out) == (2, "") and message in err, err

@@ -12,14 +12,17 @@ from typing import Any
 
 from pipeline.contract import Catalogue
 from pipeline.contract.model import Event
+from pipeline.patterns import compile_pattern
 from portal.cli.contract_input import add_contract_arguments, load_contract
 from portal.kit.errors import KitError
 from portal.kit.examples import example_events, is_sealed
 from portal.kit.filters import filter_pattern, merged
 from portal.kit.patterns import KitPattern, event_named, level_pattern, levels
+from portal.kit.subscriptions import load_subscription
 
 FORMATS = ("pattern", "cfn", "sam", "cdk", "terraform", "boto3", "python")
 PLACEHOLDER_ACCOUNT = "123456789012"  # the consumer's account when not given: obviously a placeholder
+DEFAULT_BUS = "consumer-inbound"
 EXIT_USAGE = 2
 
 
@@ -29,8 +32,11 @@ def register(sub: Any) -> None:
         description="Print how to subscribe to EVENT: its EventBridge rule pattern (exact, or a level of the name "
                     "hierarchy with --level), optionally narrowed by a content filter, or a snippet that creates "
                     "the subscription (--format). Patterns are checked against the contract's examples.")
-    parser.add_argument("event", metavar="EVENT", help="an event name (Payment.Authorised.Ecom) or a hierarchy "
-                                                       "level (Payment.Authorised.*)")
+    parser.add_argument("event", metavar="EVENT", nargs="?",
+                        help="an event name (Payment.Authorised.Ecom) or a hierarchy level (Payment.Authorised.*)")
+    parser.add_argument("--subscription", metavar="FILE",
+                        help="instead of EVENT: a subscription request (subscriptions/*.yaml), checked; its "
+                             "pattern, filter, consumer account and bus or endpoint make the snippet")
     parser.add_argument("--format", choices=FORMATS, default="pattern",
                         help="pattern (the rule's event pattern JSON, default), cfn, sam, cdk, terraform, boto3 "
                              "or python (consumer code)")
@@ -41,10 +47,11 @@ def register(sub: Any) -> None:
     parser.add_argument("--filter", action="append", default=[], metavar="FIELD=VALUE[,VALUE]",
                         help="keep only events whose payload FIELD is one of the values (fields with enum/const "
                              "values of an unsealed event; repeatable)")
-    parser.add_argument("--consumer-account", default=PLACEHOLDER_ACCOUNT, metavar="ACCOUNT",
-                        help="the consumer's AWS account id, for snippets (default: a placeholder)")
-    parser.add_argument("--consumer-bus", default="consumer-inbound", metavar="NAME",
-                        help="the consumer's event bus name, for snippets (default: consumer-inbound)")
+    parser.add_argument("--consumer-account", metavar="ACCOUNT",
+                        help=f"the consumer's AWS account id, for snippets (default: the placeholder "
+                             f"{PLACEHOLDER_ACCOUNT})")
+    parser.add_argument("--consumer-bus", metavar="NAME",
+                        help=f"the consumer's event bus name, for snippets (default: {DEFAULT_BUS})")
     parser.add_argument("--endpoint", metavar="URL",
                         help="an HTTPS endpoint: the snippets add an API destination for a non-AWS consumer")
     add_contract_arguments(parser)
@@ -52,6 +59,16 @@ def register(sub: Any) -> None:
 
 
 def run_kit(args: argparse.Namespace) -> int:
+    if args.subscription is not None:
+        given = [name for name, value in (("EVENT", args.event), ("--level", args.level), ("--filter", args.filter),
+                                          ("--consumer-account", args.consumer_account),
+                                          ("--consumer-bus", args.consumer_bus), ("--endpoint", args.endpoint))
+                 if value]
+        if given:
+            return _usage(f"--subscription FILE says what {given[0]} would: give one or the other")
+        return _from_subscription(args)
+    if not args.event:
+        return _usage("give an EVENT (or a hierarchy level such as Payment.*), or --subscription FILE")
     try:
         filters = [_parse_filter(text) for text in args.filter]
     except ValueError as exc:
@@ -81,6 +98,23 @@ def run_kit(args: argparse.Namespace) -> int:
                              ensure_ascii=False))
         return 0
     return _print_snippets(args, catalogue, chosen[0], examples)
+
+
+def _from_subscription(args: argparse.Namespace) -> int:
+    """The pattern or snippets of one subscription request, exactly as ``eventdeck run`` and the deployment use it."""
+    catalogue = load_contract(args)
+    examples = example_events(catalogue)
+    subscription = load_subscription(args.subscription, catalogue, examples)
+    level = level_pattern(catalogue, subscription.level, examples)
+    kit = KitPattern(level.label, level.depth, level.exact, subscription.pattern, level.matches, level.filters,
+                     level.eventbridge)
+    if args.format == "pattern":
+        print(json.dumps(kit.pattern, indent=2, ensure_ascii=False))
+        return 0
+    args.consumer_account = subscription.account
+    args.consumer_bus = subscription.bus.rsplit("/", 1)[-1] if subscription.bus else None
+    args.endpoint = subscription.endpoint
+    return _print_snippets(args, catalogue, kit, examples, rule_name=subscription.rule_name)
 
 
 def _usage(message: str) -> int:
@@ -129,7 +163,8 @@ def _filtered(kit: KitPattern, filters: list[tuple[str, list[str]]]) -> KitPatte
     return KitPattern(kit.label, kit.depth, kit.exact, pattern, kit.matches, kit.filters, kit.eventbridge)
 
 
-def _print_snippets(args: argparse.Namespace, catalogue: Catalogue, kit: KitPattern, examples: list[Any]) -> int:
+def _print_snippets(args: argparse.Namespace, catalogue: Catalogue, kit: KitPattern, examples: list[Any],
+                    rule_name: str | None = None) -> int:
     try:
         from portal.kit import snippets
     except ImportError:
@@ -140,12 +175,14 @@ def _print_snippets(args: argparse.Namespace, catalogue: Catalogue, kit: KitPatt
     if bridge is None or not (bridge.bus and bridge.account and bridge.region):
         raise KitError(f"{kit.label}: the contract does not say which bus, account and region its events are put "
                        "on (x-eventbridge bus, account, region), so no snippet can name the producer's bus")
-    engine_examples = [e for e in examples if e.event_key in kit.matches]
+    engine = compile_pattern(kit.pattern)  # the boto3 snippet's smoke test puts an example the rule matches
+    engine_examples = [e for e in examples if engine.matches(e.event)]
     destination = snippets.ApiDestination(args.endpoint) if args.endpoint else None
     spec = snippets.SnippetSpec(
-        rule_name=_rule_name(kit.label), event_pattern=kit.pattern, producer_account=bridge.account,
-        producer_bus_name=bridge.bus, region=bridge.region, consumer_account=args.consumer_account,
-        consumer_bus_name=args.consumer_bus, event_names=kit.matches,
+        rule_name=rule_name or _rule_name(kit.label), event_pattern=kit.pattern, producer_account=bridge.account,
+        producer_bus_name=bridge.bus, region=bridge.region,
+        consumer_account=args.consumer_account or PLACEHOLDER_ACCOUNT,
+        consumer_bus_name=args.consumer_bus or DEFAULT_BUS, event_names=kit.matches,
         sealed=any(is_sealed(catalogue.event(key)) for key in kit.matches),
         example_entry=engine_examples[0].entry(bridge.bus) if engine_examples else None,
         api_destination=destination)
