@@ -60,3 +60,20 @@ def hostile_spec(**options: Any) -> SnippetSpec:
     options = {"example_entry": entry, **options}
     return spec("hostile", pattern, names=(HOSTILE,), destination=ApiDestination(
         "https://consumer.example.com/a?b=c&d=%24%7B", auth=Auth.OAUTH, mode=Mode.BINARY), **options)
+
+
+def cfn_lint(texts: list[tuple[str, str]]) -> list[str]:
+    """cfn-lint on each (name, template text) in one process with the rules loaded once; every error and
+    warning as text (informational findings are not problems)."""
+    from cfnlint.config import ConfigMixIn
+    from cfnlint.decode import decode_str
+    from cfnlint.runner import Runner, run_template_by_data
+
+    config = ConfigMixIn(regions=[REGION])
+    rules = Runner(config).rules
+    problems = []
+    for name, text in texts:
+        template, errors = decode_str(text)
+        matches = list(errors or []) or list(run_template_by_data(template, config, rules))
+        problems += [f"{name}: {m.rule.id} {m.message}" for m in matches if not m.rule.id.startswith("I")]
+    return problems

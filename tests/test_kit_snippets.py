@@ -16,7 +16,7 @@ import hcl2
 import pytest
 import yaml
 
-from kit_snippet_specs import example_specs, hostile_spec, spec
+from kit_snippet_specs import cfn_lint, example_specs, hostile_spec, spec
 from pipeline.contract import Catalogue
 from portal.kit.snippets import FORMATS, ApiDestination, Auth, Mode, SnippetError, SnippetSpec, snippets
 from portal.kit.snippets.spec import MAX_RATE
@@ -31,25 +31,7 @@ def specs(examples_catalogue: Catalogue) -> list[SnippetSpec]:
     return [*example_specs(examples_catalogue), hostile]
 
 
-def _cfn_lint(texts: list[tuple[str, str]]) -> list[str]:
-    """cfn-lint on each (name, template) in one process, rules loaded once; the problems as text."""
-    from cfnlint.config import ConfigMixIn
-    from cfnlint.decode import decode_str
-    from cfnlint.runner import Runner, run_template_by_data
-
-    config = ConfigMixIn(regions=["eu-west-1"])
-    rules = Runner(config).rules
-    problems = []
-    for name, text in texts:
-        template, errors = decode_str(text)
-        matches = list(errors or []) or list(run_template_by_data(template, config, rules))
-        problems += [f"{name}: {m.rule.id} {m.message}" for m in matches if m.rule.id.startswith("E")]
-        warnings = [m for m in matches if not m.rule.id.startswith(("E", "I"))]
-        problems += [f"{name}: {m.rule.id} {m.message}" for m in warnings]
-    return problems
-
-
-def test_every_cloudformation_and_sam_template_passes_cfn_lint(specs: list[SnippetSpec]) -> None:
+def test_every_cloudformation_and_sam_template_passescfn_lint(specs: list[SnippetSpec]) -> None:
     # Every template of every example event and of the hostile spec; of the prefix specs (same templates, other
     # patterns) one, to keep the run short.
     chosen = [s for s in specs if not s.rule_name.endswith(".all")]
@@ -57,14 +39,14 @@ def test_every_cloudformation_and_sam_template_passes_cfn_lint(specs: list[Snipp
     texts = [(f"{s.rule_name}/{snip.filename}", snip.text)
              for s in chosen for fmt in ("cfn", "sam") for snip in snippets(s, fmt)]
     assert len(texts) >= 5 * 16
-    assert _cfn_lint(texts) == []
+    assert cfn_lint(texts) == []
 
 
 def test_cfn_lint_is_really_checking() -> None:
     """The same harness reports a broken template (a rule without its required target ARN)."""
     broken = yaml.safe_load(snippets(hostile_spec(), "cfn")[2].text)
     del broken["Resources"]["Rule"]["Properties"]["Targets"][0]["Arn"]
-    assert _cfn_lint([("broken", yaml.safe_dump(broken))])
+    assert cfn_lint([("broken", yaml.safe_dump(broken))])
 
 
 def _rule_patterns(document: dict[str, Any]) -> list[Any]:

@@ -5,6 +5,7 @@ event under the contract and handles it once, refusing a tampered or downgraded 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import importlib.util
 import json
 import os
@@ -16,7 +17,7 @@ from typing import Any
 import pytest
 
 import moto_server
-from kit_snippet_specs import hostile_spec, source_of, spec
+from kit_snippet_specs import cfn_lint, hostile_spec, source_of, spec
 from pipeline.contract import Catalogue, ContractLoader
 from pipeline.contract.artefact import artefact_bytes, load_artefact
 from pipeline.contract.registry import RegistryLayout
@@ -180,6 +181,31 @@ def test_the_sqs_consumer_handles_the_delivered_message_and_reports_only_the_bad
     assert consumer.sqs_handler({"Records": [good]}, None) == {"batchItemFailures": []}
 
 
+def _eventbridge_event(entry: dict[str, Any]) -> dict[str, Any]:
+    """The event EventBridge hands a Lambda target for a PutEvents entry."""
+    return {"version": "0", "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718", "detail-type": entry["DetailType"],
+            "source": entry["Source"], "account": "222222222222", "time": entry["Time"], "region": "eu-west-1",
+            "resources": [], "detail": json.loads(entry["Detail"])}
+
+
+def test_the_consumer_code_opens_every_example_event_sealed_or_not(
+        subscription: SnippetSpec, entries: dict[str, dict[str, Any]], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    every = dataclasses.replace(subscription, event_names=tuple(entries))
+    consumer = _load(snippets(every, "python")[0].text, tmp_path, "kit_every_consumer")
+    sealed = set()
+    for name, entry in entries.items():
+        event = _eventbridge_event(entry)
+        assert consumer.lambda_handler(event, None) == {"handled": event["detail"]["id"], "type": name}
+        if event["detail"]["datacontenttype"] == "application/jwt":
+            sealed.add(name)
+    assert sealed and sealed != set(entries)  # both kinds were opened
+    only_one = _load(snippets(subscription, "python")[0].text, tmp_path, "kit_one_consumer")
+    with pytest.raises(EventRejected, match=r"unexpected event type 'Payment\.Captured\.Ecom'"):
+        only_one.lambda_handler(_eventbridge_event(entries[OTHER]), None)
+
+
 def test_the_cdk_app_synthesises_with_the_exact_pattern(tmp_path: Path) -> None:
     pytest.importorskip("aws_cdk", reason="aws-cdk-lib (dev extra) is not installed")
     s = hostile_spec()
@@ -206,3 +232,5 @@ def test_the_cdk_app_synthesises_with_the_exact_pattern(tmp_path: Path) -> None:
     assert rule["EventPattern"] == s.event_pattern
     queues = of_type(consumer, "AWS::SQS::Queue")
     assert any(q.get("RedrivePolicy", {}).get("maxReceiveCount") == s.max_receive_count for q in queues)
+    assert cfn_lint([(name, json.dumps(template)) for name, template in
+                     (("producer", producer), ("consumer", consumer))]) == []
