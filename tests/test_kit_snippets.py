@@ -28,10 +28,13 @@ pytestmark = pytest.mark.slow
 def specs(examples_catalogue: Catalogue) -> list[SnippetSpec]:
     hostile = hostile_spec()
     assert hostile.example_entry is not None  # the boto3 --check variant is checked too
-    return [*example_specs(examples_catalogue), hostile]
+    with_secret = hostile_spec(keys_secret="payments/consumer.jwks", dedupe_table="consumer-idempotency")
+    arn = spec("arn-secret", {"source": ["s"]},
+               keys_secret="arn:aws:secretsmanager:eu-west-1:222222222222:secret:k-Ab1")
+    return [*example_specs(examples_catalogue), hostile, with_secret, arn]
 
 
-def test_every_cloudformation_and_sam_template_passescfn_lint(specs: list[SnippetSpec]) -> None:
+def test_every_cloudformation_and_sam_template_passes_cfn_lint(specs: list[SnippetSpec]) -> None:
     # Every template of every example event and of the hostile spec; of the prefix specs (same templates, other
     # patterns) one, to keep the run short.
     chosen = [s for s in specs if not s.rule_name.endswith(".all")]
@@ -216,6 +219,7 @@ def test_every_python_snippet_compiles_and_carries_the_values_exactly(specs: lis
     ("max_event_age_seconds", {"max_event_age_seconds": 59}),
     ("max_retry_attempts", {"max_retry_attempts": True}),
     ("dedupe_table", {"dedupe_table": "a b"}),
+    ("keys_secret", {"keys_secret": "k-${AWS::AccountId}"}),
     ("example_entry", {"example_entry": {"Source": "s", "DetailType": "d"}}),
     ("example_entry", {"example_entry": {"Source": "s", "DetailType": "d", "Detail": "[1]"}}),
     ("example_entry", {"example_entry": {"Source": "s", "DetailType": "d", "Detail": "{", "Time": object()}}),

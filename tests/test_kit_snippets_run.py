@@ -206,6 +206,26 @@ def test_the_consumer_code_opens_every_example_event_sealed_or_not(
         only_one.lambda_handler(_eventbridge_event(entries[OTHER]), None)
 
 
+def test_the_consumer_code_reads_its_keys_from_secrets_manager(
+        subscription: SnippetSpec, contract_files: tuple[Path, Path], delivered: list[dict[str, Any]],
+        moto_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With ``keys_secret`` the snippet reads the JWKS from Secrets Manager (moto server, reached through the
+    standard AWS configuration variables, as on Lambda)."""
+    secret = moto_server.unique_name("consumer/keys")
+    moto_server.client("secretsmanager", moto_endpoint).create_secret(
+        Name=secret, SecretString=contract_files[1].read_text(encoding="utf-8"))
+    for name, value in _aws_environment(moto_endpoint).items():
+        if name.startswith("AWS_"):
+            monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp_path)
+    from_secret = dataclasses.replace(subscription, keys_secret=secret)
+    text = snippets(from_secret, "python")[0].text
+    assert "JwksSecretsManager(" in text and "JwksFile" not in text
+    consumer = _load(text, tmp_path, "kit_secret_consumer")
+    event = json.loads(delivered[0]["body"])
+    assert consumer.lambda_handler(event, None) == {"handled": event["detail"]["id"], "type": EVENT}
+
+
 def test_the_cdk_app_synthesises_with_the_exact_pattern(tmp_path: Path) -> None:
     pytest.importorskip("aws_cdk", reason="aws-cdk-lib (dev extra) is not installed")
     s = hostile_spec()

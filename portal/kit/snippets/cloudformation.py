@@ -210,8 +210,18 @@ def lambda_target_sam(spec: SnippetSpec) -> Snippet:
             },
         },
     }
+    policies: list[dict[str, Any]] = []
     if spec.dedupe_table is not None:
-        resources["Handler"]["Properties"]["Policies"] = [{"DynamoDBCrudPolicy": {"TableName": spec.dedupe_table}}]
+        policies.append({"DynamoDBCrudPolicy": {"TableName": spec.dedupe_table}})
+    if spec.keys_secret is not None:
+        # A name becomes an ARN pattern (Secrets Manager appends a 6-character suffix); the name's charset has
+        # no "$" or "{", so Fn::Sub cannot read anything of it as a variable.
+        arn: Any = spec.keys_secret if spec.keys_secret.startswith("arn:") else {
+            "Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:"
+                       f"{spec.keys_secret}-*"}
+        policies.append({"AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": arn}})
+    if policies:
+        resources["Handler"]["Properties"]["Policies"] = policies
     text = yaml_document(_template("A Lambda function subscribed to the events", resources,
                                    Transform="AWS::Serverless-2016-10-31"),
                          header=_header(spec, "Consumer workload: Lambda function (SAM) with retries and a DLQ."))

@@ -24,6 +24,10 @@ def _head(spec: SnippetSpec, what: str, *, reads_json: bool) -> str:
     else:
         store_import = "from pipeline.consumer.stores.dynamodb import dynamodb_store"
         store = f"dynamodb_store({py(spec.dedupe_table)})"
+    if spec.keys_secret is None:
+        key_import, key_source = "JwksFile", f"JwksFile({py(spec.keys_path)})"
+    else:
+        key_import, key_source = "JwksSecretsManager", f"JwksSecretsManager({py(spec.keys_secret)})"
     return f'''"""{what}"""
 # Events:
 {names}
@@ -37,7 +41,7 @@ from pipeline.consumer import ContractOpener, IdempotentConsumer, OpenedEvent
 {store_import}
 from pipeline.contract.artefact import load_artefact
 from pipeline.errors import EventRejected
-from pipeline.sealing.keys import JwksFile, load_keyset
+from pipeline.sealing.keys import {key_import}, load_keyset
 
 LOG = logging.getLogger(__name__)
 EVENT_NAMES = frozenset({py(list(spec.event_names))})
@@ -46,7 +50,7 @@ EVENT_NAMES = frozenset({py(list(spec.event_names))})
 # consumer's keys (or JwksSecretsManager("<secret id>")), the opener and the de-duplication store (SQLite
 # locally; on Lambda pipeline.consumer.stores.dynamodb.dynamodb_store("<table>")).
 CONTRACT = load_artefact({py(spec.contract_path)})
-OPENER = ContractOpener(CONTRACT, load_keyset(JwksFile({py(spec.keys_path)})))
+OPENER = ContractOpener(CONTRACT, load_keyset({key_source}))
 IDEMPOTENT = IdempotentConsumer({store})
 
 

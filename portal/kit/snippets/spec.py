@@ -93,6 +93,8 @@ class SnippetSpec:
         token as text, and the consumer code opens it under the contract.
     :param example_entry: one ``PutEvents`` entry the pattern matches (the boto3 snippet's smoke test).
     :param name_prefix: the prefix of every resource name the snippets create (queues, roles, connection).
+    :param keys_secret: a Secrets Manager secret (name or ARN) holding the consumer's JWKS; the consumer code then
+        reads its keys there instead of ``keys_path`` (on Lambda, keep private keys out of the package).
     """
 
     rule_name: str
@@ -112,6 +114,7 @@ class SnippetSpec:
     api_destination: ApiDestination | None = None
     contract_path: str = "contract.json"
     keys_path: str = "keys/consumer.jwks.json"
+    keys_secret: str | None = None
     dedupe_table: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -146,6 +149,9 @@ class SnippetSpec:
             value = getattr(self, name)
             if not isinstance(value, str) or not value or "\x00" in value:
                 raise SnippetError("must be a non-empty path", field=name)
+        if self.keys_secret is not None:
+            _match(re.compile(r"[A-Za-z0-9/_+=.@:-]{1,2048}"), self.keys_secret, "keys_secret",
+                   "a Secrets Manager secret name or ARN")
         if self.dedupe_table is not None:
             _match(re.compile(r"[.\-_A-Za-z0-9]{3,255}"), self.dedupe_table, "dedupe_table",
                    "a DynamoDB table name (3-255 of A-Z a-z 0-9 . - _)")
