@@ -123,6 +123,58 @@ def test_the_boto3_snippet_creates_a_rule_that_delivers_the_event_and_only_it(
     assert body["detail"] == json.loads(entries[EVENT]["Detail"])
 
 
+def test_the_boto3_forward_and_api_destination_scripts_create_what_they_say(
+        moto_endpoint: str, tmp_path: Path) -> None:
+    """Cross-account forwarding (both sides) and the API destination (binary mode, sealed: ce- headers and the
+    token as the body) made by the boto3 scripts, read back from moto server."""
+    from portal.kit.snippets import ApiDestination, Auth, Mode
+
+    producer_bus, consumer_bus = moto_server.unique_name("producer-bus"), moto_server.unique_name("consumer-bus")
+    s = spec("Payment.Authorised.Ecom", {"source": ["com.retailer.payments"]}, producer_bus_name=producer_bus,
+             consumer_bus_name=consumer_bus, name_prefix=moto_server.unique_name("kit"),
+             destination=ApiDestination("https://consumer.example.com/events", auth=Auth.BASIC, mode=Mode.BINARY,
+                                        rate_per_second=7))
+    events = moto_server.client("events", moto_endpoint)
+    for bus in (producer_bus, consumer_bus):
+        events.create_event_bus(Name=bus)
+    made = {snip.filename: snip for snip in snippets(s, "boto3")}
+    env = _aws_environment(moto_endpoint)
+
+    def run(filename: str, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+        script = tmp_path / filename
+        script.write_text(made[filename].text, encoding="utf-8")
+        return subprocess.run([sys.executable, str(script), *args], env={**env, **extra}, capture_output=True,
+                              text=True, timeout=120)
+
+    usage = run("forward.py")
+    assert usage.returncode != 0 and "usage: forward.py consumer" in usage.stderr
+    for side in ("consumer", "producer", "producer"):  # re-running is safe
+        done = run("forward.py", side)
+        assert done.returncode == 0, done.stderr
+    policy = json.loads(events.describe_event_bus(Name=consumer_bus)["Policy"])
+    assert policy["Statement"][0]["Action"] == "events:PutEvents"
+    assert s.producer_account in json.dumps(policy["Statement"][0]["Principal"])
+    (forward,) = events.list_targets_by_rule(Rule=s.rule_name, EventBusName=producer_bus)["Targets"]
+    assert forward["Arn"] == s.consumer_bus_arn and forward["RoleArn"].endswith("/" + s.name("forward"))
+    assert forward["DeadLetterConfig"]["Arn"].endswith(":" + s.name("dlq"))
+
+    refused = run("api_destination.py")
+    assert refused.returncode != 0 and "set BASIC_USERNAME, BASIC_PASSWORD in the environment" in refused.stderr
+    done = run("api_destination.py", BASIC_USERNAME="consumer", BASIC_PASSWORD="s3cret")
+    assert done.returncode == 0, done.stderr
+    destination = events.describe_api_destination(Name=s.name("destination"))
+    assert destination["InvocationEndpoint"] == "https://consumer.example.com/events"
+    assert destination["InvocationRateLimitPerSecond"] == 7
+    connection = events.describe_connection(Name=s.name("connection"))
+    assert connection["AuthorizationType"] == "BASIC"
+    assert connection["AuthParameters"]["BasicAuthParameters"]["Username"] == "consumer"
+    (target,) = events.list_targets_by_rule(Rule=s.rule_name, EventBusName=consumer_bus)["Targets"]
+    assert target["Arn"] == destination["ApiDestinationArn"]
+    assert target["HttpParameters"]["HeaderParameters"]["ce-id"] == "$.detail.id"
+    assert target["InputTransformer"] == {"InputPathsMap": {"data": "$.detail.data"}, "InputTemplate": "<data>"}
+    assert target["RetryPolicy"] == {"MaximumRetryAttempts": 8, "MaximumEventAgeInSeconds": 3600}
+
+
 def _load(snippet_text: str, folder: Path, name: str) -> Any:
     path = folder / f"{name}.py"
     path.write_text(snippet_text, encoding="utf-8")

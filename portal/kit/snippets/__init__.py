@@ -11,7 +11,7 @@ from typing import Final
 
 import portal.kit.snippets.cloudformation as cloudformation
 import portal.kit.snippets.terraform as terraform
-from portal.kit.snippets.boto3_script import boto3_script
+from portal.kit.snippets.boto3_script import api_destination_script, boto3_script, forward_script
 from portal.kit.snippets.cdk import cdk_app
 from portal.kit.snippets.consumer import lambda_consumer, sqs_consumer
 from portal.kit.snippets.pattern import pattern_json
@@ -32,11 +32,12 @@ FORMATS: Final[dict[str, tuple[_Maker, ...]]] = {
     "cdk": (cdk_app,),
     "terraform": (terraform.cross_account_producer, terraform.cross_account_consumer, terraform.sqs_target,
                   terraform.lambda_target, terraform.api_destination),
-    "boto3": (boto3_script,),
+    "boto3": (boto3_script, forward_script, api_destination_script),
     "python": (lambda_consumer, sqs_consumer),
 }
 
-_NEEDS_DESTINATION: Final = frozenset({cloudformation.api_destination, terraform.api_destination})
+_NEEDS_DESTINATION: Final = frozenset({cloudformation.api_destination, terraform.api_destination,
+                                       api_destination_script})
 
 
 def snippets(spec: SnippetSpec, format: str) -> tuple[Snippet, ...]:
