@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
 
@@ -93,6 +93,12 @@ class SnippetSpec:
         token as text, and the consumer code opens it under the contract.
     :param example_entry: one ``PutEvents`` entry the pattern matches (the boto3 snippet's smoke test).
     :param name_prefix: the prefix of every resource name the snippets create (queues, roles, connection).
+    :param max_retry_attempts: EventBridge's retries of a failed delivery (``RetryPolicy``, 0-185), and
+        ``max_event_age_seconds`` how long it keeps trying (60-86400); then the event goes to the rule's DLQ.
+    :param max_receive_count: receives of one SQS message before the queue's redrive moves it to the DLQ.
+    :param contract_path: the runtime contract artefact (``eventdeck bundle``) the consumer code loads.
+    :param keys_path: the consumer's JWKS file the consumer code loads (unless ``keys_secret``).
+    :param dedupe_table: a DynamoDB table for the consumer code's idempotency records (default: SQLite).
     :param keys_secret: a Secrets Manager secret (name or ARN) holding the consumer's JWKS; the consumer code then
         reads its keys there instead of ``keys_path`` (on Lambda, keep private keys out of the package).
     """
@@ -116,7 +122,6 @@ class SnippetSpec:
     keys_path: str = "keys/consumer.jwks.json"
     keys_secret: str | None = None
     dedupe_table: str | None = None
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.check()
