@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -43,16 +43,18 @@ def slug(text: str) -> str:
     return cleaned or "unnamed"
 
 
-def unique_slugs(names: Iterable[tuple[str, str]], reserved: frozenset[str] = frozenset()) -> dict[str, str]:
-    """``key -> slug(wanted)`` for every ``(key, wanted)``, unique case-insensitively, avoiding ``reserved``."""
+def unique_slugs(names: Iterable[tuple[str, str]], reserved: frozenset[str] = frozenset(), *,
+                 make: Callable[[str], str] = slug, separator: str = "-") -> dict[str, str]:
+    """``key -> make(wanted)`` for every ``(key, wanted)``, unique case-insensitively (a ``-2``, ``-3``... suffix,
+    joined by ``separator``), avoiding ``reserved``."""
     taken = {name.lower() for name in reserved}
     result: dict[str, str] = {}
     for key, wanted in names:
-        base = slug(wanted)
+        base = make(wanted)
         candidate, n = base, 1
         while candidate.lower() in taken:
             n += 1
-            candidate = f"{base}-{n}"
+            candidate = f"{base}{separator}{n}"
         taken.add(candidate.lower())
         result[key] = candidate
     return result

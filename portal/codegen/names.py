@@ -11,6 +11,8 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
+from pipeline.contract.registry import unique_slugs
+
 _WORD_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _NOT_IDENTIFIER = re.compile(r"[^A-Za-z0-9]+")
 #: Names the generated package uses for itself.
@@ -31,15 +33,5 @@ def module_name(event_name: str) -> str:
 
 
 def module_names(event_names: Iterable[tuple[str, str]]) -> dict[str, str]:
-    """``key -> module name`` for every ``(key, event name)``, unique case-insensitively."""
-    taken: set[str] = set()
-    result: dict[str, str] = {}
-    for key, name in event_names:
-        base = module_name(name)
-        candidate, n = base, 1
-        while candidate.lower() in taken:
-            n += 1
-            candidate = f"{base}_{n}"
-        taken.add(candidate.lower())
-        result[key] = candidate
-    return result
+    """``key -> module name`` for every ``(key, event name)``, unique case-insensitively (as the registry's slugs)."""
+    return unique_slugs(event_names, make=module_name, separator="_")
