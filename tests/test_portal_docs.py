@@ -105,7 +105,8 @@ def test_subscription_requests_are_checked_and_shown_and_a_changed_one_makes_the
     page = (tmp_path / "docs" / "events" / "Payment.Captured.Ecom.md").read_text(encoding="utf-8")
     assert "audit (audit-captures.yaml)" in page and str(tmp_path) not in page
     assert "audit" not in (tmp_path / "docs" / "events" / "Payment.Refunded.Ecom.md").read_text(encoding="utf-8")
-    assert (tmp_path / "docs" / "events" / "levels" / "Payment.Captured.md").is_file()
+    assert (tmp_path / "docs" / "events" / "levels" / "Payment.Authorised.md").is_file()
+    assert not (tmp_path / "docs" / "events" / "levels" / "Payment.Captured.md").exists()  # one event: no page
     request.write_text(request.read_text(encoding="utf-8").replace("team: audit", "team: audit-2"), encoding="utf-8")
     assert docs(config, "--check") == 1
     assert docs(config) == 0 and docs(config, "--check") == 0

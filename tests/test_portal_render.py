@@ -240,7 +240,7 @@ def test_every_page_snippet_is_the_kit_s_own_for_that_event_or_level(examples_ca
     examples = example_events(examples_catalogue)
     pages = {event.name: kit_site.pages[kit_site.paths.event(event)] for event in examples_catalogue.events}
     pages.update({label: kit_site.pages[kit_site.paths.level(label)] for label in kit_site.paths.levels})
-    assert len(kit_site.paths.levels) >= 10
+    assert len(kit_site.paths.levels) == 6  # the levels of two events or more (Payment.*, Payment.Authorised.*, ...)
     for label, page in pages.items():
         shown_levels, tabs = kit_of(page)
         expected_levels = levels(examples_catalogue.event(label)) if not label.endswith(".*") else [label]
@@ -284,12 +284,20 @@ def test_a_sealed_event_says_why_it_offers_no_content_filter_and_an_open_one_off
     exact = open_page.select("p.ed-level")[0]
     assert exact.select_one(".ed-no-filter") is None
     assert "market (DE, FR" in exact.get_text() and "--filter market=DE" in exact.get_text()
+    filtered = [row for row in open_page.select("p.ed-level") if row.select_one(".ed-no-filter") is None]
+    assert [row["data-level"] for row in filtered] == ["Basket.Created.Eu", "Basket.Created.*"]  # Basket.*: sealed
+    for row in filtered:  # the hint each level shows is a command that works
+        hint = next(c.get_text() for c in row.find_all("code") if c.get_text().startswith("eventdeck kit"))
+        printed = cli(*hint.split()[1:], cwd=ROOT)
+        assert printed.code == 0 and json.loads(printed.out)["detail"] == {"data": {"market": ["DE"]}}, hint
     level = BeautifulSoup(kit_site.pages["events/levels/Payment.md"], "html.parser")
     listed = [a.get_text() for a in level.select("div.ed-events a")]
     assert len(listed) == 7 and "Payment.Captured.Ecom" in listed
     payment = BeautifulSoup(kit_site.pages["events/Payment.Captured.Ecom.md"], "html.parser")
     rows = {p["data-level"]: [a.get_text() for a in p.find_all("a")] for p in payment.select("p.ed-level")}
     assert rows["Payment.Captured.Ecom"] == []
+    links = {p["data-level"]: [a["href"] for a in p.select("strong a")] for p in payment.select("p.ed-level")}
+    assert links == {"Payment.Captured.Ecom": [], "Payment.Captured.*": [], "Payment.*": ["../levels/Payment/"]}
     assert "Payment.Authorised.Ecom" in rows["Payment.*"] and "Payment.Captured.Ecom" not in rows["Payment.*"]
 
 

@@ -83,13 +83,13 @@ def run_kit(args: argparse.Namespace) -> int:
         labels = levels(event)
         if args.level is not None:
             labels = [_level(event, args.level)]
-        elif args.format != "pattern":
+        elif args.format != "pattern" or filters:  # a snippet, or a filter, is about one rule: the exact one
             labels = labels[:1]
         chosen = [level_pattern(catalogue, label, examples) for label in labels]
     if filters:
         chosen = [_filtered(kit, filters) for kit in chosen]
     if args.format == "pattern":
-        if args.level is not None or args.event.endswith(".*"):
+        if args.level is not None or args.event.endswith(".*") or filters:
             print(json.dumps(chosen[0].pattern, indent=2, ensure_ascii=False))
         else:
             print(json.dumps([kit.as_json(event.key if event else None) for kit in chosen], indent=2,

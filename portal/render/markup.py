@@ -182,8 +182,10 @@ def code_block(text: str, language: str, *, label: str | None = None) -> Markup:
     references, so the block is one physical line: a blank line of the code can never end the raw HTML block."""
     title = f'<span class="filename">{escape(label)}</span>' if label else ""
     lang = re.sub(r"[^a-z0-9]", "", language.lower()) or "text"
-    return Markup(f'<div class="language-{lang} highlight">{title}<pre><code>{text.translate(_TEXT)}</code></pre>'
-                  "</div>")
+    code = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    for char, reference in MARKDOWN_INERT.items():  # chained replaces: many times faster than translate here
+        code = code.replace(char, reference)
+    return Markup(f'<div class="language-{lang} highlight">{title}<pre><code>{code}</code></pre></div>')
 
 
 def json_block(value: Any, *, label: str | None = None) -> Markup:
