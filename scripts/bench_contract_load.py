@@ -4,7 +4,9 @@ For each catalogue (realistic at 1,000 and 5,000 events, and the small shape at 
 process per figure: the time to read every file (``parse_text``, one process, the reading alone), and the time
 and peak RSS of a whole cold ``ContractLoader.load`` (reading, ``$ref``s, validation; workers forked as the loader
 does by default). "old" runs with ``pipeline.contract.source.FAST_PATH`` off (every document through the
-node-graph reader, as before), "new" with it on. Prints figures; asserts nothing (the machine is shared and noisy).
+node-graph reader, as before), "new" with it on; "no GC" is "new" with Python's cyclic garbage collector off for
+the whole load (not something eventdeck does: it shows what the collector costs the rest of the loader). Prints
+figures; asserts nothing (the machine is shared and noisy).
 
     .venv/bin/python scripts/bench_contract_load.py                  # 1000 and 5000 realistic, 1000 small
     .venv/bin/python scripts/bench_contract_load.py --sizes 1000 --runs 3
@@ -27,10 +29,12 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from synthetic_catalogue import EVENTS_PER_DOCUMENT, documents_for, write_catalogue  # noqa: E402
 
 CHILD = r"""
-import json, resource, sys, time
+import gc, json, resource, sys, time
 from pathlib import Path
 from pipeline.contract import ContractLoader, source
-source.FAST_PATH = sys.argv[1] == "new"
+source.FAST_PATH = sys.argv[1] != "old"
+if sys.argv[1] == "nogc":
+    gc.disable()
 mode, folder = sys.argv[2], Path(sys.argv[3])
 if mode == "parse":
     files = sorted(p for p in folder.rglob("*.yaml"))
@@ -84,7 +88,7 @@ def main() -> None:
     print(f"contract loading, {os.cpu_count()} CPUs, {args.runs} run(s) per figure (median); old = node-graph "
           "reader for every file, new = fast reader first")
     print(f"{'catalogue':<16} {'YAML':>8} {'KB/event':>8} {'what':<6} {'old s':>8} {'new s':>8} {'speed-up':>8} "
-          f"{'old MB':>7} {'new MB':>7}")
+          f"{'old MB':>7} {'new MB':>7} {'no GC s':>8}")
     with tempfile.TemporaryDirectory(prefix="eventdeck-bench-load-") as tmp:
         for label, events, realistic in catalogues:
             folder = Path(tmp) / label.replace(" ", "-").replace(",", "")
@@ -93,9 +97,10 @@ def main() -> None:
             for mode in ("parse",) if args.parse_only else ("parse", "load"):
                 old = median_of(args.runs, "old", mode, folder)
                 new = median_of(args.runs, "new", mode, folder)
+                nogc = f"{median_of(args.runs, 'nogc', mode, folder)['seconds']:>8.2f}" if mode == "load" else ""
                 print(f"{label:<16} {size / 1e6:>6.1f}MB {size / events / 1024:>8.1f} {mode:<6} "
                       f"{old['seconds']:>8.2f} {new['seconds']:>8.2f} {old['seconds'] / new['seconds']:>7.2f}x "
-                      f"{old['peak_mb']:>7.0f} {new['peak_mb']:>7.0f}", flush=True)
+                      f"{old['peak_mb']:>7.0f} {new['peak_mb']:>7.0f} {nogc}", flush=True)
 
 
 if __name__ == "__main__":

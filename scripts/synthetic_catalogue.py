@@ -181,6 +181,7 @@ def _line_item(rng: random.Random) -> dict[str, Any]:
 
 
 OPTIONAL_SECTIONS = ["paymentMethod", "lineItems", "fulfilment", "risk", "taxes"]
+ARRAYS_OF_OBJECTS = ["lineItems", "fulfilment", "risk"]
 
 
 def _realistic_payload(rng: random.Random, entity: str, extra_fields: int) -> dict[str, Any]:
@@ -242,8 +243,12 @@ def _realistic_payload(rng: random.Random, entity: str, extra_fields: int) -> di
         "metadata": {"type": "object", "description": "Free-form labels set by the producer.",
                      "additionalProperties": {"type": "string", "maxLength": 256}, "maxProperties": 20},
     }
-    for section in rng.sample(OPTIONAL_SECTIONS, len(OPTIONAL_SECTIONS) - 2):  # each event carries two of them
-        del properties[section]
+    # Each event carries two of the optional sections, one of them with an array of objects.
+    first = rng.choice(ARRAYS_OF_OBJECTS)
+    kept = {first, rng.choice([s for s in OPTIONAL_SECTIONS if s != first])}
+    for section in OPTIONAL_SECTIONS:
+        if section not in kept:
+            del properties[section]
     for i in range(extra_fields):
         properties[f"{rng.choice(WORDS)}Ref{i}"] = _string(rng, f"reference {i}", maxLength=64)
     return {"type": "object", "required": ["id", "occurredAt", "status", "total", "merchant"],
@@ -314,7 +319,7 @@ def _realistic_message(rng: random.Random, doc: int, event: int) -> dict[str, An
     return {
         "name": name, "title": f"{entity} {VERBS[event % 10].lower()}",
         "summary": f"A {entity.lower()} was {VERBS[event % 10].lower()} ({_text(rng, 4).lower()[:-1]}).",
-        "description": f"{_text(rng, 20)}\n\n{_text(rng, 14)}", "contentType": "application/json",
+        "description": f"{_text(rng, 12)}\n\n{_text(rng, 8)}", "contentType": "application/json",
         "tags": [{"name": entity.lower()}, {"name": "payments" if doc % 2 else "orders"}],
         "headers": {"$ref": HEADERS},
         "payload": payload,

@@ -13,6 +13,8 @@ from html.parser import HTMLParser
 
 import markdown
 
+from portal.render.styles import every_style
+
 #: URLs that must never become a link, in every disguise a browser sees through.
 HOSTILE_URLS = (
     "javascript:alert(document.domain)",
@@ -60,6 +62,8 @@ MARKDOWN_EXTENSIONS = ["attr_list", "md_in_html", "tables", "toc", "admonition",
                        "pymdownx.superfences", "pymdownx.inlinehilite", "pymdownx.magiclink"]
 
 SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
+#: The inline styles the renderer writes (TechDocs keeps no stylesheet of ours): constants, never document text.
+OWN_STYLES = every_style()
 URL_ATTRIBUTES = frozenset({"href", "src", "action", "formaction", "xlink:href", "srcset", "poster", "background",
                             "data", "cite", "longdesc", "ping", "manifest", "codebase", "lowsrc", "dynsrc"})
 #: Every element a catalogue page may contain: the renderer's own, Markdown's and the description allow-list.
@@ -97,8 +101,8 @@ class _Scan(HTMLParser):
         for name, value in attrs:
             if name.startswith("on"):
                 self.problems.append(f"<{tag} {name}=>")
-            elif name == "style":
-                self.problems.append(f"<{tag} style=>")
+            elif name == "style" and value not in OWN_STYLES:  # only the renderer's own constants (styles.py)
+                self.problems.append(f"<{tag} style={value!r}>")
             elif name in URL_ATTRIBUTES and value is not None:
                 why = url_problem(value)
                 if why:
@@ -109,8 +113,8 @@ class _Scan(HTMLParser):
 
 def html_problems(html: str, *, allowed: frozenset[str] = ALLOWED_ELEMENTS) -> list[str]:
     """Every executable construct in ``html``: an element outside ``allowed`` (``<script>``, ``<iframe>``, ``<img>``,
-    ...), an event-handler or style attribute, a URL attribute with a scheme other than http, https or mailto, or a
-    network-path reference."""
+    ...), an event-handler attribute, a style attribute other than the renderer's own, a URL attribute with a scheme
+    other than http, https or mailto, or a network-path reference."""
     scan = _Scan(allowed)
     scan.feed(html)
     scan.close()

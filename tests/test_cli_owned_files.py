@@ -260,7 +260,9 @@ def test_backstage_replaces_its_file_atomically(tmp_path: Path) -> None:
     output.write_text("old: true\n")
     assert run("backstage", EXAMPLES, "-o", output).code == 0
     assert any(doc.get("kind") == "API" for doc in yaml.safe_load_all(output.read_text(encoding="utf-8")))
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["catalog-info.yaml"]  # no temporary file left
+    # no temporary file left: the catalog file and the definitions folder (docs/asyncapi/) it points at, nothing else
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["catalog-info.yaml", "docs"]
+    assert not [p for p in (tmp_path / "docs").rglob("*") if p.name.startswith((".tmp", "tmp")) or "~" in p.name]
 
 
 def test_bundle_does_not_write_through_a_symbolic_link(tmp_path: Path) -> None:

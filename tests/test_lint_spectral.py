@@ -49,10 +49,6 @@ KNOWN_DISAGREEMENTS = {
     ("valid/ruter-adt/asyncapi.yml", "asyncapi-payload-unsupported-schemaFormat"): _SCHEMA_FORMAT,
     ("valid/ruter-adt/asyncapi.yml", "asyncapi-payload-default"): _EVERY_DEPTH + " (#/properties/nextStop/default)",
     ("valid/ruter-adt/asyncapi.yml", "asyncapi-payload-examples"): _EVERY_DEPTH + " (e.g. inService: 'true')",
-    ("valid/ruter-adt/asyncapi.yml", "asyncapi-message-examples"):
-        "Spectral's AJV refuses to compile these payloads ('reference ... resolves to more than one schema': the same "
-        "remote $id reached twice) and reports that as an example failure; eventdeck validates the examples, which "
-        "are valid",
     ("valid/ruter-adt/asyncapi.yml", "asyncapi-schema"):
         "info.description and others are $refs to Markdown files; eventdeck follows $refs only to YAML or JSON files "
         "(a $ref must not pull arbitrary files into a published contract), so they stay unresolved and are not "

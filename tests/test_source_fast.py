@@ -199,3 +199,17 @@ def test_parse_text_gives_the_same_document_with_the_fast_path_off(monkeypatch: 
     assert json.dumps(fast.data) == json.dumps(slow.data)
     for pointer in ("/info", "/info/title", "/channels"):
         assert fast.locate(pointer) == slow.locate(pointer)
+
+
+@pytest.mark.parametrize("text", ["a: 1\n", "a: [\n", "a: &x 1\n"])
+def test_the_garbage_collector_is_left_as_the_caller_had_it(text: str) -> None:
+    import gc
+    assert gc.isenabled()
+    _construct_fast(text)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        _construct_fast(text)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -22,7 +22,7 @@ from hostile import HOSTILE_TEXT, HOSTILE_URLS, html_problems, markdown_html, pa
 
 from conftest import ROOT
 from pipeline.contract import ContractLoader, specs
-from portal.backstage.entities import document_api
+from portal.backstage.entities import DefinitionFiles, document_api
 from portal.render import markup as markup_module
 from portal.render import render_site
 from portal.render.markup import description_html, email_html, link_html
@@ -117,7 +117,7 @@ def test_backstage_entity_links_take_only_absolute_allowed_urls(tmp_path: Path) 
     for url, expected in (("javascript:alert(1)", None), ("//evil.example/x", None), ("team.html", None),
                           ("https://example.com/team", "https://example.com/team")):
         document = _load(tmp_path, _with(base_2(), "/info/contact/url", url)).documents[0]
-        links = document_api(document, tmp_path).get("metadata", {}).get("links", [])
+        links = document_api(document, tmp_path, DefinitionFiles(tmp_path)).get("metadata", {}).get("links", [])
         assert [link["url"] for link in links] == ([expected] if expected else []), url
 
 

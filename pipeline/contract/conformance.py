@@ -108,14 +108,14 @@ _JSON_SCHEMA_FORMATS = ("application/schema", "application/vnd.aai.asyncapi")
 
 
 def _each_schema_once(root: Any, deref: Dereferencer) -> Any:
-    """A copy of the dereferenced document in which a schema met a second time is a ``$ref`` to where it came from.
+    """A copy of the dereferenced document in which a schema met a second time is the empty schema.
 
     Dereferencing shares one object among all the ``$ref``s to it, so twenty levels of schemas that each refer twice
     to the next are a few kilobytes of YAML but a million schemas to a validator walking the expansion (a "$ref
     bomb": twelve levels took 17 s). The official schema now checks each schema once, where it is first met (the
-    components first); a repeat becomes a ``$ref``, which JSON Schema accepts wherever a schema may be. A loop of
-    schemas ends the same way. Only schemas are shared so: elsewhere AsyncAPI does not always accept a Reference
-    Object (a 2.x trait in the components, a parameter), and nothing else nests without end.
+    components first); a repeat becomes ``{}``, which every AsyncAPI version accepts wherever a schema may be (a
+    ``$ref`` would not do: 2.x expects schemas dereferenced). A loop of schemas ends the same way. Only schemas are
+    shared so: nothing else nests without end.
     """
     copies: set[int] = set()
     path: set[int] = set()  # the objects being copied: meeting one again inside itself is a loop
@@ -126,8 +126,7 @@ def _each_schema_once(root: Any, deref: Dereferencer) -> Any:
         key = id(value)
         if kind == "schema" and isinstance(value, dict):
             if key in copies:
-                origin = deref.origins.get(key)
-                return {"$ref": f"#{origin[1]}" if origin else "#"}
+                return {}  # the empty schema: valid wherever a schema may be, in 2.x (no Reference) and 3.x alike
             copies.add(key)
         if key in path:
             raise _Endless

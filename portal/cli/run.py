@@ -22,6 +22,8 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from pipeline.bus import Bus
+from pipeline.bus.eventbridge import EventBridgeBus, eventbridge_client
 from pipeline.bus.local import HttpTarget, LocalBus, LocalBusError
 from pipeline.consumer.http_server import ConsumerServer
 from pipeline.contract import Catalogue
@@ -89,6 +91,15 @@ def register(sub: Any) -> None:
     parser.add_argument("--wait", type=float, default=DEFAULT_WAIT_S, metavar="SECONDS",
                         help=f"how long to keep retrying deliveries before reporting them pending "
                              f"(default {DEFAULT_WAIT_S:g})")
+    parser.add_argument("--bus", choices=("auto", "local", "eventbridge"), default="auto",
+                        help="where to publish: the embedded local bus, or Amazon EventBridge through boto3 (the "
+                             "outbox, retries and per-entry results are the same); auto (default): EventBridge when "
+                             "an AWS endpoint is configured (--endpoint-url, AWS_ENDPOINT_URL_EVENTBRIDGE or "
+                             "AWS_ENDPOINT_URL), else the local bus")
+    parser.add_argument("--endpoint-url", metavar="URL",
+                        default=os.environ.get("AWS_ENDPOINT_URL_EVENTBRIDGE") or os.environ.get("AWS_ENDPOINT_URL"),
+                        help="the EventBridge endpoint (an emulator such as moto or LocalStack, a VPC endpoint)")
+    parser.add_argument("--region", metavar="REGION", help="the AWS region (default: the AWS configuration's)")
     add_format_argument(parser)
     parser.set_defaults(run=run_run)
 
@@ -112,6 +123,10 @@ def run_run(args: argparse.Namespace) -> int:
     missing = [p for p in args.inputs if p != "-" and not os.path.exists(p)]
     if missing:
         return usage(f"{missing[0]}: no such file (nothing was run)")
+    on_eventbridge = args.bus == "eventbridge" or (args.bus == "auto" and bool(args.endpoint_url))
+    if on_eventbridge and (args.target or args.subscriptions or args.no_consumer):
+        return usage("--target, --subscriptions and --no-consumer configure the local bus; on EventBridge rules and "
+                     "targets are infrastructure (see `eventdeck kit`), or give --bus local")
     catalogue = load_contract(args)  # before the state folder is made: a broken contract leaves nothing behind
     subscriptions = subscription_rules(args.subscriptions, catalogue) if args.subscriptions else []
     try:
@@ -124,6 +139,8 @@ def run_run(args: argparse.Namespace) -> int:
     producer = Producer(catalogue, keys.keys)
     try:
         with exclusive(state):
+            if on_eventbridge:
+                return _run_on_eventbridge(args, catalogue, producer, state)
             return _run(args, catalogue, keys.keys, producer, state, targets, subscriptions)
     except StateProblem as exc:
         return usage(str(exc))
@@ -149,6 +166,19 @@ def _run(args: argparse.Namespace, catalogue: Catalogue, keys: KeySet | None, pr
     return summary.exit_code
 
 
+def _run_on_eventbridge(args: argparse.Namespace, catalogue: Catalogue, producer: Producer,
+                        state: StateFolder) -> int:
+    """Publish through the outbox onto Amazon EventBridge: what was accepted is published; delivery is EventBridge's
+    (rules and targets are infrastructure), so nothing is delivered or opened here."""
+    where = args.endpoint_url or f"AWS{f' {args.region}' if args.region else ''}"
+    summary = RunSummary("run", str(state.path), f"eventbridge {where}")
+    bus = EventBridgeBus(eventbridge_client(endpoint_url=args.endpoint_url, region_name=args.region))
+    with Outbox.open(state.outbox_file) as outbox:
+        _publish_all(producer, catalogue, args.inputs, outbox, bus, summary)
+    print(summary.render(args.format))
+    return summary.exit_code
+
+
 def _configure(bus: LocalBus, producer: Producer, consumer: ConsumerServer | None, targets: list[HttpTarget]) -> None:
     """This run's subscriptions: the consumer rule pointed at the consumer just started, the targets rule at the
     ``--target`` endpoints; a rule this run does not use is removed (with its queued deliveries)."""
@@ -166,7 +196,7 @@ def _configure(bus: LocalBus, producer: Producer, consumer: ConsumerServer | Non
         bus.delete_rule(TARGETS_RULE)
 
 
-def _publish_all(producer: Producer, catalogue: Catalogue, inputs: list[str], outbox: Outbox, bus: LocalBus,
+def _publish_all(producer: Producer, catalogue: Catalogue, inputs: list[str], outbox: Outbox, bus: Bus,
                  summary: RunSummary) -> None:
     """Every input through the producer into the outbox, published a batch at a time."""
     samples = sample_inputs(catalogue)
@@ -213,7 +243,7 @@ def _produce(item: InputEvent | UnreadableInput, producer: Producer, samples: Sa
             say(f"eventdeck: {item.where}: unrouted: {outcome.reason}")
 
 
-def _flush(batch: list[dict[str, Any]], outbox: Outbox, bus: LocalBus) -> int:
+def _flush(batch: list[dict[str, Any]], outbox: Outbox, bus: Bus) -> int:
     """Store ``batch`` in the outbox (durably), then publish everything pending; how many the bus accepted."""
     if batch:
         outbox.add(batch)

@@ -86,7 +86,11 @@ class RunSummary:
                 read += f", {self.unrouted} unrouted (no message is made from them)"
             lines.append(read)
             failed = f", {self.failed} failed ({_by(self.failed_by_stage)})" if self.failed else ""
-            lines.append(f"{self.published} published onto the local bus {self.bus}{failed}")
+            onto = self.bus if self.bus.startswith("eventbridge ") else f"the local bus {self.bus}"
+            lines.append(f"{self.published} published onto {onto}{failed}")
+            if self.bus.startswith("eventbridge "):  # delivery is EventBridge's: its rules and targets
+                mark = "✓" if self.exit_code == EXIT_OK else "✗"
+                return "\n".join(f"{mark if i == 0 else ' '} {line}" for i, line in enumerate(lines))
         delivered = f"{self.delivered} delivered"
         if self.dead_lettered:
             delivered += (f", {self.dead_lettered} dead-lettered ({_by(self.dead_lettered_by_reason)}; see "

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline.contract import Catalogue, ContractLoader
 from pipeline.contract.specs import settings_from_environment
 from pipeline.errors import EventdeckError
 from pipeline.forking import workers_from_environment
 from pipeline.schemas.registry import RegistryLayout
-from portal.mkdocs_plugin.plugin import EventdeckConfig, document_paths, options_from
-from portal.render import Options
+
+if TYPE_CHECKING:  # MkDocs and the renderer cost half a second to import: only commands that read mkdocs.yml pay
+    from portal.mkdocs_plugin.plugin import EventdeckConfig
+    from portal.render import Options
 
 
 class SiteConfigError(EventdeckError):
@@ -33,6 +36,8 @@ class SiteConfig:
     options: Options
 
     def document_paths(self) -> list[Path]:
+        from portal.mkdocs_plugin.plugin import document_paths
+
         return document_paths(self.plugin, self.config_dir)
 
     def registry(self, catalogue: Catalogue, base_url: str | None = None) -> RegistryLayout:
@@ -54,6 +59,8 @@ def site_config(config_file: str | Path = "mkdocs.yml", *, strict: bool = False)
     :raises SiteConfigError: ``config_file`` exists but is not a file, or MkDocs refuses it."""
     from mkdocs.config import load_config
     from mkdocs.exceptions import Abort, ConfigurationError
+
+    from portal.mkdocs_plugin.plugin import EventdeckConfig, options_from
 
     path = Path(config_file)
     plugin_config = None

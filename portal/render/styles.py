@@ -89,3 +89,10 @@ def badge_style(kind: str | None) -> Markup:
     if kind in _OUTLINED:
         return Markup(_OUTLINE + _OUTLINED[kind])
     return Markup(_BADGE + _FILLED.get(kind or "", _NEUTRAL))
+
+
+def every_style() -> frozenset[str]:
+    """Every ``style`` value this module can write: a page's ``style`` attributes are exactly these, never text
+    from a document (the tests' executable-HTML scan holds every page to it)."""
+    return frozenset({*STYLES.values(), *(_OUTLINE + s for s in _OUTLINED.values()),
+                      *(_BADGE + s for s in _FILLED.values()), _BADGE + _NEUTRAL})
