@@ -74,6 +74,22 @@ ALLOWED_ELEMENTS = frozenset({
     # the producer/consumer graph
     "svg", "title", "defs", "marker", "path", "g", "rect", "text",
 })
+#: The snippet tabs' controls (pymdownx.tabbed's markup, no script): a radio input of the renderer's own group and the
+#: label naming it. Any other <input> or <label> — another type, a form attribute, a value — is a problem.
+_TAB_INPUT = frozenset({"checked", "id", "name", "type"})
+_TAB_GROUP = re.compile(r"ed-kit[a-z0-9-]*")
+
+
+def _own_tab(tag: str, attrs: dict[str, str | None]) -> bool:
+    if tag == "input":
+        return (set(attrs) <= _TAB_INPUT and attrs.get("type") == "radio"
+                and _TAB_GROUP.fullmatch(attrs.get("name") or "") is not None
+                and _TAB_GROUP.fullmatch(attrs.get("id") or "") is not None)
+    if tag == "label":
+        return set(attrs) == {"for"} and _TAB_GROUP.fullmatch(attrs["for"] or "") is not None
+    return False
+
+
 _SCHEME = re.compile(r"([a-z][a-z0-9+.\-]*):")
 _TRIMMED = "".join(chr(code) for code in range(0x21))
 
@@ -96,7 +112,7 @@ class _Scan(HTMLParser):
         self.problems: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag not in self.allowed:
+        if tag not in self.allowed and not _own_tab(tag, dict(attrs)):
             self.problems.append(f"element <{tag}>")
         for name, value in attrs:
             if name.startswith("on"):

@@ -313,3 +313,32 @@ def test_the_pages_keep_their_styles_when_techdocs_strips_style_elements_links_a
                                                                           strict=True))
                    for prop in b if b[prop] != a[prop]]
     assert not differences, "\n".join(differences[:40])
+
+
+@pytest.mark.parametrize("path", ["events/Payment.AuthorisedV2.Ecom/", "events/levels/Order/"])
+def test_the_snippet_tabs_still_switch_after_the_techdocs_sanitiser_with_scripts_off(
+        browser, prerendered_site: str, path: str) -> None:
+    page = browser.new_page()
+    try:
+        page.goto(prerendered_site + path, wait_until="load")
+        page.add_script_tag(url=prerendered_site + "purify.min.js")
+        html = page.evaluate("async (url) => (await fetch(url)).text()", prerendered_site + path)
+        sanitised = page.evaluate(TECHDOCS_SANITISE, html)
+    finally:
+        page.close()
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900})
+    try:
+        stripped = context.new_page()
+        stripped.route(prerendered_site + path, lambda route: route.fulfill(
+            body=sanitised, content_type="text/html; charset=utf-8"))
+        stripped.goto(prerendered_site + path, wait_until="load")
+        labels = stripped.locator("div.tabbed-set.ed-kit div.tabbed-labels > label")
+        blocks = stripped.locator("div.tabbed-set.ed-kit div.tabbed-content > div.tabbed-block")
+        assert labels.count() == blocks.count() == 7
+        assert stripped.locator("div.tabbed-set.ed-kit > input[type=radio]").count() == 7  # kept by DOMPurify
+        for i in (4, 1, 6, 0):
+            labels.nth(i).click()
+            assert [blocks.nth(j).is_visible() for j in range(7)] == [j == i for j in range(7)]
+            assert blocks.nth(i).locator("pre > code").first.inner_text().strip()
+    finally:
+        context.close()

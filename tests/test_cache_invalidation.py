@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import shutil
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -449,3 +450,46 @@ def test_a_renderer_used_again_renders_what_a_fresh_one_renders(tmp_path: Path) 
         catalogue = loader.load([folder])
         again, fresh = renderer.render(catalogue), render_site(catalogue, options)
         assert again.pages == fresh.pages and again.files == fresh.files
+
+
+AUDIT_REQUEST = """team: audit
+consumer:
+  account: "210987654321"
+  bus: audit-inbound
+subscribe:
+  event: Payment.Captured.Ecom
+"""
+
+
+def _consumed_by(serve: Serve, url: str) -> str:
+    cell = next(th for th in serve.article(url).find_all("th") if th.get_text() == "Consumed by")
+    return cell.find_next_sibling("td").get_text(" ")
+
+
+def test_a_subscription_request_added_changed_or_removed_shows_on_the_next_rebuild(
+        serve: Serve, caplog: pytest.LogCaptureFixture) -> None:
+    from mkdocs.exceptions import Abort
+
+    url, control = f"events/{CAPTURED}", f"events/{UNRELATED}"
+    assert "audit" not in _consumed_by(serve, url)
+    html, written_at = serve.html(control), serve.written_at(control)
+    folder = serve.config_file.parent / "subscriptions"  # the plugin's default folder, created while serving
+    folder.mkdir()
+    request = folder / "audit-captures.yaml"
+    request.write_text(AUDIT_REQUEST, encoding="utf-8")
+    serve.rebuild()
+    assert "audit (audit-captures.yaml)" in _consumed_by(serve, url)
+    assert serve.article(url).select("g.ed-graph__node--subscriber")
+    assert unchanged(serve, control, html, written_at)
+
+    request.write_text(AUDIT_REQUEST.replace("Payment.Captured.Ecom", "Payment.Captured.Ecomm"), encoding="utf-8")
+    with pytest.raises(Abort):
+        serve.rebuild()
+    assert re.search(r"subscription requests cannot be published:\n  \S+/audit-captures\.yaml:6:3 "
+                     r"\(#/subscribe/event\): no event is named 'Payment\.Captured\.Ecomm'", caplog.text)
+    request.write_text(AUDIT_REQUEST.replace("team: audit", "team: audit-2"), encoding="utf-8")
+    serve.rebuild()
+    assert "audit-2 (audit-captures.yaml)" in _consumed_by(serve, url)
+    request.unlink()
+    serve.rebuild()
+    assert "audit" not in _consumed_by(serve, url)

@@ -57,6 +57,14 @@ def test_a_hierarchy_level_can_be_named_directly_and_filtered() -> None:
                                                     "channel": ["web", "app"]}
 
 
+def test_a_filter_on_an_event_narrows_its_exact_rule_even_where_a_higher_level_is_sealed() -> None:
+    # Basket.* also selects the sealed Basket.Paid.Eu, which offers no filter: the filter is for the exact rule.
+    code, out, err = _kit("Basket.Created.Eu", "--filter", "market=DE")
+    assert code == 0, err
+    assert json.loads(out) == {"source": ["com.retailer.baskets"], "detail-type": ["Basket.Created.Eu"],
+                               "detail": {"data": {"market": ["DE"]}}}
+
+
 @pytest.mark.parametrize(("argv", "code", "message"), [
     (("Paymnt.Authorised.Ecom",), 1, "no event 'Paymnt.Authorised.Ecom' in the contract; did you mean "
                                      "Payment.Authorised.Ecom"),

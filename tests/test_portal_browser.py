@@ -99,3 +99,28 @@ def test_a_field_anchor_opens_its_collapsed_parents(browser, base_url: str) -> N
     page.goto(base_url + "events/Order.Created.Uk/#payload.lines.unitPrice.currency")
     assert page.locator("[id='payload.lines.unitPrice.currency']").is_visible()
     page.close()
+
+
+@pytest.mark.parametrize("url", ["events/Payment.Authorised.Ecom/", "events/levels/Basket/"])
+def test_snippet_tabs_switch_without_javascript_and_show_the_snippets_as_plain_text(
+        browser, base_url: str, url: str) -> None:
+    from test_portal_render import kit_of
+
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(base_url + url)
+    labels = page.locator("div.tabbed-set.ed-kit div.tabbed-labels > label")
+    blocks = page.locator("div.tabbed-set.ed-kit div.tabbed-content > div.tabbed-block")
+    count = labels.count()
+    assert count == 7 and blocks.count() == 7
+    _, expected = kit_of((ROOT / "docs" / (url.rstrip("/") + ".md")).read_text(encoding="utf-8"))
+    assert [blocks.nth(i).is_visible() for i in range(count)] == [True] + [False] * 6
+    for i, fmt in reversed(list(enumerate(expected))):  # last tab first: every click really switches
+        labels.nth(i).click()
+        assert [blocks.nth(j).is_visible() for j in range(count)] == [j == i for j in range(count)], fmt
+        codes = blocks.nth(i).locator("pre > code")
+        assert codes.count() == len(expected[fmt])
+        for n, (_, _, text) in enumerate(expected[fmt]):
+            assert codes.nth(n).is_visible()
+            assert codes.nth(n).inner_text().rstrip("\n") == text, (fmt, n)
+    context.close()

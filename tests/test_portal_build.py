@@ -217,7 +217,7 @@ def test_the_whole_corpus_builds_into_one_site_with_a_page_per_message(tmp_path:
 
 
 def _copy_repository(target: Path) -> Path:
-    for name in ("docs", "asyncapi"):
+    for name in ("docs", "asyncapi", "subscriptions"):
         shutil.copytree(ROOT / name, target / name)
     shutil.copy(ROOT / "mkdocs.yml", target / "mkdocs.yml")
     return target / "mkdocs.yml"

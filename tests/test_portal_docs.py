@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import yaml
+from cli_runner import run as cli
 from test_portal_build import SMALL, project
 
 from conftest import ROOT, write
@@ -85,3 +87,34 @@ def test_the_repository_nav_lists_the_catalogue_index_pages() -> None:
                  "events/field-mapping.md", "events/subscribe.md"):
         assert page in listed
         assert (ROOT / "docs" / page).is_file()
+
+
+def test_subscription_requests_are_checked_and_shown_and_a_changed_one_makes_the_pages_stale(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "asyncapi", tmp_path / "asyncapi")
+    config = project(tmp_path, {}, plugin={"subscriptions": "requests"})
+    request = write(tmp_path / "requests", "audit-captures.yaml", "team: audit\nconsumer:\n  account: 210987654321\n"
+                    "  bus: audit-inbound\nsubscribe:\n  event: Payment.Captured.Ecom\n")
+    failed = cli("docs", "-f", config, "--docs-dir", tmp_path / "docs")
+    assert failed.code == 1 and "Traceback" not in failed.output
+    assert f"{request}:3:3 (#/consumer/account)" in failed.err and "account id in quotes" in failed.err
+    assert not (tmp_path / "docs" / "events").exists()  # nothing written
+
+    request.write_text(request.read_text(encoding="utf-8").replace("210987654321", '"210987654321"'),
+                       encoding="utf-8")
+    assert docs(config) == 0
+    page = (tmp_path / "docs" / "events" / "Payment.Captured.Ecom.md").read_text(encoding="utf-8")
+    assert "audit (audit-captures.yaml)" in page and str(tmp_path) not in page
+    assert "audit" not in (tmp_path / "docs" / "events" / "Payment.Refunded.Ecom.md").read_text(encoding="utf-8")
+    assert (tmp_path / "docs" / "events" / "levels" / "Payment.Authorised.md").is_file()
+    assert not (tmp_path / "docs" / "events" / "levels" / "Payment.Captured.md").exists()  # one event: no page
+    request.write_text(request.read_text(encoding="utf-8").replace("team: audit", "team: audit-2"), encoding="utf-8")
+    assert docs(config, "--check") == 1
+    assert docs(config) == 0 and docs(config, "--check") == 0
+
+
+def test_a_missing_subscriptions_folder_is_named(tmp_path: Path) -> None:
+    write(tmp_path / "asyncapi", "small.yaml", SMALL)
+    config = project(tmp_path, {}, plugin={"subscriptions": "nowhere"})
+    failed = cli("docs", "-f", config, "--docs-dir", tmp_path / "docs")
+    assert failed.code == 1 and f"{tmp_path / 'nowhere'}: no such folder of subscription requests" in failed.err
+    assert "Traceback" not in failed.output

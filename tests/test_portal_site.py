@@ -344,3 +344,24 @@ def test_paths_are_slugs_of_names(examples_catalogue: Catalogue) -> None:
     paths = SitePaths.for_catalogue(examples_catalogue)
     assert paths.event(examples_catalogue.event("Order.Created.Uk")) == "events/Order.Created.Uk.md"
     assert paths.schema_file(examples_catalogue.event("Order.Created.Uk")) == "schemas/Order.Created.Uk/1.2.0.json"
+
+
+def test_the_built_kit_is_plain_code_and_the_same_as_the_pre_rendered_page(site: Path) -> None:
+    from test_portal_render import kit_of
+
+    for url, source in (("events/Payment.Authorised.Ecom", "events/Payment.Authorised.Ecom.md"),
+                        ("events/levels/Payment.Authorised", "events/levels/Payment.Authorised.md"),
+                        ("events/Basket.Created.Eu", "events/Basket.Created.Eu.md")):
+        built = article(site, url)
+        tabs = built.select("div.tabbed-set.ed-kit")
+        assert len(tabs) == 1
+        labels = [label.get_text() for label in tabs[0].select("div.tabbed-labels > label")]
+        assert labels == ["Pattern", "CloudFormation", "SAM", "CDK", "Terraform", "boto3", "Consumer (Python)"]
+        radios = tabs[0].find_all("input", recursive=False)
+        assert [r["id"] for r in radios] == [label["for"] for label in tabs[0].select("label")]
+        assert [r.has_attr("checked") for r in radios] == [True] + [False] * 6
+        for code in tabs[0].select("pre > code"):
+            assert not code.find_all(True), url  # plain text: nothing to run or to style away
+        assert kit_of(str(built)) == kit_of((ROOT / "docs" / source).read_text(encoding="utf-8")), url
+    assert "Payment.Authorised.Pos" in [a.get_text() for a in article(site, "events/levels/Payment.Authorised")
+                                        .select("div.ed-events a")]

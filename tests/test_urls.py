@@ -127,7 +127,8 @@ TEMPLATES = ROOT / "portal" / "render" / "templates"
 #: Template expressions that hold a link between generated pages (computed from the site's paths by the views).
 INTERNAL_LINKS = frozenset({"row.href", "row.domain_href", "placed.node.href", "home", "domains", "link", "registry",
                             "field_mapping", "group.link", "links.domains", "links.tags", "links.registry",
-                            "links.field_mapping", "links.subscribe"})
+                            "links.field_mapping", "links.subscribe", "row.link", "view.home",
+                            "view.subscribe_link"})
 _ATTRIBUTE = re.compile(r'\b(?:href|src|xlink:href|action|formaction|srcset|poster)\s*=\s*"([^"]*)"')
 _MARKDOWN_LINK = re.compile(r"\]\(([^)]*)\)")
 _EXPRESSION = re.compile(r"^\{\{\s*(.+?)\s*\}\}$")

@@ -214,7 +214,7 @@ def plan(args: argparse.Namespace) -> Plan:
     """Load the documents and render them with the options the plugin would use."""
     from portal.cli.site_config import contract_loader, site_config
     from portal.mkdocs_plugin.history import SiteHistory
-    from portal.mkdocs_plugin.plugin import ref_root
+    from portal.mkdocs_plugin.plugin import load_site_subscriptions, ref_root
     from portal.render import SiteRenderer
 
     config = site_config(args.config_file, strict=args.strict)
@@ -225,8 +225,9 @@ def plan(args: argparse.Namespace) -> Plan:
                           ref_root(config.plugin, config.config_dir)).read(paths, catalogue)
     for note in history.notes if history is not None else ():
         print(f"eventdeck docs: version history: {note}", file=sys.stderr)
+    subscriptions = load_site_subscriptions(config.plugin, config.config_dir, catalogue)
     renderer = SiteRenderer(config.options, workers=workers_from_environment())
-    site = renderer.render(catalogue, roots=[str(p) for p in paths], history=history)
+    site = renderer.render(catalogue, roots=[str(p) for p in paths], history=history, subscriptions=subscriptions)
     wanted = {path: text.encode("utf-8") for path, text in site.pages.items()}
     wanted.update(site.files)
     docs_dir = Path(args.docs_dir) if args.docs_dir else config.docs_dir

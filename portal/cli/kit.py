@@ -6,23 +6,21 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from typing import Any
 
 from pipeline.contract import Catalogue
 from pipeline.contract.model import Event
-from pipeline.patterns import compile_pattern
 from portal.cli.contract_input import add_contract_arguments, load_contract
 from portal.kit.errors import KitError
-from portal.kit.examples import example_events, is_sealed
+from portal.kit.examples import example_events
 from portal.kit.filters import filter_pattern, merged
 from portal.kit.patterns import KitPattern, event_named, level_pattern, levels
+from portal.kit.specs import PLACEHOLDER_ACCOUNT, PLACEHOLDER_BUS, spec_for
 from portal.kit.subscriptions import load_subscription
 
 FORMATS = ("pattern", "cfn", "sam", "cdk", "terraform", "boto3", "python")
-PLACEHOLDER_ACCOUNT = "123456789012"  # the consumer's account when not given: obviously a placeholder
-DEFAULT_BUS = "consumer-inbound"
+DEFAULT_BUS = PLACEHOLDER_BUS
 EXIT_USAGE = 2
 
 
@@ -85,13 +83,13 @@ def run_kit(args: argparse.Namespace) -> int:
         labels = levels(event)
         if args.level is not None:
             labels = [_level(event, args.level)]
-        elif args.format != "pattern":
+        elif args.format != "pattern" or filters:  # a snippet, or a filter, is about one rule: the exact one
             labels = labels[:1]
         chosen = [level_pattern(catalogue, label, examples) for label in labels]
     if filters:
         chosen = [_filtered(kit, filters) for kit in chosen]
     if args.format == "pattern":
-        if args.level is not None or args.event.endswith(".*"):
+        if args.level is not None or args.event.endswith(".*") or filters:
             print(json.dumps(chosen[0].pattern, indent=2, ensure_ascii=False))
         else:
             print(json.dumps([kit.as_json(event.key if event else None) for kit in chosen], indent=2,
@@ -165,35 +163,13 @@ def _filtered(kit: KitPattern, filters: list[tuple[str, list[str]]]) -> KitPatte
 
 def _print_snippets(args: argparse.Namespace, catalogue: Catalogue, kit: KitPattern, examples: list[Any],
                     rule_name: str | None = None) -> int:
-    try:
-        from portal.kit import snippets
-    except ImportError:
-        print(f"eventdeck kit: --format {args.format} is not available yet in this version of eventdeck (the "
-              "snippet generators are not installed); --format pattern works", file=sys.stderr)
-        return 1
-    bridge = kit.eventbridge
-    if bridge is None or not (bridge.bus and bridge.account and bridge.region):
-        raise KitError(f"{kit.label}: the contract does not say which bus, account and region its events are put "
-                       "on (x-eventbridge bus, account, region), so no snippet can name the producer's bus")
-    engine = compile_pattern(kit.pattern)  # the boto3 snippet's smoke test puts an example the rule matches
-    engine_examples = [e for e in examples if engine.matches(e.event)]
-    destination = snippets.ApiDestination(args.endpoint) if args.endpoint else None
-    spec = snippets.SnippetSpec(
-        rule_name=rule_name or _rule_name(kit.label), event_pattern=kit.pattern, producer_account=bridge.account,
-        producer_bus_name=bridge.bus, region=bridge.region,
-        consumer_account=args.consumer_account or PLACEHOLDER_ACCOUNT,
-        consumer_bus_name=args.consumer_bus or DEFAULT_BUS, event_names=kit.matches,
-        sealed=any(is_sealed(catalogue.event(key)) for key in kit.matches),
-        example_entry=engine_examples[0].entry(bridge.bus) if engine_examples else None,
-        api_destination=destination)
+    from portal.kit import snippets
+
+    spec = spec_for(catalogue, kit, examples, consumer_account=args.consumer_account,
+                    consumer_bus=args.consumer_bus, endpoint=args.endpoint, rule=rule_name)
     made = snippets.snippets(spec, args.format)
     for number, snippet in enumerate(made):
         if len(made) > 1:
             print(f"{'' if number == 0 else chr(10)}# --- {snippet.filename}: {snippet.title} ---")
         print(snippet.text.rstrip("\n"))
     return 0
-
-
-def _rule_name(label: str) -> str:
-    name = re.sub(r"[^A-Za-z0-9._-]", "-", label.replace(".*", "-all"))
-    return f"eventdeck-{name}"[:64]

@@ -10,12 +10,16 @@ so the pre-rendered pages can be committed from any operating system.
 from __future__ import annotations
 
 import posixpath
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 
 from pipeline.contract import Catalogue, Event
 from pipeline.schemas.registry import RegistryLayout, event_slugs, normalised_base_url, slug, unique_slugs
 
 __all__ = ["SitePaths", "final_url", "relative_link", "relative_url", "slug"]
+
+MIN_LEVEL_EVENTS = 2
+
 
 @dataclass(frozen=True)
 class SitePaths:
@@ -31,6 +35,9 @@ class SitePaths:
     groups: dict[str, str]
     layout: RegistryLayout
     """The schema registry's layout (files and public URLs), shared with the pipeline."""
+    levels: dict[str, str] = field(default_factory=dict)
+    """The page name of each level of the name hierarchy that has a page (``Payment.Authorised.*`` →
+    ``Payment.Authorised``): those with at least :data:`MIN_LEVEL_EVENTS` events."""
 
     @classmethod
     def for_catalogue(cls, catalogue: Catalogue, section: str = "events", schemas: str = "schemas",
@@ -44,7 +51,12 @@ class SitePaths:
         folder = schemas.strip("/")
         base_url = schema_base_url or "/" + folder + "/"
         layout = RegistryLayout(events, folder, normalised_base_url(base_url))
-        return cls(section.strip("/"), folder, events, documents, groups, layout)
+        # A page for each level that groups two events or more; a level of one event is its exact rule plus the
+        # events added later, shown on that event's page.
+        counts = Counter(".".join(e.parts[:depth]) + ".*" for e in catalogue.events
+                         for depth in range(len(e.parts) - 1, 0, -1))
+        levels = unique_slugs((label, label[:-2]) for label, count in counts.items() if count >= MIN_LEVEL_EVENTS)
+        return cls(section.strip("/"), folder, events, documents, groups, layout, levels)
 
     def _in_section(self, *parts: str) -> str:
         return posixpath.join(self.section, *parts) if self.section else posixpath.join(*parts)
@@ -84,6 +96,10 @@ class SitePaths:
 
     def document(self, document_id: str) -> str:
         return self._in_section("domains", self.documents[document_id] + ".md")
+
+    def level(self, label: str) -> str:
+        """The page of a hierarchy level (``Payment.Authorised.*``)."""
+        return self._in_section("levels", self.levels[label] + ".md")
 
     def group(self, entity: str) -> str:
         return self._in_section("groups", self.groups[entity] + ".md")

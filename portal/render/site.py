@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context
 
@@ -27,6 +27,9 @@ from .models import PythonModels
 from .paths import SitePaths, final_url, relative_link
 from .styles import badge_style, style
 from .views import CatalogueViews, Options, status_of
+
+if TYPE_CHECKING:
+    from portal.kit.subscriptions import Subscription
 
 STYLESHEET = "eventdeck.css"
 
@@ -122,10 +125,11 @@ class SiteRenderer:
         self._python_models = PythonModels()
 
     def render(self, catalogue: Catalogue, roots: Iterable[str] = (),
-               history: History | None = None) -> RenderedSite:
+               history: History | None = None, subscriptions: Iterable[Subscription] = ()) -> RenderedSite:
         """The site of ``catalogue``; with ``history``, event pages get a *Changes* section, document pages
-        a changelog, and the registry every earlier version's schema (:mod:`.history`)."""
-        views = CatalogueViews(catalogue, self.options, roots)
+        a changelog, and the registry every earlier version's schema (:mod:`.history`); ``subscriptions`` (checked
+        requests, :func:`portal.kit.subscriptions.load_subscriptions`) are shown as the events' subscribers."""
+        views = CatalogueViews(catalogue, self.options, roots, subscriptions)
         paths = views.paths
         env = _env()
         title = self.options.title
@@ -208,6 +212,11 @@ class SiteRenderer:
                           for d in catalogue.documents])
             nav.add(target)
 
+        template = env.get_template("level.md.j2")
+        for label in paths.levels:
+            here = paths.level(label)
+            pages[here] = template.render(**common, here=here, view=views.kit.level_page(label, paths.home))
+
         event_pages = {event.key: paths.event(event) for event in catalogue.events}
         pages.update(self._event_pages(views, catalogue.events))
         if history is not None:
@@ -258,7 +267,7 @@ def _page_key(views: CatalogueViews, event: Event, here: str, options: Options) 
         views.paths.event(views.by_name[superseded]) if superseded in views.by_name else None,
         tuple(views.document_title(d) for d in (*event.producers, *event.consumers, event.document_id)),
         tuple(views.paths.document(d) for d in (*event.producers, *event.consumers) if d in views.documents),
-        views.catalogue.diagnostics, options, event.extensions,
+        views.catalogue.diagnostics, options, event.extensions, views.kit.key(event),
     )
     return (signature,
             event.payload.document if event.payload is not None else None,
@@ -288,6 +297,7 @@ def _render_events(views: CatalogueViews, jobs: list[tuple[Event, str]], options
     return fork_map(_render_slice, jobs, (views, options), min_items=PARALLEL_THRESHOLD, workers=workers)
 
 
-def render_site(catalogue: Catalogue, options: Options | None = None, roots: Iterable[str] = ()) -> RenderedSite:
+def render_site(catalogue: Catalogue, options: Options | None = None, roots: Iterable[str] = (),
+                subscriptions: Iterable[Subscription] = ()) -> RenderedSite:
     """Render ``catalogue`` once (no cache)."""
-    return SiteRenderer(options).render(catalogue, roots)
+    return SiteRenderer(options).render(catalogue, roots, subscriptions=subscriptions)

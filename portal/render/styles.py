@@ -37,6 +37,7 @@ _FILLED = {
     "sealed": "background-color:#6a1b9a;color:#fff;",
     "generated": "background-color:#00695c;color:#fff;",
     "unpublished": "background-color:#00695c;color:#fff;",
+    "subscription": "background-color:#1565c0;color:#fff;",
 }
 _NEUTRAL = "background-color:#546e7a;color:#fff;"
 #: Small outlined badges inside the schema tree (many per page: filled ones would shout).

@@ -10,7 +10,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonschema
 from markupsafe import Markup
@@ -21,10 +21,14 @@ from pipeline.contract.extensions import EXTENSIONS_BY_PLACE
 from .enrichment import Enrichment, enrichment_of
 from .envelopes import Envelopes, Routing, Sealing, envelopes_for, routing_of
 from .graph import GraphNode, Layout, layout
+from .kit import KitView, KitViews, subscriber_label
 from .markup import description_html, json_block, json_inline
 from .paths import SitePaths, relative_link, relative_url
 from .samples import sample
 from .schema_tree import SchemaTree, schema_tree
+
+if TYPE_CHECKING:
+    from portal.kit.subscriptions import Subscription
 
 # The eventdeck extensions each place shows in its own sections; every other x- value is listed as it is.
 KNOWN_EVENT_EXTENSIONS = EXTENSIONS_BY_PLACE["message"]
@@ -128,6 +132,9 @@ class EventView:
     bindings: Markup | None
     operation_extensions: tuple[ExtensionRow, ...] = ()
     operation_bindings: tuple[ExtensionRow, ...] = ()
+    kit: KitView | None = None
+    subscribers: tuple[str, ...] = ()
+    """The teams whose subscription requests (``subscriptions/*.yaml``) receive this event."""
 
 
 @dataclass(frozen=True)
@@ -247,10 +254,12 @@ _WORD = re.compile(r"\W+")
 class CatalogueViews:
     """Builds every view of one catalogue (indexes computed once, shared by all pages)."""
 
-    def __init__(self, catalogue: Catalogue, options: Options, roots: Iterable[str] = ()) -> None:
+    def __init__(self, catalogue: Catalogue, options: Options, roots: Iterable[str] = (),
+                 subscriptions: Iterable[Subscription] = ()) -> None:
         self.catalogue = catalogue
         self.options = options
         self.paths = SitePaths.for_catalogue(catalogue, options.section, options.schemas, options.schema_base_url)
+        self.kit = KitViews(catalogue, self.paths, tuple(subscriptions), directory_urls=options.directory_urls)
         self.documents = {d.id: d for d in catalogue.documents}
         self.by_name: dict[str, Event] = {}
         for event in catalogue.events:
@@ -385,6 +394,8 @@ class CatalogueViews:
             bindings=json_block(dict(event.bindings)) if event.bindings else None,
             operation_extensions=_operation_rows(event, "extensions", self.document_title),
             operation_bindings=_operation_rows(event, "bindings", self.document_title),
+            kit=self.kit.event_kit(event, here),
+            subscribers=tuple(subscriber_label(s) for s in self.kit.subscribers(event)),
         )
 
     def _parties(self, here: str, document_ids: Iterable[str]) -> tuple[tuple[str, str | None], ...]:
@@ -449,11 +460,16 @@ class CatalogueViews:
         else:
             producers = [domain(d) for d in event.producers]
             columns = [producers, [center], [domain(d) for d in event.consumers]]
+        subscribers = [GraphNode(f"s:{label}", label, "subscriber", None, "subscription request")
+                       for label in map(subscriber_label, self.kit.subscribers(event))]
+        columns[-1] = [*columns[-1], *subscribers]
         left = producers
         edges += [(p.id, center.id, "sends") for p in left]
         edges += [(center.id, f"d:{d}", "receives") for d in event.consumers]
+        edges += [(center.id, s.id, "subscribes") for s in subscribers]
         produced_by = ", ".join(self.document_title(d) for d in event.producers) or "no operation yet"
-        consumed_by = ", ".join(self.document_title(d) for d in event.consumers) or "no documented consumer"
+        consumed_by = ", ".join([*(self.document_title(d) for d in event.consumers),
+                                 *(s.label for s in subscribers)]) or "no documented consumer"
         description = f"{event.name}: produced by {produced_by}; consumed by {consumed_by}."
         return layout(f"graph-{_WORD.sub('-', event.key)}", columns, edges, description)
 
