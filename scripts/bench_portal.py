@@ -57,7 +57,7 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from synthetic_catalogue import EVENTS_PER_DOCUMENT, document, documents_for, write_catalogue
+from synthetic_catalogue import EVENTS_PER_DOCUMENT, document, write_catalogue
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -82,9 +82,13 @@ INDEX_MB_PER_1000 = 2.0
 
 # -- the two sites ----------------------------------------------------------------------------------------------------
 
-def project(folder: Path, events: int, *, realistic: bool = True) -> Path:
+def _documents(events: int, per_document: int) -> int:
+    return max(1, -(-events // per_document))
+
+
+def project(folder: Path, events: int, *, realistic: bool = True, per_document: int = EVENTS_PER_DOCUMENT) -> Path:
     """The eventdeck site of a synthetic catalogue of ``events`` events in ``folder``; returns its mkdocs.yml."""
-    write_catalogue(folder / "asyncapi", documents_for(events), EVENTS_PER_DOCUMENT, realistic=realistic)
+    write_catalogue(folder / "asyncapi", _documents(events, per_document), per_document, realistic=realistic)
     (folder / "docs").mkdir(parents=True, exist_ok=True)
     (folder / "docs" / "index.md").write_text("# Synthetic catalogue\n", encoding="utf-8")
     config = folder / "mkdocs.yml"
@@ -92,21 +96,23 @@ def project(folder: Path, events: int, *, realistic: bool = True) -> Path:
     return config
 
 
-def event_names(events: int, *, realistic: bool = True) -> list[tuple[str, str]]:
+def event_names(events: int, *, realistic: bool = True,
+                per_document: int = EVENTS_PER_DOCUMENT) -> list[tuple[str, str]]:
     """(name, title) of every event of the catalogue ``project`` writes, in document order."""
     out = []
-    for doc in range(documents_for(events)):
-        messages = document(doc, EVENTS_PER_DOCUMENT, realistic=realistic)["components"]["messages"]
+    for doc in range(_documents(events, per_document)):
+        messages = document(doc, per_document, realistic=realistic)["components"]["messages"]
         out.extend((m["name"], m["title"]) for m in messages.values())
     return out
 
 
-def bare_project(folder: Path, events: int, *, realistic: bool = True) -> Path:
+def bare_project(folder: Path, events: int, *, realistic: bool = True,
+                 per_document: int = EVENTS_PER_DOCUMENT) -> Path:
     """The reference: a mkdocs-material site with one page per event, its name and title only."""
     pages = folder / "docs" / "events"
     pages.mkdir(parents=True, exist_ok=True)
     (folder / "docs" / "index.md").write_text("# Bare catalogue\n", encoding="utf-8")
-    for name, title in event_names(events, realistic=realistic):
+    for name, title in event_names(events, realistic=realistic, per_document=per_document):
         (pages / f"{name}.md").write_text(f"# {name}\n\n{title}\n", encoding="utf-8")
     config = folder / "mkdocs.yml"
     config.write_text(yaml.safe_dump(BARE_CONFIG, sort_keys=False), encoding="utf-8")
@@ -382,11 +388,13 @@ def main() -> int:
     parser.add_argument("--keep", type=Path, help="build in this folder and keep it")
     args = parser.parse_args()
     try:
-        sizes = sorted({int(size) for size in args.sizes.split(",")})
+        asked = {int(size) for size in args.sizes.split(",")}
     except ValueError:
         parser.error(f"--sizes: a comma-separated list of event counts, not {args.sizes!r}")
-    if not sizes or min(sizes) < 1 or args.runs < 1:
+    if min(asked) < 1 or args.runs < 1:
         parser.error("--sizes and --runs must be positive")
+    # Whole documents: a size is rounded up to a multiple of the events per document.
+    sizes = sorted({_documents(size, EVENTS_PER_DOCUMENT) * EVENTS_PER_DOCUMENT for size in asked})
     realistic = not args.small
     edit_size = 1000 if 1000 in sizes else sizes[0]
     search_size = next((size for size in (5000, 1000) if size in sizes), sizes[0])
@@ -428,7 +436,7 @@ def main() -> int:
             if args.keep is None:
                 shutil.rmtree(folder, ignore_errors=True)
         if realistic and args.small_compare > 0:
-            events = args.small_compare
+            events = _documents(args.small_compare, EVENTS_PER_DOCUMENT) * EVENTS_PER_DOCUMENT
             folder = root / f"small-{events}"
             small = median_build(project(folder, events, realistic=False), folder / "site", args.runs)
             print("the small shape (about 2.7 KB of YAML per event), for comparison:")
