@@ -9,7 +9,8 @@ per document, AsyncAPI 2.6 and 3.0, shared ``$ref`` files), for each size in ``-
    by forked workers counted in each) and as PSS (shared pages split between their sharers: what the machine
    really holds);
 2. the same build of the reference: a bare mkdocs-material site with one page per event (its name and title only),
-   the navigation MkDocs makes on its own (every page in the sidebar, as a bare site has it), and the ratio;
+   the navigation MkDocs makes on its own (every page in the sidebar, as a bare site has it), and the ratio; at
+   sizes up to ``--bare-max`` (1,000: that navigation makes the bare build grow with the square of the size);
 3. the size of material's search index (``site/search/search_index.json``) in MB and MB per 1,000 events.
 
 Then, once per run:
@@ -380,7 +381,10 @@ def main() -> int:
                                                          "1000,5000,10000)")
     parser.add_argument("--runs", type=int, default=1, help="cold builds per figure; medians are printed (default 1)")
     parser.add_argument("--small", action="store_true", help="the small (earlier) shape instead of the realistic one")
-    parser.add_argument("--no-bare", action="store_true", help="skip the bare mkdocs-material reference")
+    parser.add_argument("--bare-max", type=int, default=1000, metavar="EVENTS",
+                        help="build the bare reference at sizes up to this (default 1000; 0: never). Its navigation "
+                             "lists every page on every page, so it grows with the square of the size (an "
+                             "estimated 15 minutes and 10 GB of HTML at 10,000)")
     parser.add_argument("--no-serve", action="store_true", help="skip the edit under mkdocs serve --dirty")
     parser.add_argument("--no-browser", action="store_true", help="skip the first search answer in Chromium")
     parser.add_argument("--small-compare", type=int, default=1000, metavar="EVENTS",
@@ -412,7 +416,7 @@ def main() -> int:
             ours = median_build(config, folder / "eventdeck" / "site", args.runs)
             print(_row(events, "eventdeck", ours), flush=True)
             bare = None
-            if not args.no_bare:
+            if events <= args.bare_max:
                 bare_config = bare_project(folder / "bare", events, realistic=realistic)
                 bare = median_build(bare_config, folder / "bare" / "site", args.runs)
                 print(_row(events, "bare", bare), flush=True)
