@@ -420,6 +420,8 @@ def main() -> int:
                 bare_config = bare_project(folder / "bare", events, realistic=realistic)
                 bare = median_build(bare_config, folder / "bare" / "site", args.runs)
                 print(_row(events, "bare", bare), flush=True)
+            if bare is None:
+                print(f"         (no bare reference at {events:,} events: --bare-max {args.bare_max})")
             print("\n".join(_targets(events, ours, bare)), flush=True)
             if events == search_size and not args.no_browser:
                 name = event_names(events, realistic=realistic)[events // 2][0]
@@ -447,6 +449,7 @@ def main() -> int:
             print(_row(events, "eventdeck", small))
             if args.keep is None:
                 shutil.rmtree(folder, ignore_errors=True)
+        print(f"load average {os.getloadavg()[0]:.1f} at the end")
     finally:
         if args.keep is None:
             shutil.rmtree(root, ignore_errors=True)
