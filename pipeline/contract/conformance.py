@@ -25,16 +25,20 @@ def check_official(version: str, root: Any, deref: Dereferencer, sink: Diagnosti
     if not version.startswith("2."):
         root = _references_restored(root, deref)
     try:
-        root = _each_schema_once(root, deref)
+        # The compiled validator checks a shared object once per definition, so it reads the dereferenced view as
+        # it is, in time linear in the files. What it accepts, jsonschema accepts on the copy below (the view
+        # checks every place the copy does, and {} only where the copy has it); the copy is made, and read by the
+        # slow validator, only to list the errors of a document the fast one refused.
         specs.official_fast_validator(version, settings)(root)
-        return  # the compiled validator agrees with jsonschema; use the slow one only to list every error
+        return
     except fastjsonschema.JsonSchemaException:
         pass
-    except (_Endless, RecursionError):  # a $ref to an object that contains it: the dereferenced document has no end
-        sink.error("asyncapi-schema", "the document cannot be checked against the AsyncAPI schema: a $ref refers "
-                   "to an object that contains it (outside a schema), so the document never ends",
-                   deref.locate(*origin))
-        return
+    except RecursionError:
+        return _endless(deref, origin, sink)
+    try:
+        root = _each_schema_once(root, deref)
+    except (_Endless, RecursionError):
+        return _endless(deref, origin, sink)
     validator = specs.official_validator(version, settings)
     seen: set[tuple[str, str]] = set()
     for error in validator.iter_errors(root):
@@ -46,6 +50,12 @@ def check_official(version: str, root: Any, deref: Dereferencer, sink: Diagnosti
         seen.add(key)
         sink.error("asyncapi-schema", f"{detail.message} (AsyncAPI {version} schema: "
                    f"{'/'.join(map(str, detail.relative_schema_path))})", location)
+
+
+def _endless(deref: Dereferencer, origin: tuple[str, str], sink: DiagnosticSink) -> None:
+    """A ``$ref`` to an object that contains it: the dereferenced document has no end."""
+    sink.error("asyncapi-schema", "the document cannot be checked against the AsyncAPI schema: a $ref refers to an "
+               "object that contains it (outside a schema), so the document never ends", deref.locate(*origin))
 
 
 # AsyncAPI 3 requires a Reference Object (not the object itself) in these places, so the official schema must see

@@ -30,7 +30,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import yaml
 
-from .errors import ContractError, DiagnosticSink, Location, RefError, SourceError
+from .errors import ContractError, Diagnostic, DiagnosticSink, Location, RefError, SourceError
 from .source import MAX_DOCUMENT_BYTES, MAX_NESTING_DEPTH, TOO_DEEP, SourceDocument, parse_text, top_level_has_key
 
 HTTP_TIMEOUT_SECONDS = 10.0
@@ -297,6 +297,7 @@ class Dereferencer:
         self._active: set[Origin] = set()
         self._reported: set[str] = set()
         self._admitted: set[str] = set()  # local files a $ref may name (inside the root, a YAML or JSON document)
+        self._read: dict[str, SourceDocument] = {}  # what each file was when this document first read it
         self._on_file = on_file
 
     def remember(self, value: Any, origin: Origin) -> None:
@@ -309,7 +310,11 @@ class Dereferencer:
         # so that creating or fixing it invalidates what was derived while it was broken.
         if self._on_file is not None:
             self._on_file(uri)
-        document = self.sources.get(uri, referrer)
+        # One view of each file for the whole document: asking Sources again would stat the file per $ref and per
+        # location (thousands of system calls for one document) and could mix two versions of a file being saved.
+        document = self._read.get(uri)
+        if document is None:
+            document = self._read[uri] = self.sources.get(uri, referrer)
         if document.diagnostics and uri not in self._reported:  # duplicate keys, in a shared file too
             self._reported.add(uri)
             self.sink.items.extend(document.diagnostics)
@@ -317,7 +322,8 @@ class Dereferencer:
 
     def locate(self, uri: str, pointer: str) -> Location:
         try:
-            return self.sources.get(uri).locate(pointer)
+            document = self._read.get(uri) or self.sources.get(uri)
+            return document.locate(pointer)
         except ContractError:
             return Location(uri, pointer)
 
@@ -342,9 +348,21 @@ class Dereferencer:
             raise RefError(f"'{ref}' does not resolve: '{exc.args[0]}' not found in {Path(uri).name}"
                            + (f" at #{pointer}" if pointer else ""), at) from None
 
-    def _deref_at(self, uri: str, pointer: str, value: Any, depth: int, via: Location | None = None) -> Any:
+    def target_at(self, ref: str, uri: str, pointer: str) -> tuple[str, str, Any]:
+        """:meth:`target` for the ``$ref`` at ``uri#pointer``, whose line and column are looked up only when it
+        fails: finding them walks the file's positions, and almost every reference resolves."""
+        at = Location(uri, pointer)
+        try:
+            return self.target(ref, at)
+        except ContractError as exc:
+            located = self.locate(uri, pointer)
+            raise type(exc)(exc.message, located if exc.location is at else exc.location,
+                            [Diagnostic(d.severity, d.code, d.message, located) if d.location is at else d
+                             for d in exc.diagnostics]) from None
+
+    def _deref_at(self, uri: str, pointer: str, value: Any, depth: int, via: Origin | None = None) -> Any:
         """The dereferenced copy of ``value`` (at ``uri#pointer``), placed ``depth`` levels deep in the document;
-        ``via``: the ``$ref`` that placed it there, if one did.
+        ``via``: where the ``$ref`` that placed it there is, if one did.
 
         Depth is checked as the view is built: every new container against the limit, and a part placed again (a
         shared ``$ref`` target) by the height it was measured at. ``_reach`` is the deepest level reached below
@@ -395,10 +413,10 @@ class Dereferencer:
             return items
         return value
 
-    def _too_deep(self, origin: Origin, via: Location | None) -> SourceError:
-        return SourceError(TOO_DEEP + " with its $refs followed", via or self.locate(*origin))
+    def _too_deep(self, origin: Origin, via: Origin | None) -> SourceError:
+        return SourceError(TOO_DEEP + " with its $refs followed", self.locate(*(via or origin)))
 
-    def _too_deep_inside(self, done: Any, depth: int, via: Location | None) -> None:
+    def _too_deep_inside(self, done: Any, depth: int, via: Origin | None) -> None:
         """Raise for a part placed again at ``depth`` that does not fit there: at the first level too many."""
         if depth > MAX_NESTING_DEPTH and via is not None:
             raise self._too_deep(("", ""), via)
@@ -414,12 +432,12 @@ class Dereferencer:
             raise self._too_deep((uri, pointer + "/$ref"), None)
         if depth > self._reach:
             self._reach = depth
-        at = self.locate(uri, pointer + "/$ref")
+        at = (uri, pointer + "/$ref")
         seen = [(uri, pointer)]
         current_ref, current_at = ref, at
         while True:
             try:
-                target_uri, target_pointer, value = self.target(current_ref, current_at)
+                target_uri, target_pointer, value = self.target_at(current_ref, *current_at)
             except ContractError as exc:
                 for diagnostic in exc.diagnostics:
                     self.sink.items.append(diagnostic)
@@ -427,14 +445,14 @@ class Dereferencer:
             target = (target_uri, target_pointer)
             if target in seen:
                 chain = " -> ".join(f"{Path(u).name}#{p}" for u, p in [*seen, target])
-                self.sink.error("ref-cycle", f"circular $ref made only of references: {chain}", at)
+                self.sink.error("ref-cycle", f"circular $ref made only of references: {chain}", self.locate(*at))
                 return raw
             if target in self._active:
                 # A recursive structure (e.g. a schema that contains itself): keep the reference.
                 return raw
             if isinstance(value, dict) and isinstance(value.get("$ref"), str):
                 seen.append(target)
-                current_ref, current_at = value["$ref"], self.locate(target_uri, target_pointer + "/$ref")
+                current_ref, current_at = value["$ref"], (target_uri, target_pointer + "/$ref")
                 continue
             return self._deref_at(target_uri, target_pointer, value, depth, current_at)
 

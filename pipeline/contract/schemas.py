@@ -80,9 +80,8 @@ def bundle(deref: Dereferencer, uri: str, pointer: str, value: Any, sink: Diagno
         if isinstance(node, dict):
             ref = node.get("$ref")
             if isinstance(ref, str):
-                at = deref.locate(node_uri, node_pointer + "/$ref")
                 try:
-                    target_uri, target_pointer, target_value = deref.target(ref, at)
+                    target_uri, target_pointer, target_value = deref.target_at(ref, node_uri, node_pointer + "/$ref")
                 except ContractError as exc:
                     sink.items.extend(exc.diagnostics)
                     # Already reported; keep the text for the docs, and let validation accept anything here.

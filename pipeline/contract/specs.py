@@ -215,7 +215,8 @@ def official_fast_validator(version: str, settings: SpecsSettings) -> Callable[[
 
     Use it as the fast path: it accepts exactly what ``official_validator`` accepts, but on failure it raises
     ``fastjsonschema.JsonSchemaValueException`` for one error only; re-run ``official_validator`` for the full
-    list. It never fills in defaults and never fetches anything.
+    list. It never fills in defaults and never fetches anything. An object or array met twice in one call (a
+    shared ``$ref`` target) is checked once per definition it is met under (:func:`fastcode.load_once_per_object`).
 
     Generating and compiling the code costs 0.3-0.8 s per version, so the compiled code object is cached beside
     the schemas and loads in milliseconds. That cache is executed, so it is used only when it is bound to this
@@ -228,7 +229,7 @@ def official_fast_validator(version: str, settings: SpecsSettings) -> Callable[[
     source_hash = _fast_source_hash(version, source)
     cached = _fast_code_from_cache(_read_private(folder, name), source_hash)
     if cached is not None:
-        return fastcode.load(*cached)
+        return fastcode.load_once_per_object(*cached)
     try:  # generated from the very bytes it is bound to
         schema = json.loads(source)
     except ValueError as error:
@@ -238,7 +239,7 @@ def official_fast_validator(version: str, settings: SpecsSettings) -> Callable[[
     for unbound in folder.glob(f".fast-{version}-*.marshal"):  # the layout before validators were bound
         with contextlib.suppress(OSError):
             unbound.unlink()
-    return fastcode.load(entry, code)
+    return fastcode.load_once_per_object(entry, code)
 
 
 # Bump when _compilable, fastcode's rewrite or the cache layout changes: every cached validator is regenerated.
