@@ -206,8 +206,11 @@ def check_schema_examples(name: str, schema: Schema | None, sink: DiagnosticSink
                         sink.error("schema-example-invalid",
                                    f"schema example #{index} of {name} at '{pointer or '/'}' is not valid against "
                                    f"its own schema: {error.message}", schema.location)
-            for key, value in node.items():
-                if key not in ("examples", "example", "default", "const", "enum"):
+            for key, value in node.items():  # only containers can hold examples: no pointer for a scalar
+                if isinstance(value, dict | list) and key not in _NOT_SCHEMAS:
                     stack.append((value, f"{pointer}/{key}"))
         elif isinstance(node, list):
-            stack.extend((item, f"{pointer}/{i}") for i, item in enumerate(node))
+            stack.extend((item, f"{pointer}/{i}") for i, item in enumerate(node) if isinstance(item, dict | list))
+
+
+_NOT_SCHEMAS = frozenset({"examples", "example", "default", "const", "enum"})  # values, never schemas

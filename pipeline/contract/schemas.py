@@ -86,12 +86,15 @@ def bundle(deref: Dereferencer, uri: str, pointer: str, value: Any, sink: Diagno
                     sink.items.extend(exc.diagnostics)
                     # Already reported; keep the text for the docs, and let validation accept anything here.
                     return {"x-unresolved-ref": ref}
-                siblings = {k: rewrite(v, node_uri, f"{node_pointer}/{_escape(k)}")
-                            for k, v in node.items() if k != "$ref"}
+                siblings = {k: rewrite(v, node_uri, f"{node_pointer}/{_escape(k)}") if isinstance(v, dict | list)
+                            else v for k, v in node.items() if k != "$ref"}
                 return {"$ref": name_for(target_uri, target_pointer, target_value), **siblings}
-            return {k: rewrite(v, node_uri, f"{node_pointer}/{_escape(k)}") for k, v in node.items()}
+            # Scalars are kept as they are, without a pointer: most values of a schema are scalars.
+            return {k: rewrite(v, node_uri, f"{node_pointer}/{_escape(k)}") if isinstance(v, dict | list) else v
+                    for k, v in node.items()}
         if isinstance(node, list):
-            return [rewrite(v, node_uri, f"{node_pointer}/{i}") for i, v in enumerate(node)]
+            return [rewrite(v, node_uri, f"{node_pointer}/{i}") if isinstance(v, dict | list) else v
+                    for i, v in enumerate(node)]
         return node
 
     root = rewrite(value, uri, pointer)
