@@ -71,6 +71,7 @@ ALLOWED_ELEMENTS = frozenset({
     "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "details", "div", "dl", "dt", "em", "h1", "h2", "h3",
     "h4", "h5", "h6", "hr", "i", "ins", "kbd", "li", "mark", "ol", "p", "pre", "q", "s", "samp", "small", "span",
     "strong", "sub", "sup", "summary", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul",
+    "wbr",  # a line break opportunity after each dot of an event name (names wrap at their dots on a phone)
     # the producer/consumer graph
     "svg", "title", "defs", "marker", "path", "g", "rect", "text",
 })

@@ -60,6 +60,41 @@ def restore(content: str, store: Stash) -> str:
     return _PLACEHOLDER_RE.sub(lambda m: store.blocks[int(m.group(1))], content)
 
 
+#: Field entries one page may have: the fields of the shallowest levels of its schema trees, as many levels as fit;
+#: the names of deeper fields are in the entry of their ancestor at the last level that fits. A page's share of the
+#: index is therefore bounded whatever its schema, while a small schema gets an entry (and its anchor) per field.
+MAX_FIELD_ENTRIES = 12
+
+_EXCLUDED = re.compile(r"<([a-z][a-z0-9]*)\b[^>]*\sdata-search-exclude[\s>=/]")
+_SCHEMA = re.compile(r'<div class="ed-schema"[^>]*>')
+_FIELD_TOKEN = re.compile(r'<details\b[^>]*>|</details>|<div class="ed-field ed-field--leaf" id="([^"]+)"'
+                          r'|<code class="ed-field__name">(.*?)</code>', re.S)
+_FIELD_OPEN = re.compile(r'<details class="ed-field" id="([^"]+)"')
+
+
+def _end_of(content: str, tag: str, start: int) -> int:
+    """Where the element of ``tag`` opening at ``start`` ends (the renderer's own markup: balanced)."""
+    tokens = re.compile(rf"<{tag}\b|</{tag}\s*>")
+    depth = 0
+    for match in tokens.finditer(content, start):
+        depth += 1 if match.group(0)[1] != "/" else -1
+        if depth == 0:
+            return match.end()
+    return len(content)
+
+
+def without_excluded(content: str) -> str:
+    """``content`` without the elements marked ``data-search-exclude`` (the attribute mkdocs-material's indexer
+    honours too, so the pages a build without this plugin indexes leave out the same parts)."""
+    parts: list[str] = []
+    position = 0
+    while (match := _EXCLUDED.search(content, position)) is not None:
+        parts.append(content[position:match.start()])
+        position = _end_of(content, match.group(1), match.start())
+    parts.append(content[position:])
+    return "".join(parts)
+
+
 def _text(fragment: str) -> str:
     """The searchable text of an HTML fragment: tags, JSON code blocks and graphs dropped, whitespace collapsed,
     escaped again for the index (mkdocs-material shows entries as HTML)."""
@@ -67,14 +102,96 @@ def _text(fragment: str) -> str:
     return _SPACE.sub(" ", html.escape(text, quote=False)).strip()
 
 
+@dataclass
+class _Field:
+    anchor: str
+    name: str
+    depth: int
+    container: bool
+    names: list[str] = field(default_factory=list)  # of the deeper fields folded into this entry
+
+
+def _fields(tree: str) -> list[_Field]:
+    """The fields of a schema tree's markup in page order, each with its depth (0: the root)."""
+    found: list[_Field] = []
+    depth = 0
+    pending: _Field | None = None
+    for match in _FIELD_TOKEN.finditer(tree):
+        token = match.group(0)
+        if token.startswith("</details"):
+            depth -= 1
+        elif token.startswith("<details"):
+            opened = _FIELD_OPEN.match(token)
+            if opened is not None:
+                pending = _Field(html.unescape(opened.group(1)), "", depth, True)
+            depth += 1
+        elif match.group(1) is not None:
+            pending = _Field(html.unescape(match.group(1)), "", depth, False)
+        elif pending is not None:
+            pending.name = _text(match.group(2))
+            found.append(pending)
+            pending = None
+    return found
+
+
+def _field_entries(trees: list[str], url: str) -> list[dict[str, Any]]:
+    """The entries of the fields of a page's schema trees, each titled with the field's name, at its anchor.
+
+    Fields get entries tier by tier, shallowest first and objects before plain fields of the same depth (the
+    objects' entries name their contents), as long as the page's total stays within :data:`MAX_FIELD_ENTRIES`;
+    a field without one of its own is named in the text of its nearest ancestor that has one (a tree's root, for
+    the fields of no object that has one). A small schema thus gets an entry per field, a large one an entry per
+    object of its first levels, and every field name is found."""
+    fields = [f for tree in trees for f in _fields(tree)]
+    own: set[int] = set()
+    for tier in sorted({(f.depth, not f.container) for f in fields if f.depth > 0}):
+        members = [id(f) for f in fields if f.depth > 0 and (f.depth, not f.container) == tier]
+        if len(own) + len(members) > MAX_FIELD_ENTRIES:
+            break
+        own.update(members)
+    path: list[_Field] = []  # the field at each depth down to the current one
+    for f in fields:
+        del path[f.depth:]
+        if f.depth > 0 and id(f) not in own:
+            owner = next(a for a in reversed(path) if id(a) in own or a.depth == 0)
+            if f.name not in owner.names:
+                owner.names.append(f.name)
+        path.append(f)
+    return [{"location": f"{url}#{f.anchor}", "title": f.name, "text": " ".join(f.names)} for f in fields
+            if id(f) in own or (f.depth == 0 and f.names)]
+
+
+def _schema_trees(body: str) -> tuple[str, list[str]]:
+    """``body`` without its schema trees, and the trees."""
+    trees: list[str] = []
+    parts: list[str] = []
+    position = 0
+    while (match := _SCHEMA.search(body, position)) is not None:
+        parts.append(body[position:match.start()])
+        end = _end_of(body, "div", match.start())
+        trees.append(body[match.start():end])
+        position = end
+    parts.append(body[position:])
+    return "".join(parts), trees
+
+
 def search_entries(content: str, url: str, title: str) -> list[dict[str, Any]]:
-    """mkdocs-material search index entries for a page: one per heading with an id (the first for the page)."""
+    """mkdocs-material search index entries for a page, sized for the reader's browser.
+
+    The page's first entry (its title, and the text before the first section); then a section per heading with
+    an id and some text; and the fields of its schema trees, each at its anchor (:func:`_field_entries`). Elements
+    marked ``data-search-exclude`` are left out: the renderer marks the parts every page has in common or that only
+    repeat the schema (examples, envelopes, snippets, graphs, event tables, boilerplate), as mkdocs-material's own
+    indexer leaves them out of a build without this plugin."""
+    content = without_excluded(content)
     entries: list[dict[str, Any]] = []
+    trees: list[str] = []
     headings = list(_HEADING.finditer(content))
     starts = [m.start() for m in headings] + [len(content)]
     preface = content[: starts[0]]
     if headings and headings[0].group(1) == "1":
-        first_text = content[headings[0].end(): starts[1]]
+        first_text, found = _schema_trees(content[headings[0].end(): starts[1]])
+        trees += found
         entries.append({"location": url, "title": title, "text": _text(preface + " " + first_text)})
         rest = headings[1:]
         offsets = starts[1:]
@@ -84,11 +201,13 @@ def search_entries(content: str, url: str, title: str) -> list[dict[str, Any]]:
         offsets = starts
     for index, match in enumerate(rest):
         ident = _ID.search(match.group(2))
-        body = content[match.end(): offsets[index + 1]]
+        body, found = _schema_trees(content[match.end(): offsets[index + 1]])
+        trees += found
         heading = _text(_HEADERLINK.sub("", match.group(3)))
+        text = _text(body)
         if ident is None:
-            entries[-1]["text"] = (entries[-1]["text"] + " " + heading + " " + _text(body)).strip()
-            continue
-        anchor = html.unescape(ident.group(1))
-        entries.append({"location": f"{url}#{anchor}", "title": heading, "text": _text(body)})
-    return entries
+            entries[-1]["text"] = (entries[-1]["text"] + " " + heading + " " + text).strip()
+        elif text:
+            anchor = html.unescape(ident.group(1))
+            entries.append({"location": f"{url}#{anchor}", "title": heading, "text": text})
+    return entries + _field_entries(trees, url)

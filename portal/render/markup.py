@@ -53,6 +53,9 @@ _MARKDOWN_ONLY = str.maketrans(_MULTILINE)
 # For code blocks whose line breaks are the renderer's own (pretty-printed JSON: a document's newlines are "\n").
 _CODE_BLOCK = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", **_MULTILINE})
 
+#: Code blocks are not searched: mkdocs-material's indexer and the plugin's leave out elements with this attribute.
+_UNSEARCHED = "data-search-exclude"
+
 _PLAIN = re.compile(r"[*_`\[\]<>&#|\\!~\n]|^\s*(?:[-+>]|\d+[.)])\s")
 _local = threading.local()
 
@@ -185,7 +188,7 @@ def code_block(text: str, language: str, *, label: str | None = None) -> Markup:
     code = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     for char, reference in MARKDOWN_INERT.items():  # chained replaces: many times faster than translate here
         code = code.replace(char, reference)
-    return Markup(f'<div class="language-{lang} highlight">{title}<pre><code>{code}</code></pre></div>')
+    return Markup(f'<div class="language-{lang} highlight" {_UNSEARCHED}>{title}<pre><code>{code}</code></pre></div>')
 
 
 def json_block(value: Any, *, label: str | None = None) -> Markup:
@@ -196,4 +199,4 @@ def json_block(value: Any, *, label: str | None = None) -> Markup:
     """
     title = f'<span class="filename">{escape(label)}</span>' if label else ""
     code = json_text(value).translate(_CODE_BLOCK)
-    return Markup(f'<div class="language-json highlight">{title}<pre><code>{code}</code></pre></div>')
+    return Markup(f'<div class="language-json highlight" {_UNSEARCHED}>{title}<pre><code>{code}</code></pre></div>')

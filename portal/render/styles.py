@@ -75,7 +75,6 @@ STYLES: dict[str, str] = {
     # Drawn at its natural size (readable labels); a wide graph scrolls sideways rather than shrinking.
     "graph-svg": "max-width:none;height:auto;color:var(--md-default-fg-color,#222);",
     "graph-caption": "font-size:.875em;font-style:italic;",
-    "nowrap": "white-space:nowrap;",
 }
 
 

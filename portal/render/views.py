@@ -36,6 +36,13 @@ KNOWN_DOCUMENT_EXTENSIONS = EXTENSIONS_BY_PLACE["document"]
 KNOWN_INFO_EXTENSIONS = EXTENSIONS_BY_PLACE["info"]
 MAX_DIAGNOSTICS = 200
 MAX_GRAPH_EVENTS = 40
+#: Up to this many events, the home page lists every event under its entity and a domain's page every event of it
+#: in one table (the look of a small catalogue). Above, the home page lists each entity's event types with their
+#: counts, and the long tables are split into closed ``<details>`` sections with counts: a catalogue of 10,000
+#: events stays a page a reader can scan, with no script (TechDocs runs none).
+LISTED_EVENTS = 200
+#: An entity page folds the events of an event type into a closed ``<details>`` when there are more than this.
+FOLDED_ROWS = 25
 
 
 @dataclass(frozen=True)
@@ -155,6 +162,17 @@ class DocumentView:
     more_diagnostics: int
     source_file: str
 
+    @property
+    def event_sections(self) -> tuple[tuple[str, tuple[tuple[Event, str, str], ...]], ...]:
+        """The events by entity (the first part of their names), for a domain of more than :data:`LISTED_EVENTS`
+        events; none for a smaller one, whose events are one table."""
+        if len(self.events) <= LISTED_EVENTS:
+            return ()
+        sections: dict[str, list[tuple[Event, str, str]]] = defaultdict(list)
+        for item in sorted(self.events, key=lambda item: item[0].name):
+            sections[item[0].parts[0] if item[0].parts else item[0].name].append(item)
+        return tuple((name, tuple(items)) for name, items in sections.items())
+
 
 @dataclass(frozen=True)
 class Row:
@@ -168,6 +186,29 @@ class Row:
     status: str
 
 
+class Rows(tuple[Row, ...]):
+    """The rows of an events table, and the A-Z sections a long one is shown in."""
+
+    @property
+    def listed(self) -> bool:
+        """Whether the table is shown whole (:data:`LISTED_EVENTS`)."""
+        return len(self) <= LISTED_EVENTS
+
+    @property
+    def folded(self) -> bool:
+        """Whether the table is long enough to be shown closed, under its count (:data:`FOLDED_ROWS`)."""
+        return len(self) > FOLDED_ROWS
+
+    @property
+    def by_letter(self) -> tuple[tuple[str, tuple[Row, ...]], ...]:
+        """The rows by the first letter of their event name (``#`` for any other first character)."""
+        letters: dict[str, list[Row]] = defaultdict(list)
+        for row in self:
+            first = row.event.name[:1].upper()
+            letters[first if first.isalpha() and first.isascii() else "#"].append(row)
+        return tuple((letter, tuple(rows)) for letter, rows in sorted(letters.items()))
+
+
 @dataclass(frozen=True)
 class Group:
     name: str
@@ -175,10 +216,17 @@ class Group:
     subgroups: tuple[tuple[str, str, tuple[Row, ...]], ...] = field(default=())
     link: str | None = None
     count: int = 0
+    listed: bool = True
+    """Whether the home page lists this entity's events (a small catalogue) or only its event types."""
 
     @property
     def rows(self) -> tuple[Row, ...]:
         return tuple(row for _, _, rows in self.subgroups for row in rows)
+
+    @property
+    def fold_at(self) -> int:
+        """An event type of more events than this is folded on the entity's page (all of them in a large entity)."""
+        return FOLDED_ROWS if self.count <= LISTED_EVENTS else 0
 
 
 # ------------------------------------------------------------------------------------------------ helpers
@@ -296,16 +344,16 @@ class CatalogueViews:
                             status_of(event)))
         return tuple(rows)
 
-    def groups(self, here: str) -> tuple[tuple[Group, ...], tuple[Row, ...]]:
+    def groups(self, here: str) -> tuple[tuple[Group, ...], Rows]:
         """The catalogue by name hierarchy: entity groups (each with its second-level subgroups) and the events
         whose names have no hierarchy."""
-        return tuple(self.group(entity, here) for entity in sorted(self.hierarchy)), self.rows(here, self.flat)
+        return tuple(self.group(entity, here) for entity in sorted(self.hierarchy)), Rows(self.rows(here, self.flat))
 
     def group(self, entity: str, here: str) -> Group:
         subgroups = tuple((middle, middle, self.rows(here, events))
                           for middle, events in sorted(self.hierarchy[entity].items()))
         return Group(entity, entity, subgroups, relative_link(here, self.paths.group(entity)),
-                     sum(len(s[2]) for s in subgroups))
+                     sum(len(s[2]) for s in subgroups), len(self.catalogue.events) <= LISTED_EVENTS)
 
     def file_label(self, path: str) -> str:
         return _display_file(path, self.roots)
@@ -536,8 +584,8 @@ class CatalogueViews:
             source_file=self.file_label(document.path),
         )
 
-    def tag_groups(self, here: str) -> tuple[tuple[str, str, tuple[Row, ...]], ...]:
-        return tuple((name, _tag_anchor(name), self.rows(here, sorted(events, key=lambda e: e.name)))
+    def tag_groups(self, here: str) -> tuple[tuple[str, str, Rows], ...]:
+        return tuple((name, _tag_anchor(name), Rows(self.rows(here, sorted(events, key=lambda e: e.name))))
                      for name, events in sorted(self.tags.items(), key=lambda item: item[0].lower()))
 
 
