@@ -22,6 +22,7 @@ from .errors import DiagnosticSink, Location, Severity
 from .extensions import EXTENSIONS_BY_PLACE
 from .model import Example, Schema
 from .schemas import data_problems, validator_for
+from .surely_valid import surely_valid, surely_valid_at
 
 #: The longest event name, in characters. The name is the ``DetailType`` of every EventBridge entry the producer
 #: puts (``pipeline/produce.py``), and EventBridge takes at most 128 characters there (``PutEventsRequestEntry``:
@@ -71,8 +72,8 @@ def check_examples(name: str, payload: Schema | None, headers: Schema | None, ex
             continue
         for index, example in enumerate(examples):
             present, value = pick(example)
-            if not present:
-                continue
+            if not present or surely_valid(schema.document, value, schema.dialect):
+                continue  # jsonschema would find nothing (it decides every example the quick proof cannot)
             shown = example.name or f"#{index}"
             try:
                 problems = data_problems(validator, value)
@@ -95,13 +96,16 @@ def check_examples(name: str, payload: Schema | None, headers: Schema | None, ex
 
 # What jsonschema raises, instead of reporting, when a schema is malformed in ways its constructor does not check:
 # a `pattern` that is no regular expression, a property schema that is a string, a `required` that is a number.
-_BROKEN_SCHEMA = (re.error, AttributeError, TypeError, ValueError, KeyError, IndexError,
+# A schema whose references loop without reaching a value (``S: {anyOf: [{$ref: S}, ...]}``) recurses without end.
+_BROKEN_SCHEMA = (re.error, AttributeError, TypeError, ValueError, KeyError, IndexError, RecursionError,
                   jsonschema.exceptions.SchemaError, jsonschema.exceptions.UnknownType)
 
 
 def _broken(exc: BaseException) -> str:
     if isinstance(exc, re.error):
         return f"a pattern is not a regular expression ({exc.msg})"
+    if isinstance(exc, RecursionError):
+        return "its $refs loop back to themselves before reaching a value"
     return f"the schema is malformed ({type(exc).__name__})"
 
 
@@ -196,6 +200,8 @@ def check_schema_examples(name: str, schema: Schema | None, sink: DiagnosticSink
                     return
                 sub = validator.evolve(schema=node)
                 for index, example in enumerate(examples):
+                    if surely_valid_at(schema.document, node, example, schema.dialect):
+                        continue
                     try:
                         errors = list(sub.iter_errors(example))[:1]
                     except _BROKEN_SCHEMA as exc:

@@ -18,7 +18,7 @@ import regex
 from jsonschema.exceptions import ValidationError
 from jsonschema.protocols import Validator
 
-__all__ = ["PATTERN_TIMEOUT_SECONDS", "pattern", "pattern_properties"]
+__all__ = ["PATTERN_TIMEOUT_SECONDS", "pattern", "pattern_properties", "search"]
 
 #: Seconds one pattern may spend on one value. Real patterns answer in microseconds; this bounds the hostile ones.
 PATTERN_TIMEOUT_SECONDS: Final = 1.0
@@ -29,7 +29,7 @@ def _compiled(source: str) -> Any:
     return regex.compile(source, flags=regex.VERSION0)
 
 
-def _search(source: str, text: str) -> bool | str:
+def search(source: str, text: str) -> bool | str:
     """Whether ``source`` finds a match in ``text``; a problem as text when it ran out of time.
 
     :raises re.error: when ``source`` is not a regular expression (as ``re`` would)."""
@@ -46,7 +46,7 @@ def pattern(validator: Validator, source: Any, instance: Any, schema: Any) -> It
     """jsonschema's ``pattern`` keyword, time-limited."""
     if not (validator.is_type(instance, "string") and isinstance(source, str)):
         return
-    found = _search(source, instance)
+    found = search(source, instance)
     if found is not True:
         yield ValidationError(found if isinstance(found, str) else f"{instance!r} does not match {source!r}")
 
@@ -57,7 +57,7 @@ def pattern_properties(validator: Validator, patterns: Any, instance: Any, schem
         return
     for source, subschema in patterns.items():
         for key, value in instance.items():
-            found = _search(source, key)
+            found = search(source, key)
             if isinstance(found, str):
                 yield ValidationError(found, path=(key,))
             elif found:
