@@ -7,7 +7,7 @@ pages show the same pages.
 """
 
 from .paths import SitePaths
-from .site import RenderedSite, SiteRenderer, render_site
+from .site import PageFolder, RenderedSite, SiteRenderer, render_site
 from .views import Options
 
-__all__ = ["Options", "RenderedSite", "SitePaths", "SiteRenderer", "render_site"]
+__all__ = ["Options", "PageFolder", "RenderedSite", "SitePaths", "SiteRenderer", "render_site"]

@@ -2,16 +2,22 @@
 
 This is the one renderer behind both ways the catalogue is built: the MkDocs plugin adds the result as generated
 files, ``eventdeck docs`` writes it into the docs folder for a plain techdocs-core build. Both get byte-identical
-Markdown, because both call :func:`render_site`.
+Markdown, because both call :class:`SiteRenderer`.
+
+Pages are kept in memory, or, given a :class:`PageFolder`, written to files as they are rendered (the forked
+workers write the event pages themselves and hand back only digests), so what stays in memory does not grow with
+the catalogue's pages.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context
@@ -34,11 +40,66 @@ if TYPE_CHECKING:
 STYLESHEET = "eventdeck.css"
 
 
+class PageFolder(Mapping[str, str]):
+    """Rendered pages as files in a folder (``<folder>/<src_uri>``), read back only when asked for.
+
+    A file is rewritten only when its text changes, so its modification time says when its page last changed
+    (``mkdocs serve --dirty`` rebuilds by that). As a mapping it holds the pages of the last render."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._digests: dict[str, str] = {}  # src_uri -> digest of the text in its file
+        self._current: frozenset[str] = frozenset()
+
+    def path(self, src_uri: str) -> Path:
+        return self.root / src_uri
+
+    def write(self, src_uri: str, text: str) -> str:
+        """Write ``text`` as the page ``src_uri`` unless its file already holds it; returns the text's digest."""
+        data = text.encode("utf-8")
+        digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+        target = self.path(src_uri)
+        if self._digests.get(src_uri) != digest or not target.is_file():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        return digest
+
+    def digest(self, src_uri: str) -> str | None:
+        """The blake2b (16 bytes, hex) of the UTF-8 text of the page's file."""
+        return self._digests.get(src_uri)
+
+    def record(self, digests: Mapping[str, str]) -> None:
+        """Remember what (forked) writers wrote."""
+        self._digests.update(digests)
+
+    def keep(self, src_uris: Iterable[str]) -> None:
+        """The pages of this render are ``src_uris``; the files of the others are deleted."""
+        current = frozenset(src_uris)
+        for gone in set(self._digests) - current:
+            self.path(gone).unlink(missing_ok=True)
+            del self._digests[gone]
+        self._current = current
+
+    def __getitem__(self, src_uri: str) -> str:
+        if src_uri not in self._current:
+            raise KeyError(src_uri)
+        return self.path(src_uri).read_text(encoding="utf-8")
+
+    def __contains__(self, src_uri: object) -> bool:
+        return src_uri in self._current
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(self._current))
+
+    def __len__(self) -> int:
+        return len(self._current)
+
+
 @dataclass(frozen=True)
 class RenderedSite:
     """Everything the catalogue adds to a site, keyed by ``src_uri`` (path below the docs folder)."""
 
-    pages: dict[str, str]
+    pages: Mapping[str, str]  # a dict, or the renderer's PageFolder
     files: dict[str, bytes]
     nav_pages: frozenset[str]
     paths: SitePaths
@@ -117,11 +178,15 @@ class SiteRenderer:
     one document changed only renders that document's events again (the loader hands back the very same schema and
     extension objects for unchanged documents)."""
 
-    def __init__(self, options: Options | None = None, *, workers: int | None = None) -> None:
-        """:param workers: processes a cold render of many pages may use (``None``: every core)."""
+    def __init__(self, options: Options | None = None, *, workers: int | None = None,
+                 folder: PageFolder | None = None) -> None:
+        """:param workers: processes a cold render of many pages may use (``None``: every core).
+        :param folder: write the pages there instead of keeping them in memory."""
         self.options = options or Options()
         self.workers = workers
-        self._event_cache: dict[str, tuple[tuple[Any, ...], str]] = {}
+        self.folder = folder
+        # event key -> (what its page depends on, its text; None: the text is only in the folder)
+        self._event_cache: dict[str, tuple[tuple[Any, ...], str | None]] = {}
         self._python_models = PythonModels()
 
     def render(self, catalogue: Catalogue, roots: Iterable[str] = (),
@@ -218,37 +283,56 @@ class SiteRenderer:
             pages[here] = template.render(**common, here=here, view=views.kit.level_page(label, paths.home))
 
         event_pages = {event.key: paths.event(event) for event in catalogue.events}
-        pages.update(self._event_pages(views, catalogue.events))
+        # Event pages go straight to the folder unless a later step still adds to them.
+        streamed = self.folder is not None and history is None and not self.options.python_models
+        pages.update(self._event_pages(views, catalogue.events, streamed=streamed))
         if history is not None:
             add_history(pages, files, history, views, env, directory_urls=self.options.directory_urls)
         if self.options.python_models:
             self._python_models.add(pages, files, views, env, directory_urls=self.options.directory_urls)
         files[paths.stylesheet] = stylesheet()
-        pages = {path: _tidy(text) for path, text in pages.items()}
-        return RenderedSite(pages=pages, files=files, nav_pages=frozenset(nav), paths=paths,
+        site_pages: Mapping[str, str]
+        if self.folder is None:
+            site_pages = {path: _tidy(text) for path, text in pages.items()}
+        else:
+            self.folder.record({path: self.folder.write(path, _tidy(text)) for path, text in pages.items()})
+            self.folder.keep([*pages, *(event_pages.values() if streamed else ())])
+            site_pages = self.folder
+        return RenderedSite(pages=site_pages, files=files, nav_pages=frozenset(nav), paths=paths,
                             event_pages=event_pages)
 
     @staticmethod
     def _group_for(views: CatalogueViews, name: str, here: str) -> Any:
         return views.group(name, here)
 
-    def _event_pages(self, views: CatalogueViews, events: Iterable[Event]) -> dict[str, str]:
-        """Every event's page; from the cache when nothing it shows has changed, in parallel when many are new."""
+    def _event_pages(self, views: CatalogueViews, events: Iterable[Event], *, streamed: bool) -> dict[str, str]:
+        """Every event's page; from the cache when nothing it shows has changed, in parallel when many are new.
+        ``streamed``: the pages are written, final, to the folder and not returned."""
         pages: dict[str, str] = {}
         todo: list[tuple[Event, str, tuple[Any, ...]]] = []
         for event in events:
             here = views.paths.event(event)
             key = _page_key(views, event, here, self.options)
             cached = self._event_cache.get(event.key)
-            if cached is not None and cached[0][0] == key[0] and all(
+            if cached is not None and (cached[1] is not None or streamed) and cached[0][0] == key[0] and all(
                     a is b for a, b in zip(cached[0][1:], key[1:], strict=True)):
-                pages[here] = cached[1]
+                if cached[1] is not None:
+                    pages[here] = cached[1]
             else:
                 todo.append((event, here, key))
-        texts = _render_events(views, [(event, here) for event, here, _ in todo], self.options, self.workers)
-        for (event, here, key), text in zip(todo, texts, strict=True):
-            self._event_cache[event.key] = (key, text)
-            pages[here] = text
+        jobs = [(event, here) for event, here, _ in todo]
+        if streamed:
+            assert self.folder is not None
+            digests = fork_map(_write_slice, jobs, (views, self.options, self.folder),
+                               min_items=PARALLEL_THRESHOLD, workers=self.workers)
+            self.folder.record({here: digest for (_, here), digest in zip(jobs, digests, strict=True)})
+            for event, _here, key in todo:
+                self._event_cache[event.key] = (key, None)
+        else:
+            texts = _render_events(views, jobs, self.options, self.workers)
+            for (event, here, key), text in zip(todo, texts, strict=True):
+                self._event_cache[event.key] = (key, text)
+                pages[here] = text
         # Bounded by the catalogue: the pages of events that are gone are forgotten.
         current = {event.key for event in views.catalogue.events}
         self._event_cache = {key: entry for key, entry in self._event_cache.items() if key in current}
@@ -289,6 +373,12 @@ def _render_one(views: CatalogueViews, event: Event, here: str, options: Options
 def _render_slice(state: tuple[CatalogueViews, Options], jobs: Sequence[tuple[Event, str]]) -> list[str]:
     views, options = state
     return [_render_one(views, event, here, options) for event, here in jobs]
+
+
+def _write_slice(state: tuple[CatalogueViews, Options, PageFolder], jobs: Sequence[tuple[Event, str]]) -> list[str]:
+    """Render and write pages (in a worker): only their digests travel back, not their text."""
+    views, options, folder = state
+    return [folder.write(here, _tidy(_render_one(views, event, here, options))) for event, here in jobs]
 
 
 def _render_events(views: CatalogueViews, jobs: list[tuple[Event, str]], options: Options,

@@ -1,0 +1,228 @@
+"""Generated pages converted ahead, in forked workers, and kept in files rather than in memory.
+
+MkDocs converts every page's Markdown in one process, one after the other, and keeps every page's HTML until the
+whole site is written. For a catalogue of thousands of generated pages both cost: the conversion is a good part of
+the build, and the HTML of all pages together is hundreds of megabytes. So the plugin gives MkDocs a
+:class:`GeneratedPage` for each generated file:
+
+* Before MkDocs reads the pages (``on_nav``), :func:`convert_pages` converts them with MkDocs' own
+  :meth:`Page.render <mkdocs.structure.pages.Page.render>` (the site's Markdown extensions, its link rewriting and
+  validation, its table of contents, title and anchors), in forked workers when there are many. Each page's HTML
+  goes to a file; what comes back is small: a :class:`Converted` (table of contents, title, anchor ids, links to
+  other pages' anchors, search entries, and the warnings MkDocs logged, replayed in this process so that
+  ``--strict`` counts them).
+* When MkDocs then renders the page, :meth:`GeneratedPage.render` takes that result if the page's Markdown is the
+  Markdown that was converted (a plugin may have changed it since); otherwise it converts it here.
+* :attr:`GeneratedPage.content` lives in the file: it is read when MkDocs or a plugin asks for it, and a new value
+  is written there; :attr:`GeneratedPage.markdown`, once converted, is read again from the page's own file when
+  asked for, as long as it is still that file's text. So a page's text is in memory only while MkDocs handles
+  that page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.structure.files import File, Files
+from mkdocs.structure.pages import Page
+from mkdocs.structure.toc import TableOfContents
+
+from pipeline.forking import fork_map
+from portal.mkdocs_plugin.html_stash import restore, search_entries, stash
+
+PARALLEL_THRESHOLD = 200
+
+
+@dataclass(frozen=True)
+class Converted:
+    """What converting a page gives besides its HTML (which is in its file)."""
+
+    digest: str  # of the Markdown converted
+    toc: TableOfContents
+    title: str | None  # the page's title as MkDocs gives it once the page is rendered
+    anchors: frozenset[str]
+    links: dict[str, dict[str, str]] | None  # src_uri of the page linked to -> anchor -> link as written
+    search: list[dict[str, Any]] | None  # mkdocs-material index entries (None: material's indexer is not used)
+    records: tuple[logging.LogRecord, ...] = ()
+
+
+class HtmlFiles:
+    """The HTML of generated pages, one file per page, and the results of converting them ahead."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.converted: dict[str, Converted] = {}
+
+    def path(self, src_uri: str) -> Path:
+        return self.root / (src_uri + ".html")
+
+    def read(self, src_uri: str) -> str:
+        return self.path(src_uri).read_text(encoding="utf-8")
+
+    def write(self, src_uri: str, html: str) -> None:
+        target = self.path(src_uri)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(html, encoding="utf-8")
+
+
+def markdown_digest(markdown: str) -> str:
+    return hashlib.blake2b(markdown.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+class _InFile:
+    """The page's Markdown is the text of its file."""
+
+
+class GeneratedPage(Page):
+    """A generated page: converted ahead when possible, its HTML kept in a file (see the module docstring)."""
+
+    def __init__(self, file: File, config: MkDocsConfig, html: HtmlFiles, *, index_search: bool,
+                 source_digest: str | None = None) -> None:
+        """:param source_digest: :func:`markdown_digest` of the text of the page's file."""
+        self._html = html
+        self._index_search = index_search
+        self._source_digest = source_digest
+        self._markdown: str | _InFile | None = None
+        self._loaded_markdown: str | None = None
+        self._stored = False  # the page's HTML is in its file
+        self._loaded: str | None = None  # the HTML last read from the file, while the page is handled
+        self._converting = False  # Markdown's HTML stays in memory until the stashed blocks are back
+        self.search_entries: list[dict[str, Any]] | None = None
+        super().__init__(None, file, config)
+
+    @property  # type: ignore[override]
+    def markdown(self) -> str | None:
+        if not isinstance(self._markdown, _InFile):
+            return self._markdown
+        if self._loaded_markdown is None:
+            self._loaded_markdown = self.file.content_string
+        return self._loaded_markdown
+
+    @markdown.setter
+    def markdown(self, value: str | None) -> None:
+        if value is not None and value is self._loaded_markdown:
+            return  # the file's text, handed back unchanged
+        self._markdown, self._loaded_markdown = value, None
+
+    @property  # type: ignore[override]
+    def content(self) -> str | None:
+        if not self._stored:
+            return None
+        if self._loaded is None:
+            self._loaded = self._html.read(self.file.src_uri)
+        return self._loaded
+
+    @content.setter
+    def content(self, value: str | None) -> None:
+        if value is not None and value is self._loaded:
+            self._loaded = None  # what was read, handed back unchanged: the file has it
+            return
+        if self._converting:
+            self._stored, self._loaded = value is not None, value
+            return
+        self._loaded = None
+        self._stored = value is not None
+        if value is not None:
+            self._html.write(self.file.src_uri, value)
+
+    def release(self) -> None:
+        """Forget the text read from the files (MkDocs has written the page)."""
+        self._loaded = self._loaded_markdown = None
+
+    def render(self, config: MkDocsConfig, files: Files) -> None:
+        assert self.markdown is not None, "read_source comes first"
+        converted = self._html.converted.pop(self.file.src_uri, None)
+        digest = markdown_digest(self.markdown)
+        if converted is None or converted.digest != digest:
+            converted = self.convert(config, files)
+        if digest == self._source_digest:
+            self._markdown, self._loaded_markdown = _InFile(), None  # read again from the file when asked for
+        self._stored, self._loaded = True, None
+        self.toc = converted.toc
+        # MkDocs' own title, so that asking for it never reads the HTML back just to see that there is some.
+        self._title_from_render = converted.title
+        self.present_anchor_ids = set(converted.anchors)
+        if converted.links is not None:
+            self.links_to_anchors = {target: anchors for src_uri, anchors in converted.links.items()
+                                     if (target := files.get_file_from_path(src_uri)) is not None}
+        self.search_entries = converted.search
+        for record in converted.records:
+            logging.getLogger(record.name).handle(record)
+
+    def convert(self, config: MkDocsConfig, files: Files) -> Converted:
+        """Convert the page's Markdown as MkDocs does, with its raw HTML blocks around Python-Markdown
+        (:mod:`.html_stash`); the HTML goes to the page's file."""
+        assert self.markdown is not None, "read_source comes first"
+        markdown = self.markdown
+        swapped, store = stash(markdown)
+        self.markdown, self._converting = swapped, True
+        try:
+            super().render(config, files)
+            self._loaded = html = restore(self.content or "", store)
+            # Taken now, while the HTML is at hand: MkDocs' title falls back to whether the page has content.
+            title = self.title
+        finally:
+            self.markdown, self._converting, self._loaded = markdown, False, None
+        self.content = html
+        anchors = frozenset((self.present_anchor_ids or set()) | store.anchor_ids())
+        links = ({target.src_uri: anchors for target, anchors in self.links_to_anchors.items()}
+                 if self.links_to_anchors is not None else None)
+        search = search_entries(html, self.url, title or "") if self._index_search else None
+        return Converted(markdown_digest(markdown), self.toc, title, anchors, links, search)
+
+
+def convert_pages(config: MkDocsConfig, files: Files, src_uris: Sequence[str], html: HtmlFiles, *,
+                  workers: int | None) -> None:
+    """Convert the generated pages ``src_uris`` ahead (in forked workers when there are many); the results wait in
+    ``html.converted`` for :meth:`GeneratedPage.render`."""
+    results = fork_map(_convert_slice, src_uris, (config, files), min_items=PARALLEL_THRESHOLD, workers=workers)
+    html.converted.update(zip(src_uris, results, strict=True))
+
+
+def _convert_slice(state: tuple[MkDocsConfig, Files], src_uris: Sequence[str]) -> list[Converted]:
+    config, files = state
+    results = []
+    for src_uri in src_uris:
+        file = files.get_file_from_path(src_uri)
+        assert file is not None and isinstance(file.page, GeneratedPage)
+        page = file.page
+        with _captured_logs() as records:
+            page.read_source(config)
+            converted = page.convert(config, files)
+        # Run in this process (few pages), the page is read again when MkDocs gets to it: let the text go now.
+        page.markdown = None
+        results.append(Converted(converted.digest, converted.toc, converted.title, converted.anchors,
+                                 converted.links, converted.search, tuple(records)))
+    return results
+
+
+class _Collect(logging.Handler):
+    def __init__(self, records: list[logging.LogRecord]) -> None:
+        super().__init__(logging.DEBUG)
+        self.records = records
+
+    def emit(self, record: logging.LogRecord) -> None:
+        # Formatted here, so that the record travels between processes and reads the same when replayed.
+        record.msg, record.args, record.exc_info = record.getMessage(), None, None
+        self.records.append(record)
+
+
+@contextmanager
+def _captured_logs() -> Iterator[list[logging.LogRecord]]:
+    """MkDocs' log records, held back to be replayed when MkDocs handles the page (its handlers count warnings for
+    ``--strict`` in the main process)."""
+    records: list[logging.LogRecord] = []
+    logger = logging.getLogger("mkdocs")
+    handlers, propagate = logger.handlers[:], logger.propagate
+    logger.handlers, logger.propagate = [_Collect(records)], False
+    try:
+        yield records
+    finally:
+        logger.handlers, logger.propagate = handlers, propagate

@@ -1,0 +1,124 @@
+"""Generated pages converted ahead in forked workers and streamed through files build the very site MkDocs builds
+from the pre-rendered pages: same HTML, table of contents, titles, anchors and warnings."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from conftest import ROOT
+from pipeline import forking
+from portal.cli.main import main
+
+
+def _copy_example(target: Path, *, plugin: bool) -> Path:
+    for name in ("docs", "asyncapi", "subscriptions"):
+        shutil.copytree(ROOT / name, target / name)
+    config = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
+    if not plugin:
+        config["plugins"] = [p for p in config["plugins"] if not (isinstance(p, dict) and "eventdeck" in p)]
+    path = target / "mkdocs.yml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def _build(config_file: Path, *, command: str = "build") -> Path:
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    config = load_config(str(config_file), site_dir=str(config_file.parent / "site"))
+    config.plugins.on_startup(command=command, dirty=False)
+    try:
+        build(config)
+    finally:
+        config.plugins.on_shutdown()
+    return config_file.parent / "site"
+
+
+def _pages(site: Path) -> dict[str, str]:
+    """Every generated page's HTML; lines of only whitespace are left out (the plugin excludes its pages from
+    material's own indexer with page metadata, and material's templates print a few more blank lines then)."""
+    return {str(p.relative_to(site)): "\n".join(line for line in p.read_text(encoding="utf-8").split("\n")
+                                                if line.strip())
+            for p in sorted((site / "events").rglob("*.html"))}
+
+
+@pytest.fixture
+def in_workers(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
+    """Every page goes through two forked workers, as in a large catalogue; yields the worker counts used."""
+    import portal.mkdocs_plugin.generated_pages as generated_pages
+    import portal.render.site as site
+
+    monkeypatch.setattr(forking.threading, "active_count", lambda: 1)
+    monkeypatch.setattr(site, "PARALLEL_THRESHOLD", 4)
+    monkeypatch.setattr(generated_pages, "PARALLEL_THRESHOLD", 4)
+    monkeypatch.setenv(forking.WORKERS_ENV, "2")
+    counts: list[int] = []
+    count = forking.worker_count
+
+    def counted(*args: Any, **kwargs: Any) -> int:
+        counts.append(count(*args, **kwargs))
+        return counts[-1]
+
+    monkeypatch.setattr(forking, "worker_count", counted)
+    yield counts
+    assert counts.count(2) >= 2, "the pages were not rendered and converted in forked workers"
+
+
+def test_pages_converted_in_workers_are_byte_identical_to_a_stock_build_of_the_pre_rendered_pages(
+        tmp_path: Path, in_workers: list[int]) -> None:
+    plain = _copy_example(tmp_path / "plain", plugin=False)
+    assert main(["docs", "-f", str(plain), "--docs-dir", str(plain.parent / "docs")]) == 0
+    expected = _pages(_build(plain))
+    got = _pages(_build(_copy_example(tmp_path / "plugin", plugin=True)))
+    assert len(got) > 30
+    assert got.keys() == expected.keys()
+    for name, text in expected.items():
+        assert got[name] == text, name
+
+
+def test_a_dirty_serve_rebuild_converts_in_workers_and_shows_the_edit_on_the_page_and_in_search(
+        tmp_path: Path, in_workers: list[int]) -> None:
+    from test_cache_invalidation import CAPTURED, REWORD_DESCRIPTION, UNRELATED, Serve, examples_copy, unchanged
+    from test_portal_build import project
+
+    examples_copy(tmp_path / "asyncapi")
+    serve = Serve(project(tmp_path, {}), tmp_path / "site", dirty=True)
+    try:
+        url, control = f"events/{CAPTURED}", f"events/{UNRELATED}"
+        assert "typically when the order" in serve.text(url)
+        html, written_at = serve.html(control), serve.written_at(control)
+        REWORD_DESCRIPTION.apply(serve.asyncapi)
+        serve.rebuild()
+        text = serve.text(url)
+        assert "typically when the goods" in text and "typically when the order" not in text
+        index = (serve.site / "search" / "search_index.json").read_text(encoding="utf-8")
+        assert "typically when the goods" in index and "typically when the order" not in index
+        assert unchanged(serve, control, html, written_at)
+    finally:
+        serve.close()
+
+
+def test_warnings_of_pages_converted_in_workers_are_logged_by_the_build_and_fail_a_strict_build(
+        tmp_path: Path, in_workers: list[int], monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    from mkdocs.exceptions import Abort
+
+    import portal.render.site as site
+
+    tidy = site._tidy
+    monkeypatch.setattr(site, "_tidy", lambda markdown: tidy(markdown + "\n\nSee [nowhere](nowhere.md).\n"))
+    config = _copy_example(tmp_path / "plugin", plugin=True)
+    with caplog.at_level(logging.WARNING, logger="mkdocs"), pytest.raises(Abort, match="strict mode"):
+        from mkdocs.commands.build import build
+        from mkdocs.config import load_config
+        build(load_config(str(config), site_dir=str(tmp_path / "site"), strict=True))
+    broken = [record.getMessage() for record in caplog.records if "nowhere.md" in record.getMessage()]
+    assert any("events/Payment.Captured.Ecom.md" in message for message in broken)
+    assert len(broken) > 30 and len(set(broken)) == len(broken)  # every generated page's warning, logged once
