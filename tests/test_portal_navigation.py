@@ -122,3 +122,30 @@ def test_event_names_may_break_after_each_dot_and_nowhere_else(examples_catalogu
     assert "Payment.<wbr>AuthorisedV2.<wbr>Ecom</a>" in home
     assert "white-space:nowrap;\">" not in home
     assert pages["events/Payment.AuthorisedV2.Ecom.md"].count("# Payment.<wbr>AuthorisedV2.<wbr>Ecom\n") == 1
+
+
+def named_catalogue(path: Path, names: list[str]) -> dict[str, str]:
+    messages = {f"m{i}": {"name": name, "payload": {"type": "object", "properties": {"id": {"type": "string"}}}}
+                for i, name in enumerate(names)}
+    path.write_text(json.dumps({"asyncapi": "3.0.0", "info": {"title": "Many", "version": "1.0.0"},
+                                "components": {"messages": messages}}), encoding="utf-8")
+    return render_site(ContractLoader().load([path])).pages
+
+
+def test_many_entities_are_one_a_to_z_list_with_counts(tmp_path: Path) -> None:
+    entities = [f"{letter}{n}" for letter in "PQRSTUVWXYZ" for n in range(7)]  # 77 entities
+    pages = named_catalogue(tmp_path / "many.yaml", [f"{e}.Happened.R{i}" for e in entities for i in range(3)])
+    home = html_of(pages["events/index.md"])
+    assert home.select("h2[id='P0']") == [] and home.select(".ed-events") == []
+    letters = {d.summary.get_text(): d for d in home.select("details.ed-letter")}
+    assert set(letters) == {f"{letter} (7)" for letter in "PQRSTUVWXYZ"}
+    first = letters["P (7)"].select("li")[0]
+    assert first.get_text() == "P0 (3 events, 1 event types)" and first.a["href"] == "groups/P0/"
+
+
+def test_an_entity_of_many_event_types_is_counted_not_listed_on_the_home_page(tmp_path: Path) -> None:
+    pages = named_catalogue(tmp_path / "types.yaml", [f"Payment.Type{t}.R{i}" for t in range(60) for i in range(4)])
+    home = html_of(pages["events/index.md"])
+    assert home.select("details") == []
+    assert "60 event types, listed on the page of Payment." in home.get_text()
+    assert len(html_of(pages["events/groups/Payment.md"]).select("details.ed-rows")) == 60

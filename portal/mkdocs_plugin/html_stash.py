@@ -8,8 +8,11 @@ after (``on_page_content``). The Markdown the renderer wrote is unchanged, and s
 same as a build of the pre-rendered pages without the plugin, which the test suite compares.
 
 What the skipped passes gave, this module gives directly from the blocks: the element ids (for MkDocs' anchor
-validation) and the search index entries (one per section, as mkdocs-material's indexer makes them, without the JSON
-of examples and envelopes, which only bloats the index).
+validation) and the search index entries, sized for the reader's browser (every reader downloads the whole index
+before the first answer): a page's name and summary, its sections that have text of their own, and its fields at
+their anchors (:func:`search_entries`), without what the renderer marks ``data-search-exclude`` (examples,
+envelopes, snippets, graphs, tables of events listed on their own pages, sentences every event page shares), which
+mkdocs-material's indexer leaves out too when it indexes the pre-rendered pages without this plugin (TechDocs).
 
 The renderer guarantees the invariant this relies on: every raw HTML block it writes starts a Markdown block with
 ``<div``, ``<figure``, ``<table`` or ``<details`` and contains no blank line.
@@ -60,9 +63,10 @@ def restore(content: str, store: Stash) -> str:
     return _PLACEHOLDER_RE.sub(lambda m: store.blocks[int(m.group(1))], content)
 
 
-#: Field entries one page may have: the fields of the shallowest levels of its schema trees, as many levels as fit;
-#: the names of deeper fields are in the entry of their ancestor at the last level that fits. A page's share of the
-#: index is therefore bounded whatever its schema, while a small schema gets an entry (and its anchor) per field.
+#: Field entries one page may have (besides its trees' roots): a small schema gets an entry, and its anchor, per
+#: field; a large one per object of its first levels, whose entries name the fields inside them. A page's share of
+#: the index is bounded whatever its schema: about 1.6 KB for an event of 80 fields, against 2 KB per event the
+#: index may take.
 MAX_FIELD_ENTRIES = 12
 
 _EXCLUDED = re.compile(r"<([a-z][a-z0-9]*)\b[^>]*\sdata-search-exclude[\s>=/]")
@@ -98,6 +102,7 @@ def without_excluded(content: str) -> str:
 def _text(fragment: str) -> str:
     """The searchable text of an HTML fragment: tags, JSON code blocks and graphs dropped, whitespace collapsed,
     escaped again for the index (mkdocs-material shows entries as HTML)."""
+    fragment = fragment.replace("<wbr>", "")  # a line break opportunity inside a name, not a space
     text = html.unescape(_TAG.sub(" ", _SVG.sub(" ", _CODE_BLOCK.sub(" ", fragment))))
     return _SPACE.sub(" ", html.escape(text, quote=False)).strip()
 

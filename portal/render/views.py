@@ -43,6 +43,10 @@ MAX_GRAPH_EVENTS = 40
 LISTED_EVENTS = 200
 #: An entity page folds the events of an event type into a closed ``<details>`` when there are more than this.
 FOLDED_ROWS = 25
+#: A large catalogue's home page lists an entity's event types when it has at most this many (else its count).
+LISTED_TYPES = 50
+#: Up to this many entities, the home page has a section for each; above, one A-Z list of them with their counts.
+LISTED_ENTITIES = 60
 
 
 @dataclass(frozen=True)
@@ -204,8 +208,7 @@ class Rows(tuple[Row, ...]):
         """The rows by the first letter of their event name (``#`` for any other first character)."""
         letters: dict[str, list[Row]] = defaultdict(list)
         for row in self:
-            first = row.event.name[:1].upper()
-            letters[first if first.isalpha() and first.isascii() else "#"].append(row)
+            letters[_letter(row.event.name)].append(row)
         return tuple((letter, tuple(rows)) for letter, rows in sorted(letters.items()))
 
 
@@ -224,9 +227,36 @@ class Group:
         return tuple(row for _, _, rows in self.subgroups for row in rows)
 
     @property
+    def types_listed(self) -> bool:
+        """Whether a large catalogue's home page lists this entity's event types (:data:`LISTED_TYPES`)."""
+        return len(self.subgroups) <= LISTED_TYPES
+
+    @property
     def fold_at(self) -> int:
         """An event type of more events than this is folded on the entity's page (all of them in a large entity)."""
         return FOLDED_ROWS if self.count <= LISTED_EVENTS else 0
+
+
+class Groups(tuple[Group, ...]):
+    """The entities of a catalogue, and the A-Z list the home page shows when there are many."""
+
+    @property
+    def sectioned(self) -> bool:
+        """Whether the home page has a section for each entity (:data:`LISTED_ENTITIES`)."""
+        return len(self) <= LISTED_ENTITIES
+
+    @property
+    def by_letter(self) -> tuple[tuple[str, tuple[Group, ...]], ...]:
+        letters: dict[str, list[Group]] = defaultdict(list)
+        for group in self:
+            letters[_letter(group.name)].append(group)
+        return tuple((letter, tuple(groups)) for letter, groups in sorted(letters.items()))
+
+
+def _letter(name: str) -> str:
+    """The A-Z section of a name: its first letter, ``#`` for any other first character."""
+    first = name[:1].upper()
+    return first if first.isalpha() and first.isascii() else "#"
 
 
 # ------------------------------------------------------------------------------------------------ helpers
@@ -344,10 +374,10 @@ class CatalogueViews:
                             status_of(event)))
         return tuple(rows)
 
-    def groups(self, here: str) -> tuple[tuple[Group, ...], Rows]:
+    def groups(self, here: str) -> tuple[Groups, Rows]:
         """The catalogue by name hierarchy: entity groups (each with its second-level subgroups) and the events
         whose names have no hierarchy."""
-        return tuple(self.group(entity, here) for entity in sorted(self.hierarchy)), Rows(self.rows(here, self.flat))
+        return Groups(self.group(entity, here) for entity in sorted(self.hierarchy)), Rows(self.rows(here, self.flat))
 
     def group(self, entity: str, here: str) -> Group:
         subgroups = tuple((middle, middle, self.rows(here, events))
