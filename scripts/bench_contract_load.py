@@ -5,8 +5,9 @@ process per figure: the time to read every file (``parse_text``, one process, th
 and peak RSS of a whole cold ``ContractLoader.load`` (reading, ``$ref``s, validation; workers forked as the loader
 does by default). "old" runs with ``pipeline.contract.source.FAST_PATH`` off (every document through the
 node-graph reader, as before), "new" with it on; "no GC" is "new" with Python's cyclic garbage collector off for
-the whole load (not something eventdeck does: it shows what the collector costs the rest of the loader). Prints
-figures; asserts nothing (the machine is shared and noisy).
+the whole load (not something eventdeck does: it shows what the collector costs the rest of the loader). "CPU" is
+the processor time of a whole figure, forked workers included: on a shared machine it moves less than the wall
+clock. Prints figures; asserts nothing (the machine is shared and noisy).
 
     .venv/bin/python scripts/bench_contract_load.py                  # 1000 and 5000 realistic, 1000 small
     .venv/bin/python scripts/bench_contract_load.py --sizes 1000 --runs 3
@@ -36,6 +37,10 @@ source.FAST_PATH = sys.argv[1] != "old"
 if sys.argv[1] == "nogc":
     gc.disable()
 mode, folder = sys.argv[2], Path(sys.argv[3])
+def cpu():
+    return sum(u.ru_utime + u.ru_stime for u in map(resource.getrusage, (resource.RUSAGE_SELF,
+                                                                        resource.RUSAGE_CHILDREN)))
+cpu0 = cpu()
 if mode == "parse":
     files = sorted(p for p in folder.rglob("*.yaml"))
     texts = [(p.read_text("utf-8"), str(p)) for p in files]
@@ -51,8 +56,9 @@ else:
     events = len(catalogue.events)
     if catalogue.errors:
         raise SystemExit(f"{len(catalogue.errors)} errors in the synthetic catalogue: {catalogue.errors[0]}")
+cpu_seconds = cpu() - cpu0
 usage = [resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
-print(json.dumps({"seconds": elapsed, "peak_mb": max(usage) / 1024, "events": events}))
+print(json.dumps({"seconds": elapsed, "cpu": cpu_seconds, "peak_mb": max(usage) / 1024, "events": events}))
 """
 
 
@@ -68,6 +74,7 @@ def measure(path: str, mode: str, folder: Path) -> dict:
 def median_of(runs: int, path: str, mode: str, folder: Path) -> dict:
     figures = [measure(path, mode, folder) for _ in range(runs)]
     return {"seconds": statistics.median(f["seconds"] for f in figures),
+            "cpu": statistics.median(f["cpu"] for f in figures),
             "peak_mb": statistics.median(f["peak_mb"] for f in figures), "events": figures[0]["events"]}
 
 
@@ -88,7 +95,7 @@ def main() -> None:
     print(f"contract loading, {os.cpu_count()} CPUs, {args.runs} run(s) per figure (median); old = node-graph "
           "reader for every file, new = fast reader first")
     print(f"{'catalogue':<16} {'YAML':>8} {'KB/event':>8} {'what':<6} {'old s':>8} {'new s':>8} {'speed-up':>8} "
-          f"{'old MB':>7} {'new MB':>7} {'no GC s':>8}")
+          f"{'old MB':>7} {'new MB':>7} {'no GC s':>8} {'old CPU':>8} {'new CPU':>8}")
     with tempfile.TemporaryDirectory(prefix="eventdeck-bench-load-") as tmp:
         for label, events, realistic in catalogues:
             folder = Path(tmp) / label.replace(" ", "-").replace(",", "")
@@ -97,10 +104,12 @@ def main() -> None:
             for mode in ("parse",) if args.parse_only else ("parse", "load"):
                 old = median_of(args.runs, "old", mode, folder)
                 new = median_of(args.runs, "new", mode, folder)
-                nogc = f"{median_of(args.runs, 'nogc', mode, folder)['seconds']:>8.2f}" if mode == "load" else ""
+                nogc = f"{median_of(args.runs, 'nogc', mode, folder)['seconds']:>8.2f}" if mode == "load" else \
+                    f"{'':>8}"
                 print(f"{label:<16} {size / 1e6:>6.1f}MB {size / events / 1024:>8.1f} {mode:<6} "
                       f"{old['seconds']:>8.2f} {new['seconds']:>8.2f} {old['seconds'] / new['seconds']:>7.2f}x "
-                      f"{old['peak_mb']:>7.0f} {new['peak_mb']:>7.0f} {nogc}", flush=True)
+                      f"{old['peak_mb']:>7.0f} {new['peak_mb']:>7.0f} {nogc} {old['cpu']:>8.2f} {new['cpu']:>8.2f}",
+                      flush=True)
 
 
 if __name__ == "__main__":

@@ -168,3 +168,36 @@ def test_a_ref_that_fails_names_its_own_file_line_and_pointer_once(tmp_path: Pat
         (str(shared.resolve()), 2, 3, "/Money/$ref"), (str(shared.resolve()), 7, 7, "/Gone/properties/deep/$ref")]
     assert "'Missing' not found in more.yaml" in problems[0].message
     assert "'Nowhere' not found in shared.yaml" in problems[1].message
+
+
+SAME_REF_DOC = HEAD + """\
+components:
+  messages:
+    Made:
+      name: Thing.Made.Uk
+      payload:
+        type: object
+        properties:
+          top: {$ref: './common.yaml#/S'}
+          part: {$ref: './sub/part.yaml#/Part'}
+      examples:
+      - payload: {top: text, part: {inner: 5}}
+      - payload: {top: 5, part: {inner: text}}
+"""
+
+
+def test_the_same_ref_written_in_two_folders_leads_to_two_files(tmp_path: Path) -> None:
+    # Both files write './common.yaml#/S'; each means the common.yaml beside it (a string here, an integer there).
+    document = write(tmp_path, "doc.yaml", SAME_REF_DOC)
+    write(tmp_path, "common.yaml", "S:\n  type: string\n")
+    write(tmp_path, "sub/part.yaml", "Part:\n  type: object\n  properties:\n    inner: {$ref: './common.yaml#/S'}\n")
+    write(tmp_path, "sub/common.yaml", "S:\n  type: integer\n")
+    catalogue = ContractLoader().load([document])
+    (event,) = catalogue.events
+    assert event.payload is not None
+    defs = event.payload.document["$defs"]
+    assert sorted(schema["type"] for name, schema in defs.items() if name.startswith("S")) == ["integer", "string"]
+    problems = sorted((d.location.pointer, d.message) for d in catalogue.errors)
+    assert [pointer for pointer, _ in problems] == ["/components/messages/Made/examples/1/payload/part/inner",
+                                                    "/components/messages/Made/examples/1/payload/top"], problems
+    assert "'text' is not of type 'integer'" in problems[0][1] and "5 is not of type 'string'" in problems[1][1]

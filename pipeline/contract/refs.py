@@ -298,6 +298,7 @@ class Dereferencer:
         self._reported: set[str] = set()
         self._admitted: set[str] = set()  # local files a $ref may name (inside the root, a YAML or JSON document)
         self._read: dict[str, SourceDocument] = {}  # what each file was when this document first read it
+        self._split: dict[tuple[str, str], tuple[str, str]] = {}  # (ref, file it is in) -> (uri, pointer)
         self._on_file = on_file
 
     def remember(self, value: Any, origin: Origin) -> None:
@@ -335,7 +336,10 @@ class Dereferencer:
     def target(self, ref: str, at: Location) -> tuple[str, str, Any]:
         """Resolve one ``$ref`` written at ``at``: ``(uri, pointer, raw value)``. Raises :class:`RefError`, before
         reading anything, for a reference that leaves the root or names something that is not a document."""
-        uri, pointer = split_ref(ref, at.file, at)
+        split = self._split.get((ref, at.file))
+        if split is None:  # a document repeats the same references (the shared schemas) many times
+            split = self._split[(ref, at.file)] = split_ref(ref, at.file, at)
+        uri, pointer = split
         if uri != at.file and uri not in self._admitted and not _is_remote(uri):
             if self.root is not None:
                 self.root.check(ref, uri, at)
