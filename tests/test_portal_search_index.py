@@ -17,6 +17,7 @@ import markdown
 import pytest
 from bs4 import BeautifulSoup
 from hostile import markdown_html
+from test_portal_browser import base_url, browser  # noqa: F401  (the served example site and Chromium)
 from test_portal_site import build_site
 
 from conftest import ROOT
@@ -222,3 +223,19 @@ def test_no_excluded_element_holds_an_element_of_its_own_tag(examples_catalogue:
             marked += 1
             assert element.find(element.name) is None, f"{src}: <{element.name}> {element.get('class')}"
     assert marked > 10 * len(examples_catalogue.events)
+
+
+@pytest.mark.slow
+def test_a_search_hit_on_a_field_opens_the_page_at_the_field(browser, base_url: str) -> None:  # noqa: F811
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(base_url, wait_until="networkidle")  # the index is fetched by a web worker
+    box = page.locator("input.md-search__input")
+    box.click()
+    box.press_sequentially("declineReason", delay=20)
+    hit = page.locator(".md-search-result__item a[href*='#payload.declineReason']").first
+    hit.wait_for(timeout=60000)
+    hit.click()
+    page.wait_for_url("**/events/Payment.Declined.Ecom/**#payload.declineReason")
+    field = page.locator("[id='payload.declineReason']")
+    assert field.is_visible() and field.evaluate("e => e.getBoundingClientRect().top < innerHeight")
+    page.close()
