@@ -65,47 +65,50 @@ _REFERENCE_ONLY = {"operation": ("channel", "messages"), "reply": ("channel", "m
 
 def _references_restored(root: dict[str, Any], deref: Dereferencer) -> dict[str, Any]:
     """A shallow copy of a dereferenced 3.x document with reference-only fields put back as written."""
-
-    def restored(value: Any, kind: str) -> Any:
-        if not isinstance(value, dict):
-            return value
-        origin = deref.origins.get(id(value))
-        try:
-            raw = resolve_pointer(deref.document(origin[0]).data, origin[1]) if origin else None
-        except (KeyError, ContractError):
-            raw = None
-        copy = dict(value)
-        if origin:
-            deref.remember(copy, origin)
-        if isinstance(raw, dict):
-            for key in _REFERENCE_ONLY[kind]:
-                if key in raw:
-                    copy[key] = raw[key]
-        if kind == "operation" and isinstance(copy.get("reply"), dict):
-            copy["reply"] = restored(copy["reply"], "reply")
-        return copy
-
-    def each(mapping: Any, kind: str) -> Any:
-        if not isinstance(mapping, dict):
-            return mapping
-        out = {key: restored(value, kind) for key, value in mapping.items()}
-        if id(mapping) in deref.origins:
-            deref.remember(out, deref.origins[id(mapping)])
-        return out
-
     view = dict(root)
     deref.remember(view, deref.origins.get(id(root), ("", "")))
-    view["operations"] = each(root.get("operations"), "operation")
-    view["channels"] = each(root.get("channels"), "channel")
+    view["operations"] = _each_restored(deref, root.get("operations"), "operation")
+    view["channels"] = _each_restored(deref, root.get("channels"), "channel")
     components = root.get("components")
     if isinstance(components, dict):
         components = dict(components)
         for key, kind in (("operations", "operation"), ("channels", "channel"), ("replies", "reply")):
             if key in components:
-                components[key] = each(components[key], kind)
+                components[key] = _each_restored(deref, components[key], kind)
         deref.remember(components, deref.origins.get(id(root["components"]), ("", "/components")))
         view["components"] = components
     return {k: v for k, v in view.items() if v is not None or k in root}
+
+
+# Module functions, not closures: a closure that calls itself is a reference cycle, which would keep the whole
+# dereferenced document alive until the cyclic collector ran (the loader pauses it).
+def _restored(deref: Dereferencer, value: Any, kind: str) -> Any:
+    if not isinstance(value, dict):
+        return value
+    origin = deref.origins.get(id(value))
+    try:
+        raw = resolve_pointer(deref.document(origin[0]).data, origin[1]) if origin else None
+    except (KeyError, ContractError):
+        raw = None
+    copy = dict(value)
+    if origin:
+        deref.remember(copy, origin)
+    if isinstance(raw, dict):
+        for key in _REFERENCE_ONLY[kind]:
+            if key in raw:
+                copy[key] = raw[key]
+    if kind == "operation" and isinstance(copy.get("reply"), dict):
+        copy["reply"] = _restored(deref, copy["reply"], "reply")
+    return copy
+
+
+def _each_restored(deref: Dereferencer, mapping: Any, kind: str) -> Any:
+    if not isinstance(mapping, dict):
+        return mapping
+    out = {key: _restored(deref, value, kind) for key, value in mapping.items()}
+    if id(mapping) in deref.origins:
+        deref.remember(out, deref.origins[id(mapping)])
+    return out
 
 
 # Where a JSON Schema holds schemas: as a map of them, as one, or as a list of them (draft-04 to 2020-12).
@@ -127,34 +130,41 @@ def _each_schema_once(root: Any, deref: Dereferencer) -> Any:
     ``$ref`` would not do: 2.x expects schemas dereferenced). A loop of schemas ends the same way. Only schemas are
     shared so: nothing else nests without end.
     """
-    copies: set[int] = set()
-    path: set[int] = set()  # the objects being copied: meeting one again inside itself is a loop
+    return _SchemaOnceCopy(root, deref).copy(root, "other")
 
-    def copy(value: Any, kind: str) -> Any:
+
+class _SchemaOnceCopy:
+    """The state of one :func:`_each_schema_once` (a class, not a closure that calls itself: see ``_restored``)."""
+
+    def __init__(self, root: Any, deref: Dereferencer) -> None:
+        self.root = root
+        self.deref = deref
+        self.copies: set[int] = set()
+        self.path: set[int] = set()  # the objects being copied: meeting one again inside itself is a loop
+
+    def copy(self, value: Any, kind: str) -> Any:
         if not isinstance(value, dict | list):
             return value
         key = id(value)
         if kind == "schema" and isinstance(value, dict):
-            if key in copies:
+            if key in self.copies:
                 return {}  # the empty schema: valid wherever a schema may be, in 2.x (no Reference) and 3.x alike
-            copies.add(key)
-        if key in path:
+            self.copies.add(key)
+        if key in self.path:
             raise _Endless
-        path.add(key)
+        self.path.add(key)
         if isinstance(value, list):
-            out_list = [copy(item, kind) for item in value]
-            path.discard(key)
+            out_list = [self.copy(item, kind) for item in value]
+            self.path.discard(key)
             return out_list
         out: dict[str, Any] = {}
-        names = sorted(value, key=lambda name: name != "components") if value is root else list(value)
+        names = sorted(value, key=lambda name: name != "components") if value is self.root else list(value)
         for name in names:
-            out[name] = copy(value[name], "schema" if kind == "map" else _kind_of(value, name, kind))
-        path.discard(key)
-        if key in deref.origins:
-            deref.remember(out, deref.origins[key])
+            out[name] = self.copy(value[name], "schema" if kind == "map" else _kind_of(value, name, kind))
+        self.path.discard(key)
+        if key in self.deref.origins:
+            self.deref.remember(out, self.deref.origins[key])
         return out
-
-    return copy(root, "other")
 
 
 class _Endless(Exception):

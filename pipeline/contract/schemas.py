@@ -58,49 +58,12 @@ def bundle(deref: Dereferencer, uri: str, pointer: str, value: Any, sink: Diagno
     Unresolvable references become diagnostics and are left pointing nowhere, so the bundle is still usable for
     documentation; validation against it will report them.
     """
-    names: dict[tuple[str, str], str] = {(uri, pointer): "#"}
-    defs: dict[str, Any] = {}
-    queue: list[tuple[str, str, Any, str]] = []
-
-    def name_for(target_uri: str, target_pointer: str, target_value: Any) -> str:
-        key = (target_uri, target_pointer)
-        if key not in names:
-            base = re.sub(r"[^A-Za-z0-9_.-]", "_", _def_name(target_uri, target_pointer))
-            name, n = base, 1
-            while name in defs:
-                n += 1
-                name = f"{base}_{n}"
-            names[key] = name
-            defs[name] = None  # reserve; filled when dequeued
-            queue.append((target_uri, target_pointer, target_value, name))
-        found = names[key]
-        return "#" if found == "#" else f"#/$defs/{_escape(found)}"
-
-    def rewrite(node: Any, node_uri: str, node_pointer: str) -> Any:
-        if isinstance(node, dict):
-            ref = node.get("$ref")
-            if isinstance(ref, str):
-                try:
-                    target_uri, target_pointer, target_value = deref.target_at(ref, node_uri, node_pointer + "/$ref")
-                except ContractError as exc:
-                    sink.items.extend(exc.diagnostics)
-                    # Already reported; keep the text for the docs, and let validation accept anything here.
-                    return {"x-unresolved-ref": ref}
-                siblings = {k: rewrite(v, node_uri, f"{node_pointer}/{_escape(k)}") if isinstance(v, dict | list)
-                            else v for k, v in node.items() if k != "$ref"}
-                return {"$ref": name_for(target_uri, target_pointer, target_value), **siblings}
-            # Scalars are kept as they are, without a pointer: most values of a schema are scalars.
-            return {k: rewrite(v, node_uri, f"{node_pointer}/{_escape(k)}") if isinstance(v, dict | list) else v
-                    for k, v in node.items()}
-        if isinstance(node, list):
-            return [rewrite(v, node_uri, f"{node_pointer}/{i}") if isinstance(v, dict | list) else v
-                    for i, v in enumerate(node)]
-        return node
-
-    root = rewrite(value, uri, pointer)
+    bundler = _Bundler(deref, sink, uri, pointer)
+    root = bundler.rewrite(value, uri, pointer)
+    defs, queue = bundler.defs, bundler.queue
     while queue:
         target_uri, target_pointer, target_value, name = queue.pop(0)
-        defs[name] = rewrite(target_value, target_uri, target_pointer)
+        defs[name] = bundler.rewrite(target_value, target_uri, target_pointer)
     _break_reference_loops(defs)
     if not isinstance(root, dict):
         return root
@@ -112,6 +75,56 @@ def bundle(deref: Dereferencer, uri: str, pointer: str, value: Any, sink: Diagno
     if defs:
         root["$defs"] = defs
     return root
+
+
+class _Bundler:
+    """The state of one :func:`bundle`: a class, not closures, because a closure that calls itself is a reference
+    cycle, and this one would keep the whole dereferenced document alive until the cyclic collector ran."""
+
+    def __init__(self, deref: Dereferencer, sink: DiagnosticSink, uri: str, pointer: str) -> None:
+        self.deref = deref
+        self.sink = sink
+        self.names: dict[tuple[str, str], str] = {(uri, pointer): "#"}
+        self.defs: dict[str, Any] = {}
+        self.queue: list[tuple[str, str, Any, str]] = []
+
+    def name_for(self, target_uri: str, target_pointer: str, target_value: Any) -> str:
+        names, defs = self.names, self.defs
+        key = (target_uri, target_pointer)
+        if key not in names:
+            base = re.sub(r"[^A-Za-z0-9_.-]", "_", _def_name(target_uri, target_pointer))
+            name, n = base, 1
+            while name in defs:
+                n += 1
+                name = f"{base}_{n}"
+            names[key] = name
+            defs[name] = None  # reserve; filled when dequeued
+            self.queue.append((target_uri, target_pointer, target_value, name))
+        found = names[key]
+        return "#" if found == "#" else f"#/$defs/{_escape(found)}"
+
+    def rewrite(self, node: Any, node_uri: str, node_pointer: str) -> Any:
+        rewrite = self.rewrite
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str):
+                try:
+                    target_uri, target_pointer, target_value = self.deref.target_at(ref, node_uri,
+                                                                                    node_pointer + "/$ref")
+                except ContractError as exc:
+                    self.sink.items.extend(exc.diagnostics)
+                    # Already reported; keep the text for the docs, and let validation accept anything here.
+                    return {"x-unresolved-ref": ref}
+                siblings = {k: rewrite(v, node_uri, f"{node_pointer}/{_escape(k)}") if isinstance(v, dict | list)
+                            else v for k, v in node.items() if k != "$ref"}
+                return {"$ref": self.name_for(target_uri, target_pointer, target_value), **siblings}
+            # Scalars are kept as they are, without a pointer: most values of a schema are scalars.
+            return {k: rewrite(v, node_uri, f"{node_pointer}/{_escape(k)}") if isinstance(v, dict | list) else v
+                    for k, v in node.items()}
+        if isinstance(node, list):
+            return [rewrite(v, node_uri, f"{node_pointer}/{i}") if isinstance(v, dict | list) else v
+                    for i, v in enumerate(node)]
+        return node
 
 
 def _break_reference_loops(defs: dict[str, Any]) -> None:
