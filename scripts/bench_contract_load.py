@@ -5,7 +5,7 @@ process per figure: the time to read every file (``parse_text``, one process, th
 and peak RSS of a whole cold ``ContractLoader.load`` (reading, ``$ref``s, validation; workers forked as the loader
 does by default). "old" runs with ``pipeline.contract.source.FAST_PATH`` off (every document through the
 node-graph reader, as before), "new" with it on; "no GC" is "new" with Python's cyclic garbage collector off for
-the whole load (not something eventdeck does: it shows what the collector costs the rest of the loader). "CPU" is
+the whole process (the loader itself pauses it while it loads, so this should be close to "new"). "CPU" is
 the processor time of a whole figure, forked workers included: on a shared machine it moves less than the wall
 clock. Prints figures; asserts nothing (the machine is shared and noisy).
 
