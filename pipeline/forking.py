@@ -8,6 +8,7 @@ inherits any lock another thread holds (``mkdocs serve`` has server threads: it 
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import threading
@@ -55,10 +56,14 @@ def fork_map(function: Callable[[S, Sequence[T]], list[R]], items: Sequence[T], 
     slices = [items[start:start + size] for start in range(0, len(items), size)]
     global _TASK
     _TASK = (function, state)
+    # Objects that exist before the fork are moved out of the collector's sight: a worker's collections would
+    # otherwise write to every one of them and so copy the parent's whole heap into each worker.
+    gc.freeze()
     try:
         with multiprocessing.get_context("fork").Pool(len(slices)) as pool:
             parts = pool.map(_run_slice, slices)
     finally:
+        gc.unfreeze()
         _TASK = None
     return [result for part in parts for result in part]
 

@@ -72,3 +72,18 @@ def test_the_worker_count_comes_from_the_environment_only_at_the_edges() -> None
     assert forking.workers_from_environment({forking.WORKERS_ENV: "lots"}) is None
     assert forking.workers_from_environment({forking.WORKERS_ENV: "0"}) is None
     assert forking.worker_count(1000, min_items=8, workers=1) == 1
+
+
+def test_objects_are_frozen_for_the_workers_only_while_they_run(forking_allowed: None) -> None:
+    import gc
+
+    before = gc.get_freeze_count()
+    seen = forking.fork_map(_freeze_counts, list(range(16)), None, min_items=8, workers=2)
+    assert all(count > before for count in seen)  # the workers' collector leaves the parent's objects alone
+    assert gc.get_freeze_count() == before
+
+
+def _freeze_counts(_: None, items: Sequence[int]) -> list[int]:
+    import gc
+
+    return [gc.get_freeze_count() for _ in items]

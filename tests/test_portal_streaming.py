@@ -122,3 +122,46 @@ def test_warnings_of_pages_converted_in_workers_are_logged_by_the_build_and_fail
     broken = [record.getMessage() for record in caplog.records if "nowhere.md" in record.getMessage()]
     assert any("events/Payment.Captured.Ecom.md" in message for message in broken)
     assert len(broken) > 30 and len(set(broken)) == len(broken)  # every generated page's warning, logged once
+
+
+def test_a_page_folder_holds_the_same_pages_and_rewrites_only_what_changed(
+        tmp_path: Path, in_workers: list[int]) -> None:
+    from pipeline.contract import ContractLoader
+    from portal.render import PageFolder, SiteRenderer
+
+    catalogue = ContractLoader().load([ROOT / "asyncapi"])
+    expected = SiteRenderer().render(catalogue).pages
+    folder = PageFolder(tmp_path / "pages")
+    renderer = SiteRenderer(folder=folder)
+    site = renderer.render(catalogue)
+    assert dict(site.pages) == expected
+    assert {str(p.relative_to(folder.root)) for p in folder.root.rglob("*.md")} == set(expected)
+    written = {p: p.stat().st_mtime_ns for p in folder.root.rglob("*.md")}
+    again = SiteRenderer(folder=folder)  # a fresh renderer: no cache, every page rendered again
+    assert dict(again.render(catalogue).pages) == expected
+    assert {p: p.stat().st_mtime_ns for p in folder.root.rglob("*.md")} == written  # same text: not rewritten
+    fewer = again.render(ContractLoader().load([ROOT / "asyncapi" / "baskets.yaml"]))
+    gone = set(expected) - set(fewer.pages)
+    assert gone and not any((folder.root / src_uri).exists() for src_uri in gone)
+    assert {str(p.relative_to(folder.root)) for p in folder.root.rglob("*.md")} == set(fewer.pages)
+
+
+def test_a_generated_page_keeps_its_html_in_a_file_not_in_memory(tmp_path: Path) -> None:
+    from mkdocs.config import load_config
+    from mkdocs.structure.files import File
+
+    from portal.mkdocs_plugin.generated_pages import GeneratedPage, HtmlFiles
+
+    config = load_config(str(_copy_example(tmp_path, plugin=False)))
+    html = HtmlFiles(tmp_path / "html")
+    file = File("events/x.md", src_dir=str(tmp_path / "docs"), dest_dir=str(tmp_path / "site"),
+                use_directory_urls=True)
+    page = GeneratedPage(file, config, html, index_search=False)
+    assert page.content is None
+    page.content = "<p>one</p>"
+    assert html.read("events/x.md") == "<p>one</p>" and page.content == "<p>one</p>"
+    page.release()
+    html.write("events/x.md", "<p>two</p>")
+    assert page.content == "<p>two</p>"  # read from the file when asked for
+    page.content = page.content  # handed back unchanged: nothing to write
+    assert html.read("events/x.md") == "<p>two</p>"
