@@ -20,8 +20,9 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 WORKERS_ENV = "EVENTDECK_WORKERS"
+SLICES_PER_WORKER = 8
 
-_TASK: tuple[Callable[[Any, Sequence[Any]], list[Any]], Any] | None = None
+_TASK: tuple[Callable[[Any, Sequence[Any]], list[Any]], Any, Sequence[Any]] | None = None
 
 
 def workers_from_environment(environ: Mapping[str, str] | None = None) -> int | None:
@@ -45,30 +46,34 @@ def worker_count(items: int, min_items: int, workers: int | None = None) -> int:
 
 def fork_map(function: Callable[[S, Sequence[T]], list[R]], items: Sequence[T], state: S, *,
              min_items: int, workers: int | None = None) -> list[R]:
-    """``function(state, items)``, computed in contiguous slices by forked workers when worthwhile.
+    """``function(state, items)``, computed in contiguous slices by forked workers when worthwhile (a worker may
+    compute several slices, one after the other, and keeps what it cached between them).
 
     ``function`` must return one result per item, in order, and results must be picklable. ``workers`` caps the
     number of processes (``None``: every core)."""
     workers = worker_count(len(items), min_items, workers)
     if workers < 2:
         return function(state, items)
-    size = -(-len(items) // workers)
-    slices = [items[start:start + size] for start in range(0, len(items), size)]
+    # Several slices per worker, handed back one by one: a worker holds the results of one slice at a time, not
+    # of its share of the whole job, and the parent unpickles them as they come.
+    # Workers get the items by fork too; only the bounds of a slice travel.
+    size = -(-len(items) // (workers * SLICES_PER_WORKER))
+    slices = [(start, min(start + size, len(items))) for start in range(0, len(items), size)]
     global _TASK
-    _TASK = (function, state)
+    _TASK = (function, state, items)
     # Objects that exist before the fork are moved out of the collector's sight: a worker's collections would
     # otherwise write to every one of them and so copy the parent's whole heap into each worker.
     gc.freeze()
     try:
-        with multiprocessing.get_context("fork").Pool(len(slices)) as pool:
-            parts = pool.map(_run_slice, slices)
+        with multiprocessing.get_context("fork").Pool(min(workers, len(slices))) as pool:
+            parts = list(pool.imap(_run_slice, slices))
     finally:
         gc.unfreeze()
         _TASK = None
     return [result for part in parts for result in part]
 
 
-def _run_slice(items: Sequence[Any]) -> list[Any]:
+def _run_slice(bounds: tuple[int, int]) -> list[Any]:
     assert _TASK is not None, "fork_map's task is handed to workers by fork"
-    function, state = _TASK
-    return function(state, items)
+    function, state, items = _TASK
+    return function(state, items[bounds[0]:bounds[1]])
