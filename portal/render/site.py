@@ -31,6 +31,7 @@ from .history import add_history
 from .markup import email_html, inert, inline_code, link_html, md_text
 from .models import PythonModels
 from .paths import SitePaths, final_url, relative_link
+from .schema_html import tree_html
 from .styles import badge_style, style
 from .views import CatalogueViews, Options, status_of
 
@@ -132,6 +133,7 @@ def environment() -> Environment:
     env.filters["email"] = email_html
     env.globals["style"] = style  # inline styles: they survive TechDocs' sanitiser (portal.render.styles)
     env.globals["badge_style"] = badge_style
+    env.globals["tree_html"] = tree_html  # the payload tree, in Python: one macro call per field cost too much
     return env
 
 
