@@ -216,6 +216,12 @@ def test_a_new_payload_field_shows_on_the_page_and_in_the_published_schema(serve
 
 
 def test_a_reworded_description_of_the_same_length_shows_on_the_page_and_in_search(serve: Serve) -> None:
+    reword_shows_on_the_page_and_in_search(serve)
+
+
+def reword_shows_on_the_page_and_in_search(serve: Serve) -> None:
+    """Reword a description (same length) under a dirty serve: the page and the search index show the new text, and
+    an unrelated page is not rewritten. Shared with the forked-worker variant in test_portal_streaming."""
     url, control = f"events/{CAPTURED}", f"events/{UNRELATED}"
     assert "typically when the order" in serve.text(url)
     html, written_at = serve.html(control), serve.written_at(control)

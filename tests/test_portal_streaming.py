@@ -85,22 +85,13 @@ def test_pages_converted_in_workers_are_byte_identical_to_a_stock_build_of_the_p
 
 def test_a_dirty_serve_rebuild_converts_in_workers_and_shows_the_edit_on_the_page_and_in_search(
         tmp_path: Path, in_workers: list[int]) -> None:
-    from test_cache_invalidation import CAPTURED, REWORD_DESCRIPTION, UNRELATED, Serve, examples_copy, unchanged
+    from test_cache_invalidation import Serve, examples_copy, reword_shows_on_the_page_and_in_search
     from test_portal_build import project
 
     examples_copy(tmp_path / "asyncapi")
     serve = Serve(project(tmp_path, {}), tmp_path / "site", dirty=True)
     try:
-        url, control = f"events/{CAPTURED}", f"events/{UNRELATED}"
-        assert "typically when the order" in serve.text(url)
-        html, written_at = serve.html(control), serve.written_at(control)
-        REWORD_DESCRIPTION.apply(serve.asyncapi)
-        serve.rebuild()
-        text = serve.text(url)
-        assert "typically when the goods" in text and "typically when the order" not in text
-        index = (serve.site / "search" / "search_index.json").read_text(encoding="utf-8")
-        assert "typically when the goods" in index and "typically when the order" not in index
-        assert unchanged(serve, control, html, written_at)
+        reword_shows_on_the_page_and_in_search(serve)
     finally:
         serve.close()
 
