@@ -35,9 +35,11 @@ from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import TableOfContents
 
 from pipeline.forking import fork_map
-from portal.mkdocs_plugin.html_stash import restore, search_entries, stash
+from portal.mkdocs_plugin.html_stash import Stash, restore, search_entries, stash
+from portal.mkdocs_plugin.skeleton import ConvertedSkeleton, SkeletonConverter
 
 PARALLEL_THRESHOLD = 200
+_PAGES_LOG = logging.getLogger("mkdocs.structure.pages")
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,13 @@ class HtmlFiles:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.converted: dict[str, Converted] = {}
+        self._skeletons: tuple[MkDocsConfig, SkeletonConverter] | None = None
+
+    def skeletons(self, config: MkDocsConfig) -> SkeletonConverter:
+        """The skeleton converter of this build's configuration (its headings are remembered for the build)."""
+        if self._skeletons is None or self._skeletons[0] is not config:
+            self._skeletons = (config, SkeletonConverter(config))
+        return self._skeletons[1]
 
     def path(self, src_uri: str) -> Path:
         return self.root / (src_uri + ".html")
@@ -158,10 +167,14 @@ class GeneratedPage(Page):
 
     def convert(self, config: MkDocsConfig, files: Files) -> Converted:
         """Convert the page's Markdown as MkDocs does, with its raw HTML blocks around Python-Markdown
-        (:mod:`.html_stash`); the HTML goes to the page's file."""
+        (:mod:`.html_stash`), and without it at all when the rest is headings (:mod:`.skeleton`); the HTML goes to
+        the page's file."""
         assert self.markdown is not None, "read_source comes first"
         markdown = self.markdown
         swapped, store = stash(markdown)
+        fast = self._html.skeletons(config).convert(swapped, store)
+        if fast is not None:
+            return self._converted_skeleton(markdown, fast, store)
         self.markdown, self._converting = swapped, True
         try:
             super().render(config, files)
@@ -176,6 +189,23 @@ class GeneratedPage(Page):
                  if self.links_to_anchors is not None else None)
         search = search_entries(html, self.url, title or "") if self._index_search else None
         return Converted(markdown_digest(markdown), self.toc, title, anchors, links, search)
+
+
+    def _converted_skeleton(self, markdown: str, fast: ConvertedSkeleton, store: Stash) -> Converted:
+        self.content = fast.html
+        self._loaded = fast.html  # for the title's fallbacks, which look at the content
+        self.toc, self._title_from_render = fast.toc, fast.title
+        title = self.title
+        self._loaded = None
+        self.present_anchor_ids = set(fast.anchors | store.anchor_ids())
+        # As MkDocs records links (only when anchors are validated): here, the headings' permalinks.
+        links = ({self.file.src_uri: dict(fast.self_links)} if fast.self_links else {}) \
+            if _PAGES_LOG.getEffectiveLevel() > logging.DEBUG else None
+        self.links_to_anchors = ({self.file: dict(fast.self_links)} if fast.self_links else {}) \
+            if links is not None else None
+        search = search_entries(fast.html, self.url, title or "") if self._index_search else None
+        return Converted(markdown_digest(markdown), self.toc, title, frozenset(self.present_anchor_ids), links,
+                         search)
 
 
 def convert_pages(config: MkDocsConfig, files: Files, src_uris: Sequence[str], html: HtmlFiles, *,

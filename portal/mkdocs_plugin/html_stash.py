@@ -45,15 +45,39 @@ class Stash:
         return {html.unescape(found) for block in self.blocks for found in _ID.findall(block)}
 
 
+def _is_block(chunk: str) -> bool:
+    """Whether Python-Markdown passes ``chunk`` (a Markdown block) through as it is: one of the renderer's raw HTML
+    blocks, a comment, a one-line paragraph element, or the end tag of a block opened before."""
+    if chunk.startswith(_BLOCK_START):
+        return True
+    if chunk.startswith("<!--"):
+        return chunk.endswith("-->") and chunk.count("-->") == 1
+    if chunk.startswith("<p "):
+        return chunk.endswith("</p>") and chunk.count("<p") == 1 and "\n" not in chunk
+    return chunk == "</div>"
+
+
 def stash(markdown: str) -> tuple[str, Stash]:
     """``markdown`` with each top-level raw HTML block replaced by a placeholder, and the blocks."""
     store = Stash()
     chunks = markdown.split("\n\n")
     for n, chunk in enumerate(chunks):
-        if chunk.startswith(_BLOCK_START):
+        if _is_block(chunk):
             chunks[n] = _PLACEHOLDER.format(n=len(store.blocks))
             store.blocks.append(chunk)
     return "\n\n".join(chunks), store
+
+
+def is_placeholder(chunk: str) -> bool:
+    """Whether a Markdown block of :func:`stash`'s output is one of its placeholders."""
+    return chunk.startswith('<div class="ed-stash" data-block="') and _PLACEHOLDER_RE.fullmatch(chunk) is not None
+
+
+def placeholder_index(chunk: str) -> int:
+    """The index in :attr:`Stash.blocks` of the block a placeholder stands for."""
+    match = _PLACEHOLDER_RE.fullmatch(chunk)
+    assert match is not None
+    return int(match.group(1))
 
 
 def restore(content: str, store: Stash) -> str:

@@ -200,3 +200,19 @@ def json_block(value: Any, *, label: str | None = None) -> Markup:
     title = f'<span class="filename">{escape(label)}</span>' if label else ""
     code = json_text(value).translate(_CODE_BLOCK)
     return Markup(f'<div class="language-json highlight" {_UNSEARCHED}>{title}<pre><code>{code}</code></pre></div>')
+
+
+class HeadingIds:
+    """Explicit ids for one page's headings that would otherwise get them from the ``toc`` extension: the id its
+    default slug gives, numbered as ``toc`` numbers repeats, and never one of ``reserved`` (the page's fixed ids).
+
+    A page whose headings all have explicit ids converts heading by heading (``portal.mkdocs_plugin.skeleton``), and
+    its anchors no longer depend on how a site configures ``toc``'s slugs."""
+
+    def __init__(self, reserved: Any = ()) -> None:
+        self._used: set[str] = set(reserved)
+
+    def __call__(self, text: Any, fallback: str = "section") -> Markup:
+        from markdown.extensions.toc import slugify, unique
+
+        return Markup(unique(slugify(str(text), "-") or fallback, self._used))

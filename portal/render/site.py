@@ -28,7 +28,7 @@ from pipeline.forking import fork_map
 
 from .envelopes import routing_of
 from .history import add_history
-from .markup import email_html, inert, inline_code, link_html, md_text
+from .markup import HeadingIds, email_html, inert, inline_code, link_html, md_text
 from .models import PythonModels
 from .paths import SitePaths, final_url, relative_link
 from .schema_html import tree_html
@@ -133,6 +133,7 @@ def environment() -> Environment:
     env.filters["email"] = email_html
     env.globals["style"] = style  # inline styles: they survive TechDocs' sanitiser (portal.render.styles)
     env.globals["badge_style"] = badge_style
+    env.globals["heading_ids"] = HeadingIds  # explicit heading ids: a page converts heading by heading
     env.globals["tree_html"] = tree_html  # the payload tree, in Python: one macro call per field cost too much
     return env
 
