@@ -121,7 +121,8 @@ def test_event_names_may_break_after_each_dot_and_nowhere_else(examples_catalogu
     home = pages["events/index.md"]
     assert "Payment.<wbr>AuthorisedV2.<wbr>Ecom</a>" in home
     assert "white-space:nowrap;\">" not in home
-    assert pages["events/Payment.AuthorisedV2.Ecom.md"].count("# Payment.<wbr>AuthorisedV2.<wbr>Ecom { #paymentauthorisedv2ecom }\n") == 1
+    heading = "# Payment.<wbr>AuthorisedV2.<wbr>Ecom { #paymentauthorisedv2ecom }\n"
+    assert pages["events/Payment.AuthorisedV2.Ecom.md"].count(heading) == 1
 
 
 def named_catalogue(path: Path, names: list[str]) -> dict[str, str]:
