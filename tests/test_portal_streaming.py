@@ -49,15 +49,23 @@ def _pages(site: Path) -> dict[str, str]:
             for p in sorted((site / "events").rglob("*.html"))}
 
 
+def _sitemap(site: Path) -> list[str]:
+    import re
+
+    return sorted(re.findall(r"<url>.*?</url>", (site / "sitemap.xml").read_text(encoding="utf-8"), re.S))
+
+
 @pytest.fixture
 def in_workers(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
     """Every page goes through two forked workers, as in a large catalogue; yields the worker counts used."""
     import portal.mkdocs_plugin.generated_pages as generated_pages
+    import portal.mkdocs_plugin.theme_pages as theme_pages
     import portal.render.site as site
 
     monkeypatch.setattr(forking.threading, "active_count", lambda: 1)
     monkeypatch.setattr(site, "PARALLEL_THRESHOLD", 4)
     monkeypatch.setattr(generated_pages, "PARALLEL_THRESHOLD", 4)
+    monkeypatch.setattr(theme_pages, "PARALLEL_THRESHOLD", 4)
     monkeypatch.setenv(forking.WORKERS_ENV, "2")
     counts: list[int] = []
     count = forking.worker_count
@@ -71,16 +79,39 @@ def in_workers(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
     assert counts.count(2) >= 2, "the pages were not rendered and converted in forked workers"
 
 
-def test_pages_converted_in_workers_are_byte_identical_to_a_stock_build_of_the_pre_rendered_pages(
-        tmp_path: Path, in_workers: list[int]) -> None:
+def _built_ahead(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Records how many pages each build built ahead in workers (theme_pages)."""
+    import portal.mkdocs_plugin.plugin as plugin
+
+    built: list[int] = []
+    build_ahead = plugin.build_ahead
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        ahead = build_ahead(*args, **kwargs)
+        built.append(len(ahead.pages) if ahead is not None else 0)
+        return ahead
+
+    monkeypatch.setattr(plugin, "build_ahead", counted)
+    return built
+
+
+def test_pages_converted_and_built_in_workers_are_byte_identical_to_a_stock_build_of_the_pre_rendered_pages(
+        tmp_path: Path, in_workers: list[int], monkeypatch: pytest.MonkeyPatch) -> None:
+    built = _built_ahead(monkeypatch)
     plain = _copy_example(tmp_path / "plain", plugin=False)
     assert main(["docs", "-f", str(plain), "--docs-dir", str(plain.parent / "docs")]) == 0
-    expected = _pages(_build(plain))
-    got = _pages(_build(_copy_example(tmp_path / "plugin", plugin=True)))
+    plain_site = _build(plain)
+    expected = _pages(plain_site)
+    plugin_site = _build(_copy_example(tmp_path / "plugin", plugin=True))
+    got = _pages(plugin_site)
     assert len(got) > 30
+    assert built and built[0] > len(got) * 3 // 4  # the generated pages (not those an explicit nav names)
     assert got.keys() == expected.keys()
     for name, text in expected.items():
         assert got[name] == text, name
+    # The theme's own templates still list every page, those built ahead too (the plugin's files come in
+    # another order).
+    assert len(_sitemap(plain_site)) > 30 and _sitemap(plugin_site) == _sitemap(plain_site)
 
 
 def test_a_dirty_serve_rebuild_converts_in_workers_and_shows_the_edit_on_the_page_and_in_search(
@@ -156,3 +187,23 @@ def test_a_generated_page_keeps_its_html_in_a_file_not_in_memory(tmp_path: Path)
     assert page.content == "<p>two</p>"  # read from the file when asked for
     page.content = page.content  # handed back unchanged: nothing to write
     assert html.read("events/x.md") == "<p>two</p>"
+
+
+def test_pages_are_built_ahead_only_when_no_other_plugin_looks_at_pages_as_they_are_built(tmp_path: Path) -> None:
+    from mkdocs.config import load_config
+
+    from portal.mkdocs_plugin.theme_pages import hooks_allow
+
+    config = load_config(str(_copy_example(tmp_path, plugin=True)))
+    assert hooks_allow(config)  # mkdocs-material's search and eventdeck
+
+    class Counting:
+        def on_page_context(self, context: Any, **kwargs: Any) -> Any:
+            return context
+
+    config.plugins.events["page_context"].append(Counting().on_page_context)
+    assert not hooks_allow(config)
+    mkdocs_theme = yaml.safe_load((tmp_path / "mkdocs.yml").read_text(encoding="utf-8"))
+    mkdocs_theme["theme"] = {"name": "mkdocs"}  # its search plugin indexes every page as it is built
+    (tmp_path / "mkdocs.yml").write_text(yaml.safe_dump(mkdocs_theme), encoding="utf-8")
+    assert not hooks_allow(load_config(str(tmp_path / "mkdocs.yml")))

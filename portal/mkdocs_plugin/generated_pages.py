@@ -223,7 +223,7 @@ def _convert_slice(state: tuple[MkDocsConfig, Files], src_uris: Sequence[str]) -
         file = files.get_file_from_path(src_uri)
         assert file is not None and isinstance(file.page, GeneratedPage)
         page = file.page
-        with _captured_logs() as records:
+        with captured_logs() as records:
             page.read_source(config)
             converted = page.convert(config, files)
         # Run in this process (few pages), the page is read again when MkDocs gets to it: let the text go now.
@@ -245,7 +245,7 @@ class _Collect(logging.Handler):
 
 
 @contextmanager
-def _captured_logs() -> Iterator[list[logging.LogRecord]]:
+def captured_logs() -> Iterator[list[logging.LogRecord]]:
     """MkDocs' log records, held back to be replayed when MkDocs handles the page (its handlers count warnings for
     ``--strict`` in the main process)."""
     records: list[logging.LogRecord] = []

@@ -48,6 +48,7 @@ from portal.kit.subscriptions import Subscription, load_subscriptions
 from portal.mkdocs_plugin.generated_pages import GeneratedPage, HtmlFiles, convert_pages
 from portal.mkdocs_plugin.history import SiteHistory
 from portal.mkdocs_plugin.html_stash import Stash, restore, search_entries, stash
+from portal.mkdocs_plugin.theme_pages import BuiltAhead, build_ahead
 from portal.render import Options, PageFolder, RenderedSite, SiteRenderer
 
 log = logging.getLogger("mkdocs.plugins.eventdeck")
@@ -162,6 +163,8 @@ class EventdeckPlugin(BasePlugin[EventdeckConfig]):
         self._bytecode = _MemoryBytecodeCache()
         self._registry: dict[str, str] = {}  # schema file -> digest of what was written
         self.history: SiteHistory | None = None
+        self._nav: Navigation | None = None
+        self._ahead: BuiltAhead | None = None
 
     # ------------------------------------------------------------------------------------------ lifecycle
     def on_startup(self, *, command: str, dirty: bool) -> None:
@@ -169,12 +172,32 @@ class EventdeckPlugin(BasePlugin[EventdeckConfig]):
         self._dirty = dirty and command == "serve"
         self._serving = command == "serve"
 
+    @event_priority(-100)  # the environment as every other plugin left it
     def on_env(self, env: Any, *, config: MkDocsConfig, files: Files) -> Any:
         # `mkdocs serve` builds a new theme environment for every rebuild, and compiling the theme's templates
         # again is a good part of a one-page rebuild; keep their bytecode for the life of the server.
         if self._serving and env.bytecode_cache is None:
             env.bytecode_cache = self._bytecode
+        # The generated pages are built in forked workers, ahead of MkDocs' one-by-one loop (see theme_pages).
+        if self._nav is not None:
+            inclusion = InclusionLevel.is_in_serve if self._serving else InclusionLevel.is_included
+            doc_files = files.documentation_pages(inclusion=inclusion)
+            pages = [file.page for file in doc_files if isinstance(file.page, GeneratedPage)
+                     and not file.inclusion.is_excluded() and (not self._dirty or file.is_modified())]
+            self._ahead = build_ahead(config, files, doc_files, self._nav, env, pages,
+                                      workers=workers_from_environment())
         return env
+
+    def on_template_context(self, context: Any, *, template_name: str, config: MkDocsConfig) -> Any:
+        # The theme's own templates (sitemap.xml) list every page, those built ahead too.
+        if self._ahead is not None and not self._ahead.restored:
+            context["pages"] = self._ahead.template_pages()
+        return context
+
+    def on_page_context(self, context: Any, *, page: Page, config: MkDocsConfig, nav: Navigation) -> Any:
+        if self._ahead is not None:
+            self._ahead.restore()  # MkDocs has chosen the pages it builds
+        return context
 
     def on_shutdown(self) -> None:
         if self._cleanup is not None:
@@ -287,6 +310,7 @@ class EventdeckPlugin(BasePlugin[EventdeckConfig]):
         todo = [file.src_uri for file in files.documentation_pages()
                 if isinstance(file.page, GeneratedPage) and (not self._dirty or file.is_modified())]
         convert_pages(config, files, todo, self._html, workers=workers_from_environment())
+        self._nav = nav
         return nav
 
 
@@ -324,6 +348,10 @@ class EventdeckPlugin(BasePlugin[EventdeckConfig]):
 
     @event_priority(-100)  # after the search plugin has written its index
     def on_post_build(self, *, config: MkDocsConfig) -> None:
+        if self._ahead is not None:
+            self._ahead.restore()
+            self._ahead.validate_anchor_links(config)
+        self._nav = self._ahead = None
         if self.site is None:
             return
         site_dir = Path(config.site_dir)
