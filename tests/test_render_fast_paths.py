@@ -1,0 +1,90 @@
+"""The renderer's fast paths write exactly what the straightforward code they replace wrote.
+
+Event pages are rendered thousands of times per build, so a few helpers are hand-written instead of calling the
+general tool (``json.dumps`` with ``indent``, MarkupSafe's escaping through the templates' ``finalize``). Each is
+held here, property-based, to the general tool's output, byte for byte: the committed pages and every page of a
+catalogue must not change with the speed of their rendering.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from portal.render.markup import json_block, json_text
+
+_TEXT = st.text(alphabet=st.characters(codec="utf-8"), max_size=12) | st.sampled_from(
+    ["", "<b>&amp;</b>", "[x](javascript:alert(1))", "{% dot %}", "`|\\\n\r\t", "\u2028\u202e\ufeff", "\x00\x1f"])
+_SCALARS = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True, allow_infinity=True) | _TEXT
+_JSON = st.recursive(_SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_TEXT, inner, max_size=4),
+                     max_leaves=30)
+#: What a YAML document can also hold, which the fast path leaves to ``json.dumps``: keys that are not strings,
+#: tuples, values only ``default=str`` can write.
+_UNUSUAL = st.recursive(
+    _SCALARS | st.dates() | st.just(math.pi),
+    lambda inner: st.lists(inner, max_size=3) | st.tuples(inner, inner)
+    | st.dictionaries(_TEXT | st.integers() | st.booleans() | st.none() | st.floats(allow_nan=False), inner,
+                      max_size=3),
+    max_leaves=12)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False, default=str)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_JSON)
+def test_pretty_json_is_json_dumps_with_indent(value: Any) -> None:
+    assert json_text(value) == _dumps(value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_UNUSUAL)
+def test_pretty_json_of_unusual_values_is_json_dumps_or_its_error(value: Any) -> None:
+    try:
+        expected = _dumps(value)
+    except (TypeError, ValueError) as exc:
+        try:
+            json_text(value)
+        except type(exc) as mine:
+            assert str(mine) == str(exc)
+        else:
+            raise AssertionError(f"json.dumps refuses {value!r} but the fast path wrote it") from None
+    else:
+        assert json_text(value) == expected
+
+
+def test_pretty_json_of_deep_and_shared_values() -> None:
+    deep: Any = "leaf"
+    for n in range(200):
+        deep = {"k": deep} if n % 2 else [deep]
+    assert json_text(deep) == _dumps(deep)
+    shared = {"a": 1.5, "b": [None, True]}
+    twice = {"x": shared, "y": [shared, shared]}
+    assert json_text(twice) == _dumps(twice)
+    loop: dict[str, Any] = {}
+    loop["self"] = loop
+    try:
+        _dumps(loop)
+    except ValueError as exc:
+        expected = str(exc)
+    try:
+        json_text(loop)
+    except ValueError as exc:
+        assert str(exc) == expected
+    else:
+        raise AssertionError("a circular value was written")
+
+
+@settings(max_examples=200, deadline=None)
+@given(_JSON)
+def test_json_blocks_escape_as_translate_did(value: Any) -> None:
+    table = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;",
+                           **{char: f"&#{ord(char)};" for char in "[]{}`|\\"}})
+    expected = _dumps(value).translate(table)
+    assert str(json_block(value)) == ('<div class="language-json highlight" data-search-exclude><pre><code>'
+                                      f'{expected}</code></pre></div>')
