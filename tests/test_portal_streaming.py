@@ -207,3 +207,43 @@ def test_pages_are_built_ahead_only_when_no_other_plugin_looks_at_pages_as_they_
     mkdocs_theme["theme"] = {"name": "mkdocs"}  # its search plugin indexes every page as it is built
     (tmp_path / "mkdocs.yml").write_text(yaml.safe_dump(mkdocs_theme), encoding="utf-8")
     assert not hooks_allow(load_config(str(tmp_path / "mkdocs.yml")))
+
+
+@pytest.mark.parametrize("edit", ["description", "summary", "rename", "drop-example"])
+def test_a_render_after_an_edit_gives_the_pages_a_fresh_render_gives_and_rewrites_only_what_changed(
+        tmp_path: Path, edit: str) -> None:
+    import sys
+
+    from pipeline.contract import ContractLoader
+    from portal.render import PageFolder, SiteRenderer
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from synthetic_catalogue import write_catalogue
+
+    folder = tmp_path / "asyncapi"
+    write_catalogue(folder, 4, 5, realistic=True)
+    loader = ContractLoader()
+    pages = PageFolder(tmp_path / "pages")
+    renderer = SiteRenderer(folder=pages)
+    renderer.render(loader.load([folder]))
+    before = {p: p.stat().st_mtime_ns for p in pages.root.rglob("*.md")}
+    path = sorted(folder.rglob("domain-*.yaml"))[1]
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    message = next(iter(document["components"]["messages"].values()))
+    if edit == "description":
+        message["description"] = "Reworded for the test."
+    elif edit == "summary":
+        message["summary"] = "A new summary, shown in the tables of its level and group pages."
+    elif edit == "rename":
+        message["name"] = message["name"] + "Renamed"
+    else:
+        message["examples"] = message["examples"][:1]
+    path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    catalogue = loader.load([folder])
+    again = renderer.render(catalogue)
+    fresh = SiteRenderer().render(catalogue)
+    assert dict(again.pages) == dict(fresh.pages)
+    assert again.files == fresh.files
+    after = {p: p.stat().st_mtime_ns for p in pages.root.rglob("*.md")}
+    rewritten = {p for p in after if before.get(p) != after[p]}
+    assert rewritten and len(rewritten) < len(after) // 2  # the edited document's pages, not the whole site

@@ -80,6 +80,7 @@ def build_ahead(config: MkDocsConfig, files: Files, doc_files: Sequence[File], n
     if worker_count(len(pages), PARALLEL_THRESHOLD, workers) < 2 or not hooks_allow(config):
         return None
     ahead = BuiltAhead(files, all_pages=files.documentation_pages())
+    _warm(config, doc_files, nav, env, pages[0])
     src_uris = [page.file.src_uri for page in pages]
     results = fork_map(_build_slice, src_uris, (config, files, doc_files, nav, env), min_items=PARALLEL_THRESHOLD,
                        workers=workers)
@@ -90,6 +91,22 @@ def build_ahead(config: MkDocsConfig, files: Files, doc_files: Sequence[File], n
             files.remove(page.file)
             ahead.pages.append(page)
     return ahead
+
+
+def _warm(config: MkDocsConfig, doc_files: Sequence[File], nav: Navigation, env: jinja2.Environment,
+          page: Page) -> None:
+    """Render one page here, output dropped, so that the theme's templates (and the partials they include) are
+    compiled once, before the fork, rather than in every worker."""
+    config._current_page = page
+    page.active = True
+    try:
+        with captured_logs():
+            env.get_template(page.meta.get("template", "main.html")).render(get_context(nav, doc_files, config, page))
+    except Exception:  # the page's own build reports it
+        pass
+    finally:
+        page.active = False
+        config._current_page = None
 
 
 def _build_slice(state: tuple[MkDocsConfig, Files, Sequence[File], Navigation, jinja2.Environment],

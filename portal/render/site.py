@@ -20,7 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context
+from jinja2 import Environment, PackageLoader, StrictUndefined, Template, pass_context
 
 from pipeline.contract import Backstage, Catalogue, Event, Severity
 from pipeline.contract.history import History
@@ -190,6 +190,10 @@ class SiteRenderer:
         self.folder = folder
         # event key -> (what its page depends on, its text; None: the text is only in the folder)
         self._event_cache: dict[str, tuple[tuple[Any, ...], str | None]] = {}
+        # page -> what its template was given (document, group and level pages; compared by value)
+        self._page_views: dict[str, Any] = {}
+        # event key -> (its payload schema object, URLs, name, the registry's two files)
+        self._schemas: dict[str, tuple[Any, str, str, str, bytes, bytes]] = {}
         self._python_models = PythonModels()
 
     def render(self, catalogue: Catalogue, roots: Iterable[str] = (),
@@ -229,12 +233,26 @@ class SiteRenderer:
                        for d in catalogue.documents])
         nav.add(here)
 
+        # Event pages go straight to the folder unless a later step still adds to them; so do the document, group
+        # and level pages, which are then also rendered again only when what they show has changed.
+        streamed = self.folder is not None and history is None and not self.options.python_models
+        unchanged: list[str] = []  # pages whose file already holds what they show
+        known, self._page_views = self._page_views, {}
+
+        def render_page(here: str, template: Template, **values: Any) -> None:
+            view = (values, common)
+            if streamed and known.get(here) == view:
+                unchanged.append(here)
+            else:
+                pages[here] = template.render(**common, here=here, **values)
+            if streamed:
+                self._page_views[here] = view
+
         template = env.get_template("document.md.j2")
         for document in catalogue.documents:
             here = paths.document(document.id)
-            pages[here] = template.render(**common, here=here, view=views.document_view(document),
-                                          home=relative_link(here, paths.home),
-                                          domains=relative_link(here, paths.domains_index))
+            render_page(here, template, view=views.document_view(document), home=relative_link(here, paths.home),
+                        domains=relative_link(here, paths.domains_index))
             if len(catalogue.documents) <= self.options.nav_limit:
                 nav.add(here)
 
@@ -242,8 +260,8 @@ class SiteRenderer:
         template = env.get_template("group.md.j2")
         for group in all_groups:
             here = paths.group(group.name)
-            pages[here] = template.render(**common, here=here, home=relative_link(here, paths.home),
-                                          group=self._group_for(views, group.name, here))
+            render_page(here, template, home=relative_link(here, paths.home),
+                        group=self._group_for(views, group.name, here))
             if len(all_groups) <= self.options.nav_limit:
                 nav.add(here)
 
@@ -254,6 +272,7 @@ class SiteRenderer:
 
         here = paths.registry
         entries, skipped = [], []
+        known_schemas, self._schemas = self._schemas, {}
         for event in catalogue.events:
             if event.payload is None or not event.payload.is_json_schema:
                 skipped.append(event)
@@ -262,9 +281,17 @@ class SiteRenderer:
             entries.append((event, relative_link(here, paths.event(event)),
                             relative_link(here, paths.schema_file(event)),
                             relative_link(here, paths.schema_latest(event)), url))
-            content = _json_bytes(registry_document(event, url))
+            latest = paths.layout.latest_url(event)
+            cached = known_schemas.get(event.key)
+            if cached is not None and cached[0] is event.payload.document and cached[1:3] == (url, latest) \
+                    and cached[3] == event.name:
+                content, latest_content = cached[4:]
+            else:  # the loader hands back the very same schema object for an unchanged document
+                content = _json_bytes(registry_document(event, url))
+                latest_content = _json_bytes(registry_document(event, latest))
+            self._schemas[event.key] = (event.payload.document, url, latest, event.name, content, latest_content)
             files[paths.schema_file(event)] = content
-            files[paths.schema_latest(event)] = _json_bytes(registry_document(event, paths.layout.latest_url(event)))
+            files[paths.schema_latest(event)] = latest_content
         base = paths.layout.base_url
         pages[here] = env.get_template("registry.md.j2").render(**common, here=here,
                                                                 home=relative_link(here, paths.home),
@@ -283,11 +310,9 @@ class SiteRenderer:
         template = env.get_template("level.md.j2")
         for label in paths.levels:
             here = paths.level(label)
-            pages[here] = template.render(**common, here=here, view=views.kit.level_page(label, paths.home))
+            render_page(here, template, view=views.kit.level_page(label, paths.home))
 
         event_pages = {event.key: paths.event(event) for event in catalogue.events}
-        # Event pages go straight to the folder unless a later step still adds to them.
-        streamed = self.folder is not None and history is None and not self.options.python_models
         pages.update(self._event_pages(views, catalogue.events, streamed=streamed))
         if history is not None:
             add_history(pages, files, history, views, env, directory_urls=self.options.directory_urls)
@@ -299,7 +324,7 @@ class SiteRenderer:
             site_pages = {path: _tidy(text) for path, text in pages.items()}
         else:
             self.folder.record({path: self.folder.write(path, _tidy(text)) for path, text in pages.items()})
-            self.folder.keep([*pages, *(event_pages.values() if streamed else ())])
+            self.folder.keep([*pages, *unchanged, *(event_pages.values() if streamed else ())])
             site_pages = self.folder
         return RenderedSite(pages=site_pages, files=files, nav_pages=frozenset(nav), paths=paths,
                             event_pages=event_pages)
@@ -324,6 +349,7 @@ class SiteRenderer:
             else:
                 todo.append((event, here, key))
         jobs = [(event, here) for event, here, _ in todo]
+        _env().get_template("event.md.j2")  # compiled once here, not once in every worker
         if streamed:
             assert self.folder is not None
             digests = fork_map(_write_slice, jobs, (views, self.options, self.folder),
