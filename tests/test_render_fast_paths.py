@@ -14,8 +14,10 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from markupsafe import Markup, escape
 
-from portal.render.markup import json_block, json_text
+from portal.render import schema_html
+from portal.render.markup import inert, json_block, json_inline, json_text
 
 _TEXT = st.text(alphabet=st.characters(codec="utf-8"), max_size=12) | st.sampled_from(
     ["", "<b>&amp;</b>", "[x](javascript:alert(1))", "{% dot %}", "`|\\\n\r\t", "\u2028\u202e\ufeff", "\x00\x1f"])
@@ -88,3 +90,25 @@ def test_json_blocks_escape_as_translate_did(value: Any) -> None:
     expected = _dumps(value).translate(table)
     assert str(json_block(value)) == ('<div class="language-json highlight" data-search-exclude><pre><code>'
                                       f'{expected}</code></pre></div>')
+
+
+@settings(max_examples=300, deadline=None)
+@given(_JSON | _UNUSUAL)
+def test_inline_json_is_json_dumps(value: Any) -> None:
+    try:
+        expected = json.dumps(value, ensure_ascii=False, separators=(", ", ": "), default=str)
+    except (TypeError, ValueError) as exc:
+        try:
+            json_inline(value)
+        except type(exc) as mine:
+            assert str(mine) == str(exc)
+        else:
+            raise AssertionError(f"json.dumps refuses {value!r} but json_inline wrote it") from None
+    else:
+        assert json_inline(value) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXT | st.integers() | st.none() | _TEXT.map(Markup) | st.floats())
+def test_tree_text_is_finalize_then_autoescape(value: Any) -> None:
+    assert schema_html._text(value) == str(escape(inert(value)))

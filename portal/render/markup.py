@@ -46,8 +46,10 @@ URL_SCHEMES = ALLOWED_SCHEMES  # one allow-list for descriptions and for every o
 #: or end a raw HTML one). Emphasis characters (``*``, ``_``) stay: at worst they change how text looks.
 MARKDOWN_INERT: dict[str, str] = {char: f"&#{ord(char)};" for char in "[]{}`|\\\n\r"}
 _TEXT = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", **MARKDOWN_INERT})
-_ATTRIBUTE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "'": "&#39;", **MARKDOWN_INERT})
-_NEEDS_ESCAPING = re.compile(r"[&<>\"'\[\]{}`|\\\n\r]")
+#: What :func:`inert` (then autoescape) does to a plain string that has any of :data:`NEEDS_ESCAPING`.
+ATTRIBUTE_TABLE = _ATTRIBUTE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "'": "&#39;",
+                                              **MARKDOWN_INERT})
+NEEDS_ESCAPING = _NEEDS_ESCAPING = re.compile(r"[&<>\"'\[\]{}`|\\\n\r]")
 # For HTML that is already escaped (sanitised descriptions): newlines stay, without_blank_lines handles blank ones.
 _MULTILINE = {k: v for k, v in MARKDOWN_INERT.items() if k not in "\n\r"}
 _MARKDOWN_ONLY = str.maketrans(_MULTILINE)
@@ -264,9 +266,18 @@ def _pretty(value: Any, level: int, out: list[str]) -> None:
         out.append(_scalar(value))
 
 
+#: ``json.dumps(value, ensure_ascii=False, separators=(", ", ": "), default=str)`` builds this encoder on every call.
+_INLINE = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "), default=str)
+
+
 def json_inline(value: Any) -> str:
     """A compact one-line JSON rendering (for enum values, constants, defaults)."""
-    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "), default=str)
+    kind = type(value)
+    if kind is str:
+        return _encode_string(value)  # type: ignore[no-any-return]
+    if kind is int:
+        return int.__repr__(value)
+    return _INLINE.encode(value)
 
 
 def code_block(text: str, language: str, *, label: str | None = None) -> Markup:

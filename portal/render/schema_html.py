@@ -2,8 +2,9 @@
 
 A realistic event has about 80 fields; as Jinja macros (one call per field, several per fact) the tree cost about
 half of an event page's rendering. This writes exactly the markup those macros wrote (the pre-rendered pages in
-``docs/events`` and the identical-output tests pin it), through the same escaping: every value goes through the
-templates' ``finalize`` (:func:`.markup.inert`) and autoescape, so a document's text stays inert here too.
+``docs/events`` and the identical-output tests pin it), through the same escaping: every value is written as the
+templates' ``finalize`` (:func:`.markup.inert`) and autoescape write it, so a document's text stays inert here too.
+The fixed markup (tags, inline styles) is joined once, at import.
 """
 
 from __future__ import annotations
@@ -12,51 +13,76 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from portal.render.markup import inert
+from portal.render.markup import ATTRIBUTE_TABLE, NEEDS_ESCAPING, inert
 from portal.render.styles import badge_style, style
+
+_search = NEEDS_ESCAPING.search
 
 
 def _text(value: Any) -> str:
-    """What ``{{ value }}`` writes in a template (finalize, then autoescape)."""
+    """What ``{{ value }}`` writes in a template (finalize, then autoescape). A plain string is the common case:
+    :func:`.markup.inert` then autoescape come down to one ``translate`` (or nothing), done here directly."""
+    if type(value) is str:
+        return value.translate(ATTRIBUTE_TABLE) if _search(value) else value
     return str(escape(inert(value)))
 
 
 def _codes(values: Any) -> str:
-    return ", ".join(f"<code>{_text(value)}</code>" for value in values)
+    return ", ".join([f"<code>{_text(value)}</code>" for value in values])
 
 
-def _head(node: Any) -> str:
-    parts = [f'<code class="ed-field__name">{_text(node.name)}</code> <span class="ed-field__type" '
-             f'style="{style("type")}">{_text(node.type)}</span>']
+_NAME = '<code class="ed-field__name">'
+_TYPE = f'</code> <span class="ed-field__type" style="{style("type")}">'
+_FORMAT = f'</span> <span class="ed-field__format" style="{style("format")}">'
+_REQUIRED = f'</span> <span class="ed-badge ed-badge--required" style="{badge_style("required")}">required'
+_FLAG = f'</span> <span class="ed-badge ed-badge--flag" style="{badge_style("flag")}">'
+_REF = f'</span> <span class="ed-field__ref" title="schema" style="{style("ref")}">↪ '
+_FACTS = f'<ul class="ed-facts" style="{style("facts")}">'
+_FACT = f'<li style="{style("fact")}">'
+_LEAF = '<div class="ed-field ed-field--leaf" id="'
+_LEAF_HEAD = f'" style="{style("leaf")}"><p class="ed-field__head" style="{style("leaf-head")}">'
+_LEAF_BODY = f'</p><div class="ed-field__body" style="{style("leaf-body")}">'
+_DETAILS = '<details class="ed-field" id="'
+_DETAILS_STYLE = f'" style="{style("details")}"'
+_SUMMARY = f'><summary style="{style("summary")}">'
+_SUMMARY_END = f'</summary><div class="ed-field__body" style="{style("body")}">'
+_ALTERNATIVES = (f'<div class="ed-alternatives" style="{style("alternatives")}"><p class="ed-alternatives__label" '
+                 f'style="{style("alternatives-label")}">')
+_SCHEMA = '<div class="ed-schema" data-fields="'
+_SCHEMA_STYLE = f'" style="{style("schema")}">\n'
+
+
+def _head(node: Any, out: list[str]) -> None:
+    out += (_NAME, _text(node.name), _TYPE, _text(node.type))
     if node.format:
-        parts.append(f' <span class="ed-field__format" style="{style("format")}">{_text(node.format)}</span>')
+        out += (_FORMAT, _text(node.format))
     if node.required:
-        parts.append(f' <span class="ed-badge ed-badge--required" style="{badge_style("required")}">required</span>')
+        out.append(_REQUIRED)
     for flag in node.flags:
-        parts.append(f' <span class="ed-badge ed-badge--flag" style="{badge_style("flag")}">{_text(flag)}</span>')
+        out += (_FLAG, _text(flag))
     if node.ref:
-        parts.append(f' <span class="ed-field__ref" title="schema" style="{style("ref")}">↪ {_text(node.ref)}</span>')
-    return "".join(parts)
+        out += (_REF, _text(node.ref))
+    out.append("</span>")
 
 
-def _body(node: Any) -> str:
-    parts = []
+def _body(node: Any, out: list[str]) -> None:
     if node.title:
-        parts.append(f'<p class="ed-field__title">{_text(node.title)}</p>')
-    parts.append(_text(node.description))
+        out += ('<p class="ed-field__title">', _text(node.title), "</p>")
+    out.append(_text(node.description))
     if node.facts or node.enum or node.examples:
-        fact_style = style("fact")
-        parts.append(f'<ul class="ed-facts" style="{style("facts")}">')
+        out.append(_FACTS)
         for fact in node.facts:
-            value = ""
+            out += (_FACT, _text(fact.label))
             if fact.value:
-                value = f" <code>{_text(fact.value)}</code>" if fact.code else f" {_text(fact.value)}"
-            parts.append(f'<li style="{fact_style}">{_text(fact.label)}{value}</li>')
+                out += (" <code>", _text(fact.value), "</code></li>") if fact.code else (" ", _text(fact.value),
+                                                                                          "</li>")
+            else:
+                out.append("</li>")
         if node.enum:
-            parts.append(f'<li style="{fact_style}">one of {_codes(node.enum)}</li>')
+            out += (_FACT, "one of ", _codes(node.enum), "</li>")
         if node.examples:
-            parts.append(f'<li style="{fact_style}">e.g. {_codes(node.examples)}</li>')
-        parts.append("</ul>")
+            out += (_FACT, "e.g. ", _codes(node.examples), "</li>")
+        out.append("</ul>")
     link = node.link
     if link:
         anchor, label = _text(link.anchor), _text(link.label)
@@ -67,25 +93,27 @@ def _body(node: Any) -> str:
             text = f'Same schema as <a href="#{anchor}"><code>{anchor}</code></a> ({label}).'
         else:
             text = f"Not expanded: {label}; see the JSON Schema file."
-        parts.append(f'<p class="ed-field__link">{text}</p>')
-    return "".join(parts)
+        out += ('<p class="ed-field__link">', text, "</p>")
 
 
 def _field(node: Any, out: list[str], *, open: bool = False) -> None:
-    if not node.is_container:
-        out.append(f'<div class="ed-field ed-field--leaf" id="{_text(node.anchor)}" style="{style("leaf")}"><p '
-                   f'class="ed-field__head" style="{style("leaf-head")}">{_head(node)}</p><div class="ed-field__body" '
-                   f'style="{style("leaf-body")}">{_body(node)}</div></div>')
+    if not (node.children or node.alternatives):  # node.is_container, without a property call per field
+        out += (_LEAF, _text(node.anchor), _LEAF_HEAD)
+        _head(node, out)
+        out.append(_LEAF_BODY)
+        _body(node, out)
+        out.append("</div></div>")
         return
-    out.append(f'<details class="ed-field" id="{_text(node.anchor)}" style="{style("details")}"'
-               f'{" open" if open else ""}><summary style="{style("summary")}">{_head(node)}</summary><div '
-               f'class="ed-field__body" style="{style("body")}">{_body(node)}\n')
+    out += (_DETAILS, _text(node.anchor), _DETAILS_STYLE, " open" if open else "", _SUMMARY)
+    _head(node, out)
+    out.append(_SUMMARY_END)
+    _body(node, out)
+    out.append("\n")
     for child in node.children:
         _field(child, out)
         out.append("\n")
     for alternative in node.alternatives:
-        out.append(f'<div class="ed-alternatives" style="{style("alternatives")}"><p class="ed-alternatives__label" '
-                   f'style="{style("alternatives-label")}">{_text(alternative.label)}:</p>\n')
+        out += (_ALTERNATIVES, _text(alternative.label), ":</p>\n")
         for option in alternative.options:
             _field(option, out)
             out.append("\n")
@@ -95,7 +123,7 @@ def _field(node: Any, out: list[str], *, open: bool = False) -> None:
 
 def tree_html(schema_tree: Any) -> Markup:
     """The whole tree (``schema_tree.root`` open) as one raw HTML block."""
-    out = [f'<div class="ed-schema" data-fields="{_text(schema_tree.field_count)}" style="{style("schema")}">\n']
+    out = [_SCHEMA, _text(schema_tree.field_count), _SCHEMA_STYLE]
     _field(schema_tree.root, out, open=True)
     out.append("\n</div>")
     return Markup("".join(out))

@@ -115,36 +115,51 @@ class SchemaTree:
         return len(self.anchors) - 1
 
 
-@dataclass
 class _Flat:
     """Everything known about one field after merging ``allOf`` and following ``$ref``."""
 
-    types: list[str] = field(default_factory=list)
-    title: str | None = None
-    description: str | None = None
-    refs: list[str] = field(default_factory=list)
-    recursion: str | None = None
-    repeated: str | None = None
-    properties: dict[str, list[Any]] = field(default_factory=dict)
-    required: set[str] = field(default_factory=set)
-    items: list[Any] = field(default_factory=list)
-    tuple_items: list[Any] = field(default_factory=list)
-    additional: list[Any] = field(default_factory=list)
-    closed: bool = False
-    patterns: dict[str, list[Any]] = field(default_factory=dict)
-    alternatives: list[tuple[str, list[Any]]] = field(default_factory=list)
-    enum: list[Any] | None = None
-    has_const: bool = False
-    const: Any = None
-    format: str | None = None
-    facts: list[Fact] = field(default_factory=list)
-    examples: list[Any] = field(default_factory=list)
-    flags: list[str] = field(default_factory=list)
+    __slots__ = ("additional", "alternatives", "closed", "const", "description", "enum", "examples", "facts",
+                 "flags", "format", "has_const", "items", "patterns", "properties", "recursion", "refs", "repeated",
+                 "required", "title", "tuple_items", "types")
+
+    def __init__(self) -> None:
+        self.types: list[str] = []
+        self.title: str | None = None
+        self.description: str | None = None
+        self.refs: list[str] = []
+        self.recursion: str | None = None
+        self.repeated: str | None = None
+        self.properties: dict[str, list[Any]] = {}
+        self.required: set[str] = set()
+        self.items: list[Any] = []
+        self.tuple_items: list[Any] = []
+        self.additional: list[Any] = []
+        self.closed = False
+        self.patterns: dict[str, list[Any]] = {}
+        self.alternatives: list[tuple[str, list[Any]]] = []
+        self.enum: list[Any] | None = None
+        self.has_const = False
+        self.const: Any = None
+        self.format: str | None = None
+        self.facts: list[Fact] = []
+        self.examples: list[Any] = []
+        self.flags: list[str] = []
 
     def fact(self, label: str, value: Any = "", *, code: bool = True) -> None:
         item = Fact(label, value if isinstance(value, str) else json_inline(value), code)
         if item not in self.facts:
             self.facts.append(item)
+
+
+#: The keywords :meth:`_Builder.constraint_facts` reads besides ``x-`` extensions: a schema with none of them (most
+#: fields: a type, a description, a format) skips those checks.
+_CONSTRAINTS = frozenset({
+    "minLength", "maxLength", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "pattern",
+    "minItems", "maxItems", "uniqueItems", "minProperties", "maxProperties", "contentEncoding", "contentMediaType",
+    "default", "not", "if", "discriminator"})
+#: Keywords of :meth:`_Builder.keywords` that few schemas have, checked only when one of them is there.
+_RARE = frozenset({"nullable", "prefixItems", "unevaluatedProperties", "patternProperties", "oneOf", "anyOf", "const",
+                   "examples", "example", "deprecated", "readOnly", "writeOnly"})
 
 
 def _anchor_token(name: str) -> str:
@@ -235,92 +250,115 @@ class _Builder:
             self.absorb(flat, sub, stack, visiting)
 
     def keywords(self, flat: _Flat, s: dict[str, Any]) -> None:
-        kind = s.get("type")
-        for t in kind if isinstance(kind, list) else [kind] if isinstance(kind, str) else []:
-            if isinstance(t, str) and t not in flat.types:
-                flat.types.append(t)
-        if s.get("nullable") is True and "null" not in flat.types:
+        get = s.get
+        kind = get("type")
+        if isinstance(kind, str):
+            if kind not in flat.types:
+                flat.types.append(kind)
+        elif isinstance(kind, list):
+            for t in kind:
+                if isinstance(t, str) and t not in flat.types:
+                    flat.types.append(t)
+        rare = not _RARE.isdisjoint(s)
+        if rare and get("nullable") is True and "null" not in flat.types:
             flat.types.append("null")
-        if flat.title is None and isinstance(s.get("title"), str):
-            flat.title = s["title"]
-        if flat.description is None and isinstance(s.get("description"), str):
-            flat.description = s["description"]
-        if flat.format is None and isinstance(s.get("format"), str):
-            flat.format = s["format"]
-        props = s.get("properties")
+        if flat.title is None:
+            title = get("title")
+            if isinstance(title, str):
+                flat.title = title
+        if flat.description is None:
+            description = get("description")
+            if isinstance(description, str):
+                flat.description = description
+        if flat.format is None:
+            format_ = get("format")
+            if isinstance(format_, str):
+                flat.format = format_
+        props = get("properties")
         if isinstance(props, dict):
+            properties = flat.properties
             for name, sub in props.items():
-                flat.properties.setdefault(str(name), []).append(sub)
-        required = s.get("required")
+                properties.setdefault(str(name), []).append(sub)
+        required = get("required")
         if isinstance(required, list):
             flat.required.update(str(r) for r in required)
-        items = s.get("items")
-        if isinstance(items, dict | bool):
-            flat.items.append(items)
-        elif isinstance(items, list):  # draft-07 tuple form
-            flat.tuple_items.extend(items)
-        if isinstance(s.get("prefixItems"), list):
+        items = get("items")
+        if items is not None:
+            if isinstance(items, (dict, bool)):
+                flat.items.append(items)
+            elif isinstance(items, list):  # draft-07 tuple form
+                flat.tuple_items.extend(items)
+        if rare and isinstance(get("prefixItems"), list):
             flat.tuple_items.extend(s["prefixItems"])
-        extra = s.get("additionalProperties")
-        if extra is False or s.get("unevaluatedProperties") is False:
+        extra = get("additionalProperties")
+        if extra is False or (rare and get("unevaluatedProperties") is False):
             flat.closed = True
         elif isinstance(extra, dict) and extra:
             flat.additional.append(extra)
-        patterns = s.get("patternProperties")
-        if isinstance(patterns, dict):
-            for pattern, sub in patterns.items():
-                flat.patterns.setdefault(str(pattern), []).append(sub)
-        for keyword in ("oneOf", "anyOf"):
-            options = s.get(keyword)
-            if isinstance(options, list) and options:
-                flat.alternatives.append((keyword, options))
-        if isinstance(s.get("enum"), list):
-            flat.enum = s["enum"] if flat.enum is None else [v for v in flat.enum if v in s["enum"]]
-        if "const" in s:
+        if rare:
+            patterns = get("patternProperties")
+            if isinstance(patterns, dict):
+                for pattern, sub in patterns.items():
+                    flat.patterns.setdefault(str(pattern), []).append(sub)
+            for keyword in ("oneOf", "anyOf"):
+                options = get(keyword)
+                if isinstance(options, list) and options:
+                    flat.alternatives.append((keyword, options))
+        enum = get("enum")
+        if isinstance(enum, list):
+            flat.enum = enum if flat.enum is None else [v for v in flat.enum if v in enum]
+        if rare and "const" in s:
             flat.has_const, flat.const = True, s["const"]
-        self.constraint_facts(flat, s)
-        examples = s.get("examples")
-        if isinstance(examples, list):
-            flat.examples.extend(examples)
-        if "example" in s:
-            flat.examples.append(s["example"])
-        for flag in ("deprecated", "readOnly", "writeOnly"):
-            if s.get(flag) is True and flag not in flat.flags:
-                flat.flags.append(flag)
+        if not _CONSTRAINTS.isdisjoint(s):
+            self.constraint_facts(flat, s)
+        for key in s:
+            if isinstance(key, str) and key.startswith("x-"):
+                flat.fact(key, s[key])
+        if rare:
+            examples = get("examples")
+            if isinstance(examples, list):
+                flat.examples.extend(examples)
+            if "example" in s:
+                flat.examples.append(s["example"])
+            for flag in ("deprecated", "readOnly", "writeOnly"):
+                if get(flag) is True and flag not in flat.flags:
+                    flat.flags.append(flag)
 
     @staticmethod
     def constraint_facts(flat: _Flat, s: dict[str, Any]) -> None:
-        low, high = s.get("minLength"), s.get("maxLength")
+        """The facts of the :data:`_CONSTRAINTS` keywords, in a fixed order (``x-`` extensions follow them)."""
+        get = s.get
+        low, high = get("minLength"), get("maxLength")
         if low is not None and high is not None:
             flat.fact("length", f"{low}{RANGE}{high}")
         elif low is not None:
             flat.fact("min length", low)
         elif high is not None:
             flat.fact("max length", high)
-        minimum, maximum = s.get("minimum"), s.get("maximum")
-        ex_min, ex_max = s.get("exclusiveMinimum"), s.get("exclusiveMaximum")
+        minimum, maximum = get("minimum"), get("maximum")
+        ex_min, ex_max = get("exclusiveMinimum"), get("exclusiveMaximum")
         if minimum is not None:
             flat.fact(">" if ex_min is True else "≥", minimum)
         if maximum is not None:
             flat.fact("<" if ex_max is True else "≤", maximum)
-        if isinstance(ex_min, int | float) and not isinstance(ex_min, bool):
+        if isinstance(ex_min, (int, float)) and not isinstance(ex_min, bool):
             flat.fact(">", ex_min)
-        if isinstance(ex_max, int | float) and not isinstance(ex_max, bool):
+        if isinstance(ex_max, (int, float)) and not isinstance(ex_max, bool):
             flat.fact("<", ex_max)
-        if s.get("multipleOf") is not None:
+        if get("multipleOf") is not None:
             flat.fact("multiple of", s["multipleOf"])
-        if isinstance(s.get("pattern"), str):
+        if isinstance(get("pattern"), str):
             flat.fact("pattern", s["pattern"])
-        low, high = s.get("minItems"), s.get("maxItems")
+        low, high = get("minItems"), get("maxItems")
         if low is not None or high is not None:
             flat.fact("items", f"{low if low is not None else 0}{RANGE}{high if high is not None else '∞'}")
-        if s.get("uniqueItems") is True:
+        if get("uniqueItems") is True:
             flat.fact("unique items", code=False)
-        low, high = s.get("minProperties"), s.get("maxProperties")
+        low, high = get("minProperties"), get("maxProperties")
         if low is not None or high is not None:
             flat.fact("properties", f"{low if low is not None else 0}{RANGE}{high if high is not None else '∞'}")
         for keyword in ("contentEncoding", "contentMediaType"):
-            if isinstance(s.get(keyword), str):
+            if isinstance(get(keyword), str):
                 flat.fact(keyword, s[keyword])
         if "default" in s:
             flat.fact("default", s["default"])
@@ -328,12 +366,9 @@ class _Builder:
             flat.fact("must not match", s["not"])
         if "if" in s:
             flat.fact("conditional", "if/then/else", code=False)
-        if isinstance(s.get("discriminator"), str | dict):
+        if isinstance(get("discriminator"), (str, dict)):
             value = s["discriminator"]
             flat.fact("discriminator", value.get("propertyName", "") if isinstance(value, dict) else value)
-        for key, value in s.items():
-            if isinstance(key, str) and key.startswith("x-"):
-                flat.fact(key, value)
 
     # ---------------------------------------------------------------------------------------------- nodes
     def node(self, name: str, role: str, schemas: list[Any], wanted: str, *, required: bool,
@@ -342,7 +377,8 @@ class _Builder:
         self.count += 1
         start = self.count
         flat = self.collect(schemas, stack)
-        child_stack = {**stack, **{ref: anchor for ref in flat.refs}}
+        # Never changed once made: a field without references passes its own stack on.
+        child_stack = {**stack, **{ref: anchor for ref in flat.refs}} if flat.refs else stack
         for ref in flat.refs:
             self.first_expansion.setdefault(ref, anchor)
 
@@ -354,7 +390,7 @@ class _Builder:
 
         children: list[FieldNode] = []
         alternatives: list[Alternatives] = []
-        facts = list(flat.facts)
+        facts = flat.facts  # the flat is this node's own
         enum = list(flat.enum or ())
         item_type = None
         ref_name = (flat.title or self.ref_title(flat.refs[0])) if flat.refs else None
@@ -418,8 +454,8 @@ class _Builder:
             title=flat.title if flat.title and flat.title != name and not flat.refs else None,
             description=description_html(flat.description), ref=ref_name if ref_name != name else None,
             format=flat.format,
-            facts=tuple(facts), enum=tuple(json_inline(v) for v in enum),
-            examples=tuple(json_inline(v) for v in flat.examples[:5]), flags=tuple(flat.flags), link=link,
+            facts=tuple(facts), enum=tuple(map(json_inline, enum)),
+            examples=tuple(map(json_inline, flat.examples[:5])), flags=tuple(flat.flags), link=link,
             children=tuple(children), alternatives=tuple(alternatives),
         )
 
