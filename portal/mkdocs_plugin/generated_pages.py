@@ -208,6 +208,25 @@ class GeneratedPage(Page):
                          search)
 
 
+class ConvertAhead:
+    """Converts an event page as soon as the renderer has written it, in the worker that rendered it (the
+    renderer's ``after_write``): its HTML goes to its file, and the :class:`Converted` travels back in place of
+    MkDocs' conversion. Only pages that are a skeleton (:mod:`.skeleton`) are taken; the others are converted
+    with the rest (:func:`convert_pages`), when MkDocs' files are known."""
+
+    def __init__(self, config: MkDocsConfig, folder: Any, html: HtmlFiles, index_search: bool) -> None:
+        self.config, self.folder, self.html, self.index_search = config, folder, html, index_search
+
+    def __call__(self, src_uri: str) -> Converted | None:
+        file = File.generated(self.config, src_uri, abs_src_path=str(self.folder.path(src_uri)))
+        page = GeneratedPage(file, self.config, self.html, index_search=self.index_search)
+        page.read_source(self.config)
+        markdown = page.markdown or ""
+        swapped, store = stash(markdown)
+        fast = self.html.skeletons(self.config).convert(swapped, store)
+        return page._converted_skeleton(markdown, fast, store) if fast is not None else None
+
+
 def convert_pages(config: MkDocsConfig, files: Files, src_uris: Sequence[str], html: HtmlFiles, *,
                   workers: int | None) -> None:
     """Convert the generated pages ``src_uris`` ahead (in forked workers when there are many); the results wait in

@@ -45,7 +45,7 @@ from pipeline.contract.specs import settings_from_environment
 from pipeline.forking import workers_from_environment
 from portal.kit.errors import KitError
 from portal.kit.subscriptions import Subscription, load_subscriptions
-from portal.mkdocs_plugin.generated_pages import GeneratedPage, HtmlFiles, convert_pages
+from portal.mkdocs_plugin.generated_pages import ConvertAhead, Converted, GeneratedPage, HtmlFiles, convert_pages
 from portal.mkdocs_plugin.history import SiteHistory
 from portal.mkdocs_plugin.html_stash import Stash, restore, search_entries, stash
 from portal.mkdocs_plugin.theme_pages import BuiltAhead, build_ahead
@@ -164,6 +164,7 @@ class EventdeckPlugin(BasePlugin[EventdeckConfig]):
         self._registry: dict[str, str] = {}  # schema file -> digest of what was written
         self.history: SiteHistory | None = None
         self._nav: Navigation | None = None
+        self._converted_ahead: dict[str, Converted] = {}
         self._ahead: BuiltAhead | None = None
 
     # ------------------------------------------------------------------------------------------ lifecycle
@@ -256,8 +257,13 @@ class EventdeckPlugin(BasePlugin[EventdeckConfig]):
         history = self.history.read(paths, catalogue) if self.history is not None else None
         for note in history.notes if history is not None else ():
             log.info("eventdeck: version history: %s", note)
+        # Event pages are converted in the workers that render them, as soon as they are written (generated_pages).
+        self.renderer.after_write = ConvertAhead(config, self.renderer.folder, self._html, self._index_search) \
+            if self.renderer.folder is not None and self._html is not None else None
         self.site = self.renderer.render(catalogue, roots=[str(p) for p in paths], history=history,
                                          subscriptions=subscriptions)
+        self.renderer.after_write = None
+        self._converted_ahead = dict(self.renderer.written)
 
     def on_serve(self, server: Any, *, config: MkDocsConfig, builder: Any) -> Any:
         for path in [*document_paths(self.config, _config_dir(config)),
@@ -283,7 +289,8 @@ class EventdeckPlugin(BasePlugin[EventdeckConfig]):
         # and only the catalogue's index pages belong in it.
         explicit_nav = config.nav is not None
         named = _nav_paths(config.nav) if explicit_nav else set()
-        self._html.converted.clear()
+        self._html.converted = self._converted_ahead
+        self._converted_ahead = {}
         for src_uri in pages:
             listed = src_uri in self.site.nav_pages and not explicit_nav
             inclusion = InclusionLevel.INCLUDED if listed else InclusionLevel.NOT_IN_NAV
@@ -308,7 +315,8 @@ class EventdeckPlugin(BasePlugin[EventdeckConfig]):
         # The pages MkDocs is about to read (under --dirty, only those whose Markdown changed) are converted now,
         # together, in forked workers when there are many.
         todo = [file.src_uri for file in files.documentation_pages()
-                if isinstance(file.page, GeneratedPage) and (not self._dirty or file.is_modified())]
+                if isinstance(file.page, GeneratedPage) and file.src_uri not in self._html.converted
+                and (not self._dirty or file.is_modified())]
         convert_pages(config, files, todo, self._html, workers=workers_from_environment())
         self._nav = nav
         return nav

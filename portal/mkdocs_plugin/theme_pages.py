@@ -79,7 +79,7 @@ def build_ahead(config: MkDocsConfig, files: Files, doc_files: Sequence[File], n
     no fork, threads) or is not safe (:func:`hooks_allow`)."""
     if worker_count(len(pages), PARALLEL_THRESHOLD, workers) < 2 or not hooks_allow(config):
         return None
-    ahead = BuiltAhead(files, all_pages=files.documentation_pages())
+    ahead = BuiltAhead(files, all_pages=list(files.documentation_pages()))
     _warm(config, doc_files, nav, env, pages[0])
     src_uris = [page.file.src_uri for page in pages]
     results = fork_map(_build_slice, src_uris, (config, files, doc_files, nav, env), min_items=PARALLEL_THRESHOLD,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -39,6 +39,9 @@ if TYPE_CHECKING:
     from portal.kit.subscriptions import Subscription
 
 STYLESHEET = "eventdeck.css"
+
+
+AfterWrite = Callable[[str], Any]
 
 
 class PageFolder(Mapping[str, str]):
@@ -190,6 +193,11 @@ class SiteRenderer:
         self.folder = folder
         # event key -> (what its page depends on, its text; None: the text is only in the folder)
         self._event_cache: dict[str, tuple[tuple[Any, ...], str | None]] = {}
+        self.after_write: AfterWrite | None = None
+        """Called with each event page's path once the page is in the folder, in the worker that wrote it (so a
+        caller can take the next step there, such as converting the page); its picklable results of the last render
+        are in :attr:`written`."""
+        self.written: dict[str, Any] = {}
         # page -> what its template was given (document, group and level pages; compared by value)
         self._page_views: dict[str, Any] = {}
         # event key -> (its payload schema object, URLs, name, the registry's two files)
@@ -337,6 +345,7 @@ class SiteRenderer:
         """Every event's page; from the cache when nothing it shows has changed, in parallel when many are new.
         ``streamed``: the pages are written, final, to the folder and not returned."""
         pages: dict[str, str] = {}
+        self.written = {}
         todo: list[tuple[Event, str, tuple[Any, ...]]] = []
         for event in events:
             here = views.paths.event(event)
@@ -352,9 +361,11 @@ class SiteRenderer:
         _env().get_template("event.md.j2")  # compiled once here, not once in every worker
         if streamed:
             assert self.folder is not None
-            digests = fork_map(_write_slice, jobs, (views, self.options, self.folder),
+            results = fork_map(_write_slice, jobs, (views, self.options, self.folder, self.after_write),
                                min_items=PARALLEL_THRESHOLD, workers=self.workers)
-            self.folder.record({here: digest for (_, here), digest in zip(jobs, digests, strict=True)})
+            self.folder.record({here: digest for (_, here), (digest, _) in zip(jobs, results, strict=True)})
+            self.written = {here: extra for (_, here), (_, extra) in zip(jobs, results, strict=True)
+                            if extra is not None}
             for event, _here, key in todo:
                 self._event_cache[event.key] = (key, None)
         else:
@@ -404,10 +415,16 @@ def _render_slice(state: tuple[CatalogueViews, Options], jobs: Sequence[tuple[Ev
     return [_render_one(views, event, here, options) for event, here in jobs]
 
 
-def _write_slice(state: tuple[CatalogueViews, Options, PageFolder], jobs: Sequence[tuple[Event, str]]) -> list[str]:
-    """Render and write pages (in a worker): only their digests travel back, not their text."""
-    views, options, folder = state
-    return [folder.write(here, _tidy(_render_one(views, event, here, options))) for event, here in jobs]
+def _write_slice(state: tuple[CatalogueViews, Options, PageFolder, AfterWrite | None],
+                 jobs: Sequence[tuple[Event, str]]) -> list[tuple[str, Any]]:
+    """Render and write pages (in a worker): only their digests travel back, not their text, and what
+    ``after_write`` makes of them."""
+    views, options, folder, after_write = state
+    results = []
+    for event, here in jobs:
+        text = _tidy(_render_one(views, event, here, options))
+        results.append((folder.write(here, text), after_write(here) if after_write is not None else None))
+    return results
 
 
 def _render_events(views: CatalogueViews, jobs: list[tuple[Event, str]], options: Options,
