@@ -12,6 +12,7 @@ from __future__ import annotations
 import posixpath
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from pipeline.contract import Catalogue, Event
 from pipeline.schemas.registry import RegistryLayout, event_slugs, normalised_base_url, slug, unique_slugs
@@ -112,10 +113,18 @@ class SitePaths:
         return self.layout.latest_path(event)
 
 
+@lru_cache(maxsize=8192)
+def _relpath(path: str, start: str) -> str:
+    """``posixpath.relpath``, remembered: it asks the OS for the working directory on every call, and the pages of
+    one folder (every event page) link to the same few pages. The answer depends on the working directory only for
+    paths that climb above it (``..``), which site paths (``src_uri``) never do."""
+    return posixpath.relpath(path, start)
+
+
 def relative_link(from_page: str, to_path: str) -> str:
     """A Markdown link target from the page ``from_page`` to ``to_path`` (both ``src_uri``): MkDocs resolves
     ``.md`` targets to the right URL in either URL style."""
-    return posixpath.relpath(to_path, posixpath.dirname(from_page) or ".")
+    return _relpath(to_path, posixpath.dirname(from_page) or ".")
 
 
 def relative_url(from_page: str, to_path: str, *, directory_urls: bool = True) -> str:
@@ -138,7 +147,7 @@ def relative_url(from_page: str, to_path: str, *, directory_urls: bool = True) -
     source = built(from_page)
     source_dir = source if source.endswith("/") or source == "" else posixpath.dirname(source)
     target = built(to_path)
-    rel = posixpath.relpath(target or ".", source_dir or ".")
+    rel = _relpath(target or ".", source_dir or ".")
     if target.endswith("/") or target == "":
         rel = rel.rstrip("/") + "/" if rel != "." else "./"
     return rel

@@ -207,22 +207,7 @@ class _Builder:
                 return self.ref_title(option["$ref"])
         return f"option {n}"
 
-    def unique_anchor(self, wanted: str) -> str:
-        anchor, n = wanted, 1
-        while anchor in self.anchors:
-            n += 1
-            anchor = f"{wanted}-{n}"
-        self.anchors.add(anchor)
-        return anchor
-
     # ------------------------------------------------------------------------------------------- flattening
-    def collect(self, schemas: Iterable[Any], stack: Mapping[str, str]) -> _Flat:
-        flat = _Flat()
-        visiting: set[str] = set()
-        for schema in schemas:
-            self.absorb(flat, schema, stack, visiting)
-        return flat
-
     def absorb(self, flat: _Flat, schema: Any, stack: Mapping[str, str], visiting: set[str]) -> None:
         if schema is False:
             flat.fact("never valid", code=False)
@@ -371,16 +356,32 @@ class _Builder:
             flat.fact("discriminator", value.get("propertyName", "") if isinstance(value, dict) else value)
 
     # ---------------------------------------------------------------------------------------------- nodes
-    def node(self, name: str, role: str, schemas: list[Any], wanted: str, *, required: bool,
+    def node(self, name: str, role: str, schemas: list[Any], wanted: str, required: bool,
              stack: Mapping[str, str], depth: int, register: bool = True) -> FieldNode:
-        anchor = self.unique_anchor(wanted) if register else wanted
+        """The field ``name`` (``schemas`` merged), its anchor ``wanted`` (made unique when ``register``). Called once
+        per field of a page, positionally: this is the hot loop of an event page's view."""
+        anchor = wanted
+        if register:
+            anchors = self.anchors
+            n = 1
+            while anchor in anchors:
+                n += 1
+                anchor = f"{wanted}-{n}"
+            anchors.add(anchor)
         self.count += 1
         start = self.count
-        flat = self.collect(schemas, stack)
-        # Never changed once made: a field without references passes its own stack on.
-        child_stack = {**stack, **{ref: anchor for ref in flat.refs}} if flat.refs else stack
-        for ref in flat.refs:
-            self.first_expansion.setdefault(ref, anchor)
+        flat = _Flat()
+        visiting: set[str] = set()
+        for schema in schemas:
+            self.absorb(flat, schema, stack, visiting)
+        refs = flat.refs
+        if refs:
+            # Never changed once made: a field without references passes its own stack on.
+            child_stack = {**stack, **{ref: anchor for ref in refs}}
+            for ref in refs:
+                self.first_expansion.setdefault(ref, anchor)
+        else:
+            child_stack = stack
 
         link = None
         if flat.recursion is not None and flat.recursion in stack:
@@ -393,36 +394,40 @@ class _Builder:
         facts = flat.facts  # the flat is this node's own
         enum = list(flat.enum or ())
         item_type = None
-        ref_name = (flat.title or self.ref_title(flat.refs[0])) if flat.refs else None
-        if depth >= MAX_DEPTH or self.count > MAX_NODES:
+        ref_name = (flat.title or self.ref_title(refs[0])) if refs else None
+        if not (flat.properties or flat.patterns or flat.additional or flat.tuple_items or flat.alternatives
+                or flat.items):
+            pass  # a leaf: nothing below it (the common case)
+        elif depth >= MAX_DEPTH or self.count > MAX_NODES:
             if flat.properties or flat.items or flat.alternatives:
                 self.truncated = True
                 link = link or FieldLink(anchor, "truncated", "too deep or too large to show here")
         else:
+            below = depth + 1
+            node = self.node
+            required_names = flat.required
             for prop, subs in flat.properties.items():
-                children.append(self.node(prop, "property", subs, f"{anchor}.{_anchor_token(prop)}",
-                                          required=prop in flat.required, stack=child_stack, depth=depth + 1))
+                children.append(node(prop, "property", subs, f"{anchor}.{_anchor_token(prop)}",
+                                     prop in required_names, child_stack, below))
             for n, (pattern, subs) in enumerate(flat.patterns.items(), 1):
-                children.append(self.node(f"/{pattern}/", "pattern", subs, f"{anchor}.pattern{n}",
-                                          required=False, stack=child_stack, depth=depth + 1))
+                children.append(node(f"/{pattern}/", "pattern", subs, f"{anchor}.pattern{n}", False, child_stack,
+                                     below))
             if flat.additional:
-                children.append(self.node("(any other name)", "additional", flat.additional,
-                                          f"{anchor}.additional", required=False, stack=child_stack,
-                                          depth=depth + 1))
+                children.append(node("(any other name)", "additional", flat.additional, f"{anchor}.additional",
+                                     False, child_stack, below))
             for n, sub in enumerate(flat.tuple_items, 1):
-                children.append(self.node(f"[{n - 1}]", "property", [sub], f"{anchor}.{n - 1}", required=False,
-                                          stack=child_stack, depth=depth + 1))
+                children.append(node(f"[{n - 1}]", "property", [sub], f"{anchor}.{n - 1}", False, child_stack,
+                                     below))
             for keyword, options in flat.alternatives:
                 built = []
                 for n, option in enumerate(options, 1):
                     label = self.option_label(option, n)
-                    built.append(self.node(label, "option", [option], f"{anchor}.{keyword}{n}", required=False,
-                                           stack=child_stack, depth=depth + 1))
+                    built.append(node(label, "option", [option], f"{anchor}.{keyword}{n}", False, child_stack,
+                                      below))
                 alternatives.append(Alternatives(keyword, tuple(built)))
             if flat.items:
                 # The item shares the array's anchor: its fields are the array's children.
-                item = self.node(name, "item", flat.items, anchor, required=False, stack=child_stack,
-                                 depth=depth + 1, register=False)
+                item = node(name, "item", flat.items, anchor, False, child_stack, below, False)
                 children.extend(item.children)
                 alternatives.extend(item.alternatives)
                 facts.extend(Fact(f"each item: {f.label}", f.value, f.code) for f in item.facts)
@@ -444,19 +449,21 @@ class _Builder:
             facts.append(Fact(f"and {len(enum) - MAX_ENUM} more values", code=False))
             enum = enum[:MAX_ENUM]
 
-        for ref in flat.refs:
-            self.sizes[ref] = max(self.sizes.get(ref, 0), self.count - start + 1)
+        if refs:
+            sizes = self.sizes
+            for ref in refs:
+                sizes[ref] = max(sizes.get(ref, 0), self.count - start + 1)
         type_label = _type_label(flat, item_type)
         if type_label == "any" and link is not None and link.reason != "truncated":
             type_label = link.label
+        # Positional, in the order of the fields: binding 16 keyword arguments cost more than the rest of a leaf.
         return FieldNode(
-            anchor=anchor, name=name, role=role, type=type_label, required=required,
-            title=flat.title if flat.title and flat.title != name and not flat.refs else None,
-            description=description_html(flat.description), ref=ref_name if ref_name != name else None,
-            format=flat.format,
-            facts=tuple(facts), enum=tuple(map(json_inline, enum)),
-            examples=tuple(map(json_inline, flat.examples[:5])), flags=tuple(flat.flags), link=link,
-            children=tuple(children), alternatives=tuple(alternatives),
+            anchor, name, role, type_label, required,  # anchor, name, role, type, required
+            flat.title if flat.title and flat.title != name and not refs else None,  # title
+            description_html(flat.description), ref_name if ref_name != name else None,  # description, ref
+            flat.format, tuple(facts), tuple(map(json_inline, enum)),  # format, facts, enum
+            tuple(map(json_inline, flat.examples[:5])), tuple(flat.flags), link,  # examples, flags, link
+            tuple(children), tuple(alternatives),  # children, alternatives
         )
 
 
@@ -496,5 +503,5 @@ def _json_type(value: Any) -> str:
 def schema_tree(document: Any, prefix: str = "payload") -> SchemaTree:
     """The tree of ``document`` (a bundled JSON Schema) with anchors under ``prefix``."""
     builder = _Builder(document, prefix)
-    root = builder.node(prefix, "root", [document], prefix, required=True, stack={"#": prefix}, depth=0)
+    root = builder.node(prefix, "root", [document], prefix, True, {"#": prefix}, 0)
     return SchemaTree(root, frozenset(builder.anchors), builder.truncated)
