@@ -375,6 +375,7 @@ class _Builder:
         for schema in schemas:
             self.absorb(flat, schema, stack, visiting)
         refs = flat.refs
+        child_stack: Mapping[str, str]
         if refs:
             # Never changed once made: a field without references passes its own stack on.
             child_stack = {**stack, **{ref: anchor for ref in refs}}
