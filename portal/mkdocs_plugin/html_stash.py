@@ -23,6 +23,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 _BLOCK_START = ("<div", "<figure", "<table", "<details")
@@ -95,20 +96,46 @@ MAX_FIELD_ENTRIES = 12
 
 _EXCLUDED = re.compile(r"<([a-z][a-z0-9]*)\b[^>]*\sdata-search-exclude[\s>=/]")
 _SCHEMA = re.compile(r'<div class="ed-schema"[^>]*>')
-_FIELD_TOKEN = re.compile(r'<details\b[^>]*>|</details>|<div class="ed-field ed-field--leaf" id="([^"]+)"'
-                          r'|<code class="ed-field__name">(.*?)</code>', re.S)
-_FIELD_OPEN = re.compile(r'<details class="ed-field" id="([^"]+)"')
+#: A field's ``<details>`` (its id), any other ``<details>``, the end of one, a leaf field (its id), a field's name
+#: (and ``</code>``). A field's ``<details>`` is a ``<details>`` tag (up to its first ``>``) that starts with its
+#: class and id. No branch starts with a group: that would cost the regular expression its fast scan for ``<``.
+_FIELD_TOKEN = re.compile(r'<details class="ed-field" id="([^">]+)"[^>]*>|<details\b[^>]*>|<(/)details>'
+                          r'|<div class="ed-field ed-field--leaf" id="([^"]+)"'
+                          r'|<code class="ed-field__name">(.*?</code>)', re.S)  # every group non-empty when it matches
 
 
-def _end_of(content: str, tag: str, start: int) -> int:
-    """Where the element of ``tag`` opening at ``start`` ends (the renderer's own markup: balanced)."""
-    tokens = re.compile(rf"<{tag}\b|</{tag}\s*>")
+@lru_cache(maxsize=64)
+def _tag_tokens(tag: str) -> re.Pattern[str]:
+    return re.compile(rf"<{tag}\b|</{tag}\s*>")
+
+
+def _end_of(content: str, tag: str, start: int, end: int | None = None) -> int:
+    """Where the element of ``tag`` opening at ``start`` ends (the renderer's own markup: balanced), in
+    ``content[:end]``."""
+    end = len(content) if end is None else end
     depth = 0
-    for match in tokens.finditer(content, start):
-        depth += 1 if match.group(0)[1] != "/" else -1
+    for match in _tag_tokens(tag).finditer(content, start, end):
+        depth += 1 if content[match.start() + 1] != "/" else -1
         if depth == 0:
             return match.end()
-    return len(content)
+    return end
+
+
+_MARK = "data-search-exclude"
+
+
+def _next_excluded(content: str, position: int) -> re.Match[str] | None:
+    """``_EXCLUDED.search(content, position)``, found from the attribute instead of from every tag: a match is
+    the first tag start ``<`` that is no ``>`` away from an occurrence of the attribute, so each occurrence (found
+    with ``str.find``) only needs the regular expression on the text between it and the ``>`` before it."""
+    found = content.find(_MARK, position)
+    while found >= 0:
+        window = max(position, content.rfind(">", position, found) + 1)
+        match = _EXCLUDED.search(content, window, found + len(_MARK) + 1)
+        if match is not None:
+            return match
+        found = content.find(_MARK, found + 1)
+    return None
 
 
 def without_excluded(content: str) -> str:
@@ -116,16 +143,33 @@ def without_excluded(content: str) -> str:
     honours too, so the pages a build without this plugin indexes leave out the same parts)."""
     parts: list[str] = []
     position = 0
-    while (match := _EXCLUDED.search(content, position)) is not None:
-        parts.append(content[position:match.start()])
+    while (match := _next_excluded(content, position)) is not None:
+        _pieces(parts, content, position, match.start())
         position = _end_of(content, match.group(1), match.start())
-    parts.append(content[position:])
+    if not parts:
+        return content
+    _pieces(parts, content, position, len(content))
     return "".join(parts)
+
+
+#: Text is copied in pieces of at most this many characters: a page's schema tree is one span of 100 KB or more
+#: (two bytes a character with a "≤" in it), and a temporary copy that large costs the allocator more than the copy.
+_PIECE = 16384
+
+
+def _pieces(parts: list[str], content: str, start: int, end: int) -> None:
+    """Append ``content[start:end]`` to ``parts``, in pieces of at most :data:`_PIECE` characters."""
+    while end - start > _PIECE:
+        parts.append(content[start:start + _PIECE])
+        start += _PIECE
+    parts.append(content[start:end])
 
 
 def _text(fragment: str) -> str:
     """The searchable text of an HTML fragment: tags, JSON code blocks and graphs dropped, whitespace collapsed,
     escaped again for the index (mkdocs-material shows entries as HTML)."""
+    if "<" not in fragment and "&" not in fragment and ">" not in fragment and _SPACE.search(fragment) is None:
+        return fragment  # plain text (most field names): nothing to drop, unescape, escape or collapse
     fragment = fragment.replace("<wbr>", "")  # a line break opportunity inside a name, not a space
     text = html.unescape(_TAG.sub(" ", _SVG.sub(" ", _CODE_BLOCK.sub(" ", fragment))))
     return _SPACE.sub(" ", html.escape(text, quote=False)).strip()
@@ -140,30 +184,30 @@ class _Field:
     names: list[str] = field(default_factory=list)  # of the deeper fields folded into this entry
 
 
-def _fields(tree: str) -> list[_Field]:
-    """The fields of a schema tree's markup in page order, each with its depth (0: the root)."""
+def _fields(page: str, start: int, end: int) -> list[_Field]:
+    """The fields of the schema tree ``page[start:end]`` in page order, each with its depth (0: the root)."""
     found: list[_Field] = []
     depth = 0
     pending: _Field | None = None
-    for match in _FIELD_TOKEN.finditer(tree):
-        token = match.group(0)
-        if token.startswith("</details"):
-            depth -= 1
-        elif token.startswith("<details"):
-            opened = _FIELD_OPEN.match(token)
-            if opened is not None:
-                pending = _Field(html.unescape(opened.group(1)), "", depth, True)
+    for opened, closed, leaf, name in _FIELD_TOKEN.findall(page, start, end):  # tuples: no match object per tag
+        if name:
+            if pending is not None:
+                pending.name = _text(name[:-7])  # without "</code>"
+                found.append(pending)
+                pending = None
+        elif leaf:
+            pending = _Field(html.unescape(leaf), "", depth, False)
+        elif opened:
+            pending = _Field(html.unescape(opened), "", depth, True)
             depth += 1
-        elif match.group(1) is not None:
-            pending = _Field(html.unescape(match.group(1)), "", depth, False)
-        elif pending is not None:
-            pending.name = _text(match.group(2))
-            found.append(pending)
-            pending = None
+        elif closed:
+            depth -= 1
+        else:  # another <details>
+            depth += 1
     return found
 
 
-def _field_entries(trees: list[str], url: str) -> list[dict[str, Any]]:
+def _field_entries(page: str, trees: list[tuple[int, int]], url: str) -> list[dict[str, Any]]:
     """The entries of the fields of a page's schema trees, each titled with the field's name, at its anchor.
 
     Fields get entries tier by tier, shallowest first and objects before plain fields of the same depth (the
@@ -171,37 +215,47 @@ def _field_entries(trees: list[str], url: str) -> list[dict[str, Any]]:
     a field without one of its own is named in the text of its nearest ancestor that has one (a tree's root, for
     the fields of no object that has one). A small schema thus gets an entry per field, a large one an entry per
     object of its first levels, and every field name is found."""
-    fields = [f for tree in trees for f in _fields(tree)]
+    fields = [f for start, end in trees for f in _fields(page, start, end)]
+    tiers: dict[tuple[int, bool], list[int]] = {}
+    for f in fields:
+        if f.depth > 0:
+            tiers.setdefault((f.depth, not f.container), []).append(id(f))
     own: set[int] = set()
-    for tier in sorted({(f.depth, not f.container) for f in fields if f.depth > 0}):
-        members = [id(f) for f in fields if f.depth > 0 and (f.depth, not f.container) == tier]
+    for tier in sorted(tiers):
+        members = tiers[tier]
         if len(own) + len(members) > MAX_FIELD_ENTRIES:
             break
         own.update(members)
     path: list[_Field] = []  # the field at each depth down to the current one
+    owners: list[_Field | None] = []  # for each of path, the last of path up to it with an entry (or a root)
     for f in fields:
         del path[f.depth:]
+        del owners[f.depth:]
         if f.depth > 0 and id(f) not in own:
-            owner = next(a for a in reversed(path) if id(a) in own or a.depth == 0)
+            owner = owners[-1] if owners else None
+            if owner is None:  # no such field above it (markup whose depths jump): as next() on nothing did
+                owner = next(a for a in reversed(path) if id(a) in own or a.depth == 0)
             if f.name not in owner.names:
                 owner.names.append(f.name)
         path.append(f)
+        owners.append(f if f.depth == 0 or id(f) in own else owners[-1] if owners else None)
     return [{"location": f"{url}#{f.anchor}", "title": f.name, "text": " ".join(f.names)} for f in fields
             if id(f) in own or (f.depth == 0 and f.names)]
 
 
-def _schema_trees(body: str) -> tuple[str, list[str]]:
-    """``body`` without its schema trees, and the trees."""
-    trees: list[str] = []
+def _schema_trees(page: str, start: int, end: int, trees: list[tuple[int, int]]) -> str:
+    """``page[start:end]`` (a section) without its schema trees; the trees' spans in ``page`` are added to
+    ``trees``. The section is searched in place (``pos``, ``endpos``: as if it were a string of its own, since no
+    pattern here looks behind its start), not copied."""
     parts: list[str] = []
-    position = 0
-    while (match := _SCHEMA.search(body, position)) is not None:
-        parts.append(body[position:match.start()])
-        end = _end_of(body, "div", match.start())
-        trees.append(body[match.start():end])
-        position = end
-    parts.append(body[position:])
-    return "".join(parts), trees
+    position = start
+    while (match := _SCHEMA.search(page, position, end)) is not None:
+        parts.append(page[position:match.start()])
+        tree_end = _end_of(page, "div", match.start(), end)
+        trees.append((match.start(), tree_end))
+        position = tree_end
+    parts.append(page[position:end])
+    return "".join(parts)
 
 
 def search_entries(content: str, url: str, title: str) -> list[dict[str, Any]]:
@@ -214,13 +268,12 @@ def search_entries(content: str, url: str, title: str) -> list[dict[str, Any]]:
     indexer leaves them out of a build without this plugin."""
     content = without_excluded(content)
     entries: list[dict[str, Any]] = []
-    trees: list[str] = []
+    trees: list[tuple[int, int]] = []
     headings = list(_HEADING.finditer(content))
     starts = [m.start() for m in headings] + [len(content)]
     preface = content[: starts[0]]
     if headings and headings[0].group(1) == "1":
-        first_text, found = _schema_trees(content[headings[0].end(): starts[1]])
-        trees += found
+        first_text = _schema_trees(content, headings[0].end(), starts[1], trees)
         entries.append({"location": url, "title": title, "text": _text(preface + " " + first_text)})
         rest = headings[1:]
         offsets = starts[1:]
@@ -230,8 +283,7 @@ def search_entries(content: str, url: str, title: str) -> list[dict[str, Any]]:
         offsets = starts
     for index, match in enumerate(rest):
         ident = _ID.search(match.group(2))
-        body, found = _schema_trees(content[match.end(): offsets[index + 1]])
-        trees += found
+        body = _schema_trees(content, match.end(), offsets[index + 1], trees)
         heading = _text(_HEADERLINK.sub("", match.group(3)))
         text = _text(body)
         if ident is None:
@@ -239,4 +291,4 @@ def search_entries(content: str, url: str, title: str) -> list[dict[str, Any]]:
         elif text:
             anchor = html.unescape(ident.group(1))
             entries.append({"location": f"{url}#{anchor}", "title": heading, "text": text})
-    return entries + _field_entries(trees, url)
+    return entries + _field_entries(content, trees, url)
