@@ -15,7 +15,7 @@ from .errors import ContractError, DiagnosticSink, Location
 from .extensions import Enrichment, EventBridge, Sealing
 from .model import Action, Example, Info, Operation, Schema, Server, Tag
 from .refs import Dereferencer, resolve_pointer
-from .schemas import bundle, dialect_of
+from .schemas import Rewritten, bundle, dialect_of
 
 
 @dataclass
@@ -106,6 +106,7 @@ class Normaliser:
         self._events: dict[tuple[str, str], RawEvent] = {}
         self._message_keys: dict[int, str] = {}
         self._operations: list[Operation] = []
+        self._rewritten: Rewritten = {}  # definitions bundled so far: the document's schemas share them
 
     # -- where things came from -------------------------------------------------------------------------------
     def origin(self, value: Any, fallback: tuple[str, str]) -> tuple[str, str]:
@@ -305,7 +306,7 @@ class Normaliser:
                            f"schema format '{schema_format}' is shown as written; only JSON Schema formats are "
                            "validated", location)
             return Schema(source_value, schema_format or "", dialect, location)
-        document = bundle(self.deref, uri, pointer, source_value, self.sink)
+        document = bundle(self.deref, uri, pointer, source_value, self.sink, self._rewritten)
         if isinstance(document, dict) and "$schema" not in document:
             document = {"$schema": dialect, **document}
         return Schema(document, schema_format or "application/vnd.aai.asyncapi+json", dialect, location)

@@ -228,6 +228,11 @@ class Sources:
         self._files[uri] = (stamp, document)
         return document
 
+    def forget(self, uri: str) -> None:
+        """Drop the parsed form of the local file ``uri`` (the next :meth:`get` reads it again): a loader keeps
+        what it built from a document, so the document's own parse is dead weight once it is built."""
+        self._files.pop(uri, None)
+
     def stamp(self, uri: str) -> tuple[int, int] | None:
         """What a cache of derived results keys on: (mtime_ns, size), or None for remote/missing files."""
         if "://" in uri:

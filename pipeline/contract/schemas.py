@@ -52,18 +52,26 @@ def _def_name(uri: str, pointer: str) -> str:
     return Path(uri).stem
 
 
-def bundle(deref: Dereferencer, uri: str, pointer: str, value: Any, sink: DiagnosticSink) -> dict[str, Any] | Any:
+#: Definitions already bundled for one document: (file, pointer) -> (the rewritten definition, the references it
+#: names: their target and the ``$ref`` it was given). See :meth:`_Bundler.definition`.
+Rewritten = dict[tuple[str, str], tuple[Any, tuple[tuple[str, str, Any, str], ...]]]
+
+
+def bundle(deref: Dereferencer, uri: str, pointer: str, value: Any, sink: DiagnosticSink,
+           rewritten: Rewritten | None = None) -> dict[str, Any] | Any:
     """The schema at ``uri#pointer`` (raw ``value``) as a standalone schema with every reference in ``$defs``.
 
     Unresolvable references become diagnostics and are left pointing nowhere, so the bundle is still usable for
-    documentation; validation against it will report them.
+    documentation; validation against it will report them. ``rewritten``: definitions bundled before with the same
+    ``deref`` (the same document), shared by this bundle when they come out the same (see
+    :meth:`_Bundler.definition`); treat the result as read-only.
     """
-    bundler = _Bundler(deref, sink, uri, pointer)
+    bundler = _Bundler(deref, sink, uri, pointer, rewritten if rewritten is not None else {})
     root = bundler.rewrite(value, uri, pointer)
     defs, queue = bundler.defs, bundler.queue
     while queue:
         target_uri, target_pointer, target_value, name = queue.pop(0)
-        defs[name] = bundler.rewrite(target_value, target_uri, target_pointer)
+        defs[name] = bundler.definition(target_value, target_uri, target_pointer)
     _break_reference_loops(defs)
     if not isinstance(root, dict):
         return root
@@ -81,12 +89,35 @@ class _Bundler:
     """The state of one :func:`bundle`: a class, not closures, because a closure that calls itself is a reference
     cycle, and this one would keep the whole dereferenced document alive until the cyclic collector ran."""
 
-    def __init__(self, deref: Dereferencer, sink: DiagnosticSink, uri: str, pointer: str) -> None:
+    def __init__(self, deref: Dereferencer, sink: DiagnosticSink, uri: str, pointer: str,
+                 rewritten: Rewritten) -> None:
         self.deref = deref
         self.sink = sink
         self.names: dict[tuple[str, str], str] = {(uri, pointer): "#"}
         self.defs: dict[str, Any] = {}
         self.queue: list[tuple[str, str, Any, str]] = []
+        self.rewritten = rewritten
+        self.named: list[tuple[str, str, Any, str]] | None = None  # name_for's calls, while a definition is rewritten
+
+    def definition(self, value: Any, uri: str, pointer: str) -> Any:
+        """The rewritten definition at ``uri#pointer``: the one an earlier bundle of the document made, when each
+        reference in it gets the same ``$ref`` here (asked in the order :meth:`rewrite` asks, so this bundle names
+        and queues what it would have anyway).
+
+        Why: every event of a document bundles its own copy of the shared definitions (Money, Address...);
+        rewriting them once per document instead of once per event saves the time, and sharing them saves most
+        of the memory of a large catalogue's schemas. A problem found in a definition is reported by the bundle
+        that rewrote it, on the same sink (the loader keeps one diagnostic per place and message anyway)."""
+        known = self.rewritten.get((uri, pointer))
+        if known is not None and all(self.name_for(u, p, v) == ref for u, p, v, ref in known[1]):
+            return known[0]
+        self.named = []
+        try:
+            result = self.rewrite(value, uri, pointer)
+            self.rewritten[(uri, pointer)] = (result, tuple(self.named))
+        finally:
+            self.named = None
+        return result
 
     def name_for(self, target_uri: str, target_pointer: str, target_value: Any) -> str:
         names, defs = self.names, self.defs
@@ -101,7 +132,10 @@ class _Bundler:
             defs[name] = None  # reserve; filled when dequeued
             self.queue.append((target_uri, target_pointer, target_value, name))
         found = names[key]
-        return "#" if found == "#" else f"#/$defs/{_escape(found)}"
+        ref = "#" if found == "#" else f"#/$defs/{_escape(found)}"
+        if self.named is not None:
+            self.named.append((target_uri, target_pointer, target_value, ref))
+        return ref
 
     def rewrite(self, node: Any, node_uri: str, node_pointer: str) -> Any:
         rewrite = self.rewrite

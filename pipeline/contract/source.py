@@ -17,6 +17,7 @@ import gc
 import json
 import math
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -367,6 +368,17 @@ class _Unusual(Exception):
     """The fast reader met something only :func:`_construct` handles (or reports) correctly."""
 
 
+# Strings are interned as they are read (keys always, values up to this length): a catalogue repeats the same keys
+# and words (``type``, ``string``, ``GBP``) hundreds of thousands of times, and every copy made of the values later
+# (dereferenced views, bundled schemas, a forked worker's results, pickled once per string) shares them.
+_INTERNED_LENGTH = 64
+_intern = sys.intern
+
+
+def _quoted(value: str) -> str:
+    return _intern(value) if len(value) < _INTERNED_LENGTH else value
+
+
 def _plain_value(value: str) -> Any:
     """A plain scalar's value under the YAML 1.2 core schema, or :class:`_Unusual` for what needs a diagnostic."""
     tag = _PLAIN_TAGS.get(value)
@@ -379,7 +391,7 @@ def _plain_value(value: str) -> Any:
         if len(_PLAIN_TAGS) < 100_000 and len(value) < 64:
             _PLAIN_TAGS[value] = tag
     if tag is STR or tag == STR:
-        return value
+        return _intern(value) if len(value) < _INTERNED_LENGTH else value
     if tag == INT:
         if value.startswith("0o"):
             return int(value[2:], 8)
@@ -450,13 +462,13 @@ def _read_events(text: str) -> tuple[Any, dict[int, tuple[Position, Any]]] | Non
                     if key is None:
                         if value in container or value == "<<":
                             raise _Unusual
-                        key = value
-                        where[value] = (mark.line + 1, mark.column + 1)
+                        key = _intern(value)
+                        where[key] = (mark.line + 1, mark.column + 1)
                         continue
-                    container[key] = _plain_value(value) if event.implicit[0] else value
+                    container[key] = _plain_value(value) if event.implicit[0] else _quoted(value)
                     key = None
                 elif container is not None:
-                    container.append(_plain_value(value) if event.implicit[0] else value)
+                    container.append(_plain_value(value) if event.implicit[0] else _quoted(value))
                     where.append((mark.line + 1, mark.column + 1))
                 else:
                     raise _Unusual  # a document that is a single scalar
@@ -681,7 +693,7 @@ class _Builder:
             raise SourceError("mapping keys must be plain strings, not collections", self._where(node))
         # JSON has only string keys; keep what was written (`200:` stays "200", `on:` stays "on").
         self._check_tag(node, node.tag)
-        return str(node.value)
+        return _intern(str(node.value))
 
     def _check_tag(self, node: yaml.Node, expected: str) -> None:
         if node.tag != expected and node.tag not in (STR, INT, FLOAT, BOOL, NULL, MAP, SEQ):
@@ -693,7 +705,7 @@ class _Builder:
         tag, value = node.tag, node.value
         try:
             if tag == STR:
-                return value
+                return _quoted(value)
             if tag == INT:
                 if value.startswith("0o"):
                     return int(value[2:], 8)
