@@ -49,8 +49,9 @@ def test_values_python_calls_equal_but_json_does_not_stay_apart(one: object, oth
 def test_the_values_given_are_never_modified() -> None:
     shared = SharedValues()
     shared.share({"inner": {"type": "string"}})
-    given = {"inner": {"type": "string"}, "list": [{"type": "string"}]}
-    inner, items = given["inner"], given["list"]
+    inner: dict[str, str] = {"type": "string"}
+    items: list[dict[str, str]] = [{"type": "string"}]
+    given = {"inner": inner, "list": items}
     result = shared.share(given)
     assert given == {"inner": {"type": "string"}, "list": [{"type": "string"}]}
     assert given["inner"] is inner and given["list"] is items and items[0] is not inner
