@@ -36,6 +36,7 @@ _CODE_BLOCK = re.compile(r'<div class="language-[^"]*highlight">.*?</div>', re.S
 _SVG = re.compile(r"<svg\b.*?</svg>", re.S)
 _TAG = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")
+_WORD = re.compile(r"\w")
 
 
 @dataclass
@@ -113,6 +114,14 @@ def _end_of(content: str, tag: str, start: int, end: int | None = None) -> int:
     """Where the element of ``tag`` opening at ``start`` ends (the renderer's own markup: balanced), in
     ``content[:end]``."""
     end = len(content) if end is None else end
+    # Most elements hold no element of their tag (a paragraph, a code block): then the first end tag closes it.
+    # With no "<tag" inside, the first token after the start tag is the first "</tag", a token when ">" follows.
+    after = start + 1 + len(tag)
+    if content.startswith("<" + tag, start, end) and (after == end or not _WORD.match(content, after, end)):
+        close = content.find("</" + tag, after, end)
+        if close >= 0 and content.startswith(">", close + 2 + len(tag), end) and \
+                content.find("<" + tag, after, close) < 0:
+            return close + 3 + len(tag)
     depth = 0
     for match in _tag_tokens(tag).finditer(content, start, end):
         depth += 1 if content[match.start() + 1] != "/" else -1
