@@ -112,3 +112,14 @@ def test_inline_json_is_json_dumps(value: Any) -> None:
 @given(_TEXT | st.integers() | st.none() | _TEXT.map(Markup) | st.floats())
 def test_tree_text_is_finalize_then_autoescape(value: Any) -> None:
     assert schema_html._text(value) == str(escape(inert(value)))
+
+
+@settings(max_examples=200, deadline=None)
+@given(_JSON, _JSON)
+def test_a_value_written_again_from_the_memo_is_json_dumps(shown: Any, other: Any) -> None:
+    """A value a page shows again inside a larger one (an example payload inside the envelopes) is copied from
+    the memo, indented to its depth: the same text as writing it again."""
+    memo: dict[int, tuple[Any, str]] = {}
+    assert json_text(shown, memo=memo) == _dumps(shown)
+    for outer in ({"data": shown, "other": other}, [other, {"detail": {"data": shown}}], [[[shown]]], shown):
+        assert json_text(outer, memo=memo) == _dumps(outer)

@@ -172,17 +172,29 @@ def email_html(address: Any) -> Markup:
     return Markup(f'<a href="{url.translate(_ATTRIBUTE)}">{_text(str(address))}</a>')
 
 
-def json_text(value: Any, *, indent: int | None = 2) -> str:
+#: Pretty-printed values by ``id``, with the value (which keeps the ``id`` from being reused): a page that shows
+#: one value several times (an example payload, then inside the CloudEvent and the EventBridge event) writes it once.
+JsonMemo = dict[int, tuple[Any, str]]
+
+
+def json_text(value: Any, *, indent: int | None = 2, memo: JsonMemo | None = None) -> str:
     """``json.dumps(value, indent=indent, ensure_ascii=False, default=str)``; with the default indent, written by
-    :func:`_pretty` (the standard library's indenting encoder is pure Python and several times slower)."""
+    :func:`_pretty` (the standard library's indenting encoder is pure Python and several times slower).
+
+    With ``memo``, a dict or list already written there is not written again: its text, indented to its new
+    depth (JSON text has no line break of its own, so that is the same text), and the value is remembered. The
+    values must not change while the memo is in use."""
     if indent == 2:
         out: list[str] = []
         try:
-            _pretty(value, 0, out)
+            _pretty(value, 0, out, memo)
         except _Unusual:
             pass
         else:
-            return "".join(out)
+            text = "".join(out)
+            if memo is not None and (type(value) is dict or type(value) is list):
+                memo[id(value)] = (value, text)
+            return text
     return json.dumps(value, indent=indent, ensure_ascii=False, sort_keys=False, default=str)
 
 
@@ -216,7 +228,7 @@ def _scalar(value: Any) -> str:
     raise _Unusual
 
 
-def _pretty(value: Any, level: int, out: list[str]) -> None:
+def _pretty(value: Any, level: int, out: list[str], memo: JsonMemo | None = None) -> None:
     """Append ``value`` as ``json.dumps(value, indent=2, ensure_ascii=False)`` writes it, for plain JSON types only
     (dicts with string keys, lists, strings, numbers, booleans, None); else :class:`_Unusual`."""
     kind = type(value)
@@ -237,7 +249,10 @@ def _pretty(value: Any, level: int, out: list[str]) -> None:
             if type(item) is str:
                 out.append(_encode_string(item))
             elif type(item) is dict or type(item) is list:
-                _pretty(item, level + 1, out)
+                if memo is None or (known := memo.get(id(item))) is None or known[0] is not item:
+                    _pretty(item, level + 1, out, memo)
+                else:
+                    out.append(known[1].replace("\n", inner))
             else:
                 out.append(_scalar(item))
             separator = "," + inner
@@ -256,7 +271,10 @@ def _pretty(value: Any, level: int, out: list[str]) -> None:
             if type(item) is str:
                 out.append(_encode_string(item))
             elif type(item) is dict or type(item) is list:
-                _pretty(item, level + 1, out)
+                if memo is None or (known := memo.get(id(item))) is None or known[0] is not item:
+                    _pretty(item, level + 1, out, memo)
+                else:
+                    out.append(known[1].replace("\n", inner))
             else:
                 out.append(_scalar(item))
             separator = "," + inner
@@ -291,14 +309,14 @@ def code_block(text: str, language: str, *, label: str | None = None) -> Markup:
     return Markup(f'<div class="language-{lang} highlight" {_UNSEARCHED}>{title}<pre><code>{code}</code></pre></div>')
 
 
-def json_block(value: Any, *, label: str | None = None) -> Markup:
+def json_block(value: Any, *, label: str | None = None, memo: JsonMemo | None = None) -> Markup:
     """``value`` pretty-printed as a code block (raw HTML, identical in every build).
 
     Not token-highlighted on purpose: a span per token multiplies the tags every HTML pass of a build (Markdown's
     raw-HTML extraction, MkDocs' anchor scan, the search indexer) walks, which dominated a 1,000-event build.
     """
     title = f'<span class="filename">{escape(label)}</span>' if label else ""
-    code = json_text(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    code = json_text(value, memo=memo).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     for char, reference in _MULTILINE.items():  # chained replaces: many times faster than translate here
         code = code.replace(char, reference)
     return Markup(f'<div class="language-json highlight" {_UNSEARCHED}>{title}<pre><code>{code}</code></pre></div>')

@@ -22,7 +22,7 @@ from .enrichment import Enrichment, enrichment_of
 from .envelopes import Envelopes, Routing, Sealing, envelopes_for, routing_of
 from .graph import GraphNode, Layout, layout
 from .kit import KitView, KitViews, subscriber_label
-from .markup import description_html, json_block, json_inline
+from .markup import JsonMemo, description_html, json_block, json_inline
 from .paths import SitePaths, relative_link, relative_url
 from .samples import sample
 from .schema_tree import SchemaTree, schema_tree
@@ -422,7 +422,8 @@ class CatalogueViews:
 
         has_registry = payload_tree is not None
         dataschema = self.options.dataschema(paths, event) if has_registry else None
-        examples = self.examples(event)
+        memo: JsonMemo = {}  # the example payload is shown again inside the envelopes: written once
+        examples = self.examples(event, memo)
         chosen = next((x for x in examples if not x.generated), examples[0] if examples else None)
         envelope = None
         if chosen is not None:
@@ -430,8 +431,8 @@ class CatalogueViews:
             envelopes = envelopes_for(event, document, payload_value, example_name=chosen.name,
                                       generated=chosen.generated, dataschema=dataschema)
             envelope = EnvelopeView(
-                envelopes, json_block(envelopes.put_events_entry), json_block(envelopes.eventbridge_event),
-                json_block(envelopes.cloud_event),
+                envelopes, json_block(envelopes.put_events_entry),
+                json_block(envelopes.eventbridge_event, memo=memo), json_block(envelopes.cloud_event, memo=memo),
                 json_block(envelopes.sealing.jwe_header) if envelopes.sealing.jwe_header else None,
                 json_block(envelopes.sealing.jws_header) if envelopes.sealing.jws_header else None,
                 json_block(envelopes.claims) if envelopes.claims is not None else None,
@@ -489,12 +490,13 @@ class CatalogueViews:
                 return example.payload
         return event.examples[0].payload if event.examples else None
 
-    def examples(self, event: Event) -> tuple[ExampleView, ...]:
+    def examples(self, event: Event, memo: JsonMemo | None = None) -> tuple[ExampleView, ...]:
+        """The event's examples (or one generated from its schema); their payloads' JSON goes into ``memo``."""
         views = []
         for n, example in enumerate(event.examples, 1):
             views.append(ExampleView(
                 name=example.name or f"example {n}", summary=example.summary,
-                payload=json_block(example.payload) if example.has_payload else None,
+                payload=json_block(example.payload, memo=memo) if example.has_payload else None,
                 headers=json_block(example.headers) if example.headers not in (None, {}) else None))
         if views or event.payload is None:
             return tuple(views)
