@@ -8,16 +8,19 @@ catalogue must not change with the speed of their rendering.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from markupsafe import Markup, escape
 
 from portal.render import schema_html
 from portal.render.markup import inert, json_block, json_inline, json_text
+from portal.render.schema_tree import Fact, FieldNode, schema_tree
 
 _TEXT = st.text(alphabet=st.characters(codec="utf-8"), max_size=12) | st.sampled_from(
     ["", "<b>&amp;</b>", "[x](javascript:alert(1))", "{% dot %}", "`|\\\n\r\t", "\u2028\u202e\ufeff", "\x00\x1f"])
@@ -123,3 +126,18 @@ def test_a_value_written_again_from_the_memo_is_json_dumps(shown: Any, other: An
     assert json_text(shown, memo=memo) == _dumps(shown)
     for outer in ({"data": shown, "other": other}, [other, {"detail": {"data": shown}}], [[[shown]]], shown):
         assert json_text(outer, memo=memo) == _dumps(outer)
+
+
+def test_tree_nodes_built_without_init_are_ordinary_frozen_dataclasses() -> None:
+    tree = schema_tree({"type": "object", "required": ["a"], "properties": {
+        "a": {"type": "string", "maxLength": 3, "x-note": [1]}, "b": {"type": "array", "items": {"enum": [1, 2]}}}})
+    nodes = list(tree.root.walk())
+    assert len(nodes) == 3
+    for node in nodes:
+        again = FieldNode(**{f.name: getattr(node, f.name) for f in dataclasses.fields(FieldNode)})
+        assert again == node and hash(again) == hash(node) and repr(again) == repr(node)
+        for fact in node.facts:
+            made = Fact(fact.label, fact.value, fact.code)
+            assert made == fact and hash(made) == hash(fact)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            node.name = "changed"  # type: ignore[misc]

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from markupsafe import Markup
@@ -115,6 +115,26 @@ class SchemaTree:
         return len(self.anchors) - 1
 
 
+def _builder(cls: type[Any]) -> Any:
+    """A positional constructor of the frozen slots dataclass ``cls`` that fills its slots directly: the generated
+    ``__init__`` sets each field through ``object.__setattr__`` (the price of ``frozen``), which cost more than the
+    rest of a leaf field's work. The objects are the same: equal, hashable, immutable."""
+    setters = tuple(getattr(cls, f.name).__set__ for f in fields(cls))
+    new = object.__new__
+
+    def build(*values: Any) -> Any:
+        made = new(cls)
+        for setter, value in zip(setters, values, strict=True):
+            setter(made, value)
+        return made
+
+    return build
+
+
+_field_node = _builder(FieldNode)
+_fact = _builder(Fact)
+
+
 class _Flat:
     """Everything known about one field after merging ``allOf`` and following ``$ref``."""
 
@@ -146,7 +166,7 @@ class _Flat:
         self.flags: list[str] = []
 
     def fact(self, label: str, value: Any = "", *, code: bool = True) -> None:
-        item = Fact(label, value if isinstance(value, str) else json_inline(value), code)
+        item = _fact(label, value if isinstance(value, str) else json_inline(value), code)
         if item not in self.facts:
             self.facts.append(item)
 
@@ -457,8 +477,8 @@ class _Builder:
         type_label = _type_label(flat, item_type)
         if type_label == "any" and link is not None and link.reason != "truncated":
             type_label = link.label
-        # Positional, in the order of the fields: binding 16 keyword arguments cost more than the rest of a leaf.
-        return FieldNode(
+        # Positional, in the order of the fields (see _builder).
+        return _field_node(  # type: ignore[no-any-return]
             anchor, name, role, type_label, required,  # anchor, name, role, type, required
             flat.title if flat.title and flat.title != name and not refs else None,  # title
             description_html(flat.description), ref_name if ref_name != name else None,  # description, ref
