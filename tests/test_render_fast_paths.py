@@ -18,8 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markupsafe import Markup, escape
 
-from portal.render import schema_html
-from portal.render.markup import inert, json_block, json_inline, json_text
+from portal.render.markup import inert, json_block, json_inline, json_text, written
 from portal.render.schema_tree import Fact, FieldNode, schema_tree
 
 _TEXT = st.text(alphabet=st.characters(codec="utf-8"), max_size=12) | st.sampled_from(
@@ -113,8 +112,8 @@ def test_inline_json_is_json_dumps(value: Any) -> None:
 
 @settings(max_examples=300, deadline=None)
 @given(_TEXT | st.integers() | st.none() | _TEXT.map(Markup) | st.floats())
-def test_tree_text_is_finalize_then_autoescape(value: Any) -> None:
-    assert schema_html._text(value) == str(escape(inert(value)))
+def test_written_text_is_finalize_then_autoescape(value: Any) -> None:
+    assert written(value) == str(escape(inert(value)))
 
 
 @settings(max_examples=200, deadline=None)

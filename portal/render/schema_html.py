@@ -11,20 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
-from portal.render.markup import ATTRIBUTE_TABLE, NEEDS_ESCAPING, inert
+from portal.render.markup import written as _text  # what {{ value }} writes: finalize, then autoescape
 from portal.render.styles import badge_style, style
-
-_search = NEEDS_ESCAPING.search
-
-
-def _text(value: Any) -> str:
-    """What ``{{ value }}`` writes in a template (finalize, then autoescape). A plain string is the common case:
-    :func:`.markup.inert` then autoescape come down to one ``translate`` (or nothing), done here directly."""
-    if type(value) is str:
-        return value.translate(ATTRIBUTE_TABLE) if _search(value) else value
-    return str(escape(inert(value)))
 
 
 def _codes(values: Any) -> str:
