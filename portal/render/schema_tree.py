@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
+from functools import lru_cache
 from typing import Any
 
 from markupsafe import Markup
@@ -182,7 +183,9 @@ _RARE = frozenset({"nullable", "prefixItems", "unevaluatedProperties", "patternP
                    "examples", "example", "deprecated", "readOnly", "writeOnly"})
 
 
+@lru_cache(maxsize=4096)
 def _anchor_token(name: str) -> str:
+    """A property name as a part of an anchor (the same names recur in every event: ``id``, ``amount``...)."""
     return _ANCHOR_UNSAFE.sub("_", name) or "_"
 
 
