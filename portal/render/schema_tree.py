@@ -116,24 +116,38 @@ class SchemaTree:
         return len(self.anchors) - 1
 
 
-def _builder(cls: type[Any]) -> Any:
-    """A positional constructor of the frozen slots dataclass ``cls`` that fills its slots directly: the generated
-    ``__init__`` sets each field through ``object.__setattr__`` (the price of ``frozen``), which cost more than the
-    rest of a leaf field's work. The objects are the same: equal, hashable, immutable."""
-    setters = tuple(getattr(cls, f.name).__set__ for f in fields(cls))
-    new = object.__new__
-
-    def build(*values: Any) -> Any:
-        made = new(cls)
-        for setter, value in zip(setters, values, strict=True):
-            setter(made, value)
-        return made
-
-    return build
+_SLOTS = [getattr(FieldNode, f.name).__set__ for f in fields(FieldNode)]  # the slots' setters, in field order
 
 
-_field_node = _builder(FieldNode)
-_fact = _builder(Fact)
+def _field_node(anchor: str, name: str, role: str, type_: str, required: bool, title: str | None,
+                description: Markup, ref: str | None, format_: str | None, facts: tuple[Fact, ...],
+                enum: tuple[str, ...], examples: tuple[str, ...], flags: tuple[str, ...], link: FieldLink | None,
+                children: tuple[FieldNode, ...], alternatives: tuple[Alternatives, ...], *, _new: Any = object.__new__,
+                s0: Any = _SLOTS[0], s1: Any = _SLOTS[1], s2: Any = _SLOTS[2], s3: Any = _SLOTS[3], s4: Any = _SLOTS[4],
+                s5: Any = _SLOTS[5], s6: Any = _SLOTS[6], s7: Any = _SLOTS[7], s8: Any = _SLOTS[8], s9: Any = _SLOTS[9],
+                s10: Any = _SLOTS[10], s11: Any = _SLOTS[11], s12: Any = _SLOTS[12], s13: Any = _SLOTS[13],
+                s14: Any = _SLOTS[14], s15: Any = _SLOTS[15]) -> FieldNode:
+    """``FieldNode(...)``, its slots filled directly: the generated ``__init__`` of a frozen dataclass sets each
+    field through ``object.__setattr__``, which cost more than the rest of a leaf field's work (the setters are
+    bound as defaults: local names). The node is the same: equal, hashable, immutable."""
+    node = _new(FieldNode)
+    s0(node, anchor)
+    s1(node, name)
+    s2(node, role)
+    s3(node, type_)
+    s4(node, required)
+    s5(node, title)
+    s6(node, description)
+    s7(node, ref)
+    s8(node, format_)
+    s9(node, facts)
+    s10(node, enum)
+    s11(node, examples)
+    s12(node, flags)
+    s13(node, link)
+    s14(node, children)
+    s15(node, alternatives)
+    return node
 
 
 class _Flat:
@@ -167,7 +181,7 @@ class _Flat:
         self.flags: list[str] = []
 
     def fact(self, label: str, value: Any = "", *, code: bool = True) -> None:
-        item = _fact(label, value if isinstance(value, str) else json_inline(value), code)
+        item = Fact(label, value if isinstance(value, str) else json_inline(value), code)
         if item not in self.facts:
             self.facts.append(item)
 
@@ -480,8 +494,7 @@ class _Builder:
         type_label = _type_label(flat, item_type)
         if type_label == "any" and link is not None and link.reason != "truncated":
             type_label = link.label
-        # Positional, in the order of the fields (see _builder).
-        return _field_node(  # type: ignore[no-any-return]
+        return _field_node(
             anchor, name, role, type_label, required,  # anchor, name, role, type, required
             flat.title if flat.title and flat.title != name and not refs else None,  # title
             description_html(flat.description), ref_name if ref_name != name else None,  # description, ref
