@@ -216,3 +216,16 @@ components:
     assert (payload.location.line, payload.location.column) == (5, 5)  # the key "Thing"
     (invalid,) = [d for d in catalogue.errors if d.code == "example-invalid"]
     assert Path(invalid.location.file).name == "b.yaml" and invalid.location.line == 10, str(invalid)
+
+
+def test_what_forked_workers_prepared_is_remembered_by_the_main_process(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tmp_path, "shared.yaml", SHARED)
+    for n in range(10):  # enough documents for forked workers
+        write(tmp_path, f"doc{n}.yaml", DOCUMENT.replace("Order.", f"Order{n}.").replace("Taxes", f"Taxes {n}"))
+    loader = ContractLoader(workers=2)
+    first = loader.load([tmp_path], strict=True)
+    parsed = _counting_parses(monkeypatch)
+    again = loader.load([tmp_path], strict=True)
+    assert parsed == [] and len(again.events) == len(first.events) == 30
+    assert all(a.payload is b.payload for a, b in zip(first.events, again.events, strict=True))

@@ -211,10 +211,13 @@ class ContractLoader:
         fresh = [job for job in jobs if self._cached(*job) is None]
         outcomes = dict(zip(fresh, fork_map(_prepare_group, fresh, self, min_items=PARALLEL_MIN_DOCUMENTS,
                                             workers=self.workers), strict=True))
-        for outcome in outcomes.values():
-            if isinstance(outcome, _Prepared):  # a forked worker's result: the cache here must learn it
+        results = [outcomes.get(job) or self._cached(*job) or _prepare_group(self, [job])[0] for job in jobs]
+        # The cache learns every result here, in the main process: a forked worker that kept what it prepared
+        # would hold its share of the whole catalogue until the load ends, for nothing.
+        for outcome in results:
+            if isinstance(outcome, _Prepared):
                 self._prepared[outcome.uri] = outcome
-        return [outcomes.get(job) or self._cached(*job) or _prepare_group(self, [job])[0] for job in jobs]
+        return results
 
     def _cached(self, path: Path, document_id: str, fence: RefRoot) -> _Prepared | None:
         cached = self._prepared.get(str(path.resolve()))
@@ -235,7 +238,6 @@ class ContractLoader:
             # needed again only if the file changes, and then it is read again anyway. Files it refers to stay
             # parsed: other documents share them.
             self.sources.forget(uri)
-        self._prepared[uri] = prepared
         return prepared
 
     def _prepare_afresh(self, uri: str, document_id: str, fence: RefRoot) -> _Prepared:

@@ -391,7 +391,7 @@ def _plain_value(value: str) -> Any:
         if len(_PLAIN_TAGS) < 100_000 and len(value) < 64:
             _PLAIN_TAGS[value] = tag
     if tag is STR or tag == STR:
-        return _intern(value) if len(value) < _INTERNED_LENGTH else value
+        return _quoted(value)
     if tag == INT:
         if value.startswith("0o"):
             return int(value[2:], 8)
