@@ -184,13 +184,17 @@ def _text(fragment: str) -> str:
     return _SPACE.sub(" ", html.escape(text, quote=False)).strip()
 
 
-@dataclass
 class _Field:
-    anchor: str
-    name: str
-    depth: int
-    container: bool
-    names: list[str] = field(default_factory=list)  # of the deeper fields folded into this entry
+    """A field of a schema tree (one per field of a page: a plain slots class, built cheaply)."""
+
+    __slots__ = ("anchor", "container", "depth", "name", "names")
+
+    def __init__(self, anchor: str, name: str, depth: int, container: bool) -> None:
+        self.anchor = anchor
+        self.name = name
+        self.depth = depth
+        self.container = container
+        self.names: list[str] = []  # of the deeper fields folded into this entry
 
 
 def _fields(page: str, start: int, end: int) -> list[_Field]:
@@ -205,9 +209,9 @@ def _fields(page: str, start: int, end: int) -> list[_Field]:
                 found.append(pending)
                 pending = None
         elif leaf:
-            pending = _Field(html.unescape(leaf), "", depth, False)
+            pending = _Field(html.unescape(leaf) if "&" in leaf else leaf, "", depth, False)
         elif opened:
-            pending = _Field(html.unescape(opened), "", depth, True)
+            pending = _Field(html.unescape(opened) if "&" in opened else opened, "", depth, True)
             depth += 1
         elif closed:
             depth -= 1
