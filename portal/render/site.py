@@ -249,7 +249,7 @@ class SiteRenderer:
 
         def render_page(here: str, template: Template, **values: Any) -> None:
             view = (values, common)
-            if streamed and known.get(here) == view:
+            if streamed and _same(known.get(here), view):
                 unchanged.append(here)
             else:
                 pages[here] = template.render(**common, here=here, **values)
@@ -377,6 +377,15 @@ class SiteRenderer:
         current = {event.key for event in views.catalogue.events}
         self._event_cache = {key: entry for key, entry in self._event_cache.items() if key in current}
         return pages
+
+
+def _same(cached: Any, view: Any) -> bool:
+    """Whether a page's cached view equals its new one (a value that contains itself, which a hostile document can
+    make, cannot be compared: it counts as changed)."""
+    try:
+        return bool(cached == view)
+    except RecursionError:
+        return False
 
 
 def _page_key(views: CatalogueViews, event: Event, here: str, options: Options) -> tuple[Any, ...]:
