@@ -52,27 +52,24 @@ class SharedValues:
             return done[1]  # type: ignore[no-any-return]
         built: dict[str, Any] = {}
         shape: list[Any] = [dict]
+        add = shape.append
         for key, member in value.items():
             key = _intern(key)
+            add(key)
             kind = member.__class__
             if kind is str:
                 member = _intern(member)
-                shape += (key, member)
+                add(member)
             elif kind is dict:
                 member = self._dict(member)
-                shape += (key, id(member))
+                add(id(member))
             elif kind is list:
                 member = self._list(member)
-                shape += (key, id(member))
+                add(id(member))
             else:
-                shape += (key, _scalar(member))
+                add(_scalar(member))
             built[key] = member
-        signature = tuple(shape)
-        found = self._table.get(signature)
-        if found is None:
-            found = self._table[signature] = built
-        self._done[id(value)] = (value, found)
-        return found  # type: ignore[no-any-return]
+        return self._shared(value, built, shape)  # type: ignore[no-any-return]
 
     def _list(self, value: list[Any]) -> list[Any]:
         done = self._done.get(id(value))
@@ -80,26 +77,30 @@ class SharedValues:
             return done[1]  # type: ignore[no-any-return]
         built: list[Any] = []
         shape: list[Any] = [list]
+        add = shape.append
         for member in value:
             kind = member.__class__
             if kind is str:
                 member = _intern(member)
-                shape.append(member)
+                add(member)
             elif kind is dict:
                 member = self._dict(member)
-                shape.append(id(member))
+                add(id(member))
             elif kind is list:
                 member = self._list(member)
-                shape.append(id(member))
+                add(id(member))
             else:
-                shape.append(_scalar(member))
+                add(_scalar(member))
             built.append(member)
+        return self._shared(value, built, shape)  # type: ignore[no-any-return]
+
+    def _shared(self, value: Any, built: Any, shape: list[Any]) -> Any:
         signature = tuple(shape)
         found = self._table.get(signature)
         if found is None:
             found = self._table[signature] = built
         self._done[id(value)] = (value, found)
-        return found  # type: ignore[no-any-return]
+        return found
 
 
 def _scalar(value: Any) -> Any:
