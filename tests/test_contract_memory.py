@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -229,3 +230,15 @@ def test_what_forked_workers_prepared_is_remembered_by_the_main_process(tmp_path
     again = loader.load([tmp_path], strict=True)
     assert parsed == [] and len(again.events) == len(first.events) == 30
     assert all(a.payload is b.payload for a, b in zip(first.events, again.events, strict=True))
+
+
+def test_a_value_that_contains_itself_is_shared_without_endless_recursion() -> None:
+    from pipeline.contract.sharing import SharedValues
+
+    cyclic: dict[str, Any] = {"type": "object", "properties": {}}
+    cyclic["properties"]["self"] = cyclic
+    looped: list[Any] = ["x"]
+    looped.append(looped)
+    shared = SharedValues().share({"a": cyclic, "b": looped})
+    assert shared["a"]["type"] == "object" and shared["a"]["properties"]["self"] is cyclic
+    assert shared["b"][0] == "x" and shared["b"][1] is looped

@@ -50,6 +50,9 @@ class SharedValues:
         done = self._done.get(id(value))
         if done is not None:
             return done[1]  # type: ignore[no-any-return]
+        # Reached again while it is walked (a value that contains itself: a hostile document's references can
+        # make one): that member stays as it is.
+        self._done[id(value)] = (value, value)
         built: dict[str, Any] = {}
         shape: list[Any] = [dict]
         add = shape.append
@@ -75,6 +78,9 @@ class SharedValues:
         done = self._done.get(id(value))
         if done is not None:
             return done[1]  # type: ignore[no-any-return]
+        # Reached again while it is walked (a value that contains itself: a hostile document's references can
+        # make one): that member stays as it is.
+        self._done[id(value)] = (value, value)
         built: list[Any] = []
         shape: list[Any] = [list]
         add = shape.append
