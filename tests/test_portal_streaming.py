@@ -79,16 +79,16 @@ def in_workers(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
     assert counts.count(2) >= 2, "the pages were not rendered and converted in forked workers"
 
 
-def _built_ahead(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Records how many pages each build built ahead in workers (theme_pages)."""
+def _built_ahead(monkeypatch: pytest.MonkeyPatch) -> list[set[str]]:
+    """Records the pages each build built ahead in workers (theme_pages)."""
     import portal.mkdocs_plugin.plugin as plugin
 
-    built: list[int] = []
+    built: list[set[str]] = []
     build_ahead = plugin.build_ahead
 
     def counted(*args: Any, **kwargs: Any) -> Any:
         ahead = build_ahead(*args, **kwargs)
-        built.append(len(ahead.pages) if ahead is not None else 0)
+        built.append({page.file.src_uri for page in ahead.pages} if ahead is not None else set())
         return ahead
 
     monkeypatch.setattr(plugin, "build_ahead", counted)
@@ -115,7 +115,7 @@ def test_pages_converted_and_built_in_workers_are_byte_identical_to_a_stock_buil
     plugin_site = _build(_copy_example(tmp_path / "plugin", plugin=True))
     got = _pages(plugin_site)
     assert len(got) > 30
-    assert built and built[0] > len(got) * 3 // 4  # the generated pages (not those an explicit nav names)
+    assert built and len(built[0]) > len(got) * 3 // 4  # the generated pages (not those an explicit nav names)
     # Event pages were converted by the workers that rendered them; the index pages later, with MkDocs' files.
     assert converted_later and "events/Payment.Captured.Ecom.md" not in converted_later
     assert got.keys() == expected.keys()
@@ -259,3 +259,23 @@ def test_a_render_after_an_edit_gives_the_pages_a_fresh_render_gives_and_rewrite
     after = {p: p.stat().st_mtime_ns for p in pages.root.rglob("*.md")}
     rewritten = {p for p in after if before.get(p) != after[p]}
     assert rewritten and len(rewritten) < len(after) // 2  # the edited document's pages, not the whole site
+
+
+def test_a_page_that_fails_in_a_worker_is_left_to_mkdocs_which_builds_it(
+        tmp_path: Path, in_workers: list[int], monkeypatch: pytest.MonkeyPatch) -> None:
+    import portal.mkdocs_plugin.theme_pages as theme_pages
+
+    built = _built_ahead(monkeypatch)
+    failing = "events/Payment.Captured.Ecom.md"
+    get_context = theme_pages.get_context
+
+    def fails_for_one(nav: Any, files: Any, config: Any, page: Any = None, **kwargs: Any) -> Any:
+        if page is not None and page.file.src_uri == failing:
+            raise RuntimeError("a worker's failure")
+        return get_context(nav, files, config, page, **kwargs)
+
+    monkeypatch.setattr(theme_pages, "get_context", fails_for_one)  # the workers' context only, not MkDocs'
+    site = _build(_copy_example(tmp_path / "plugin", plugin=True))
+    page = (site / "events" / "Payment.Captured.Ecom" / "index.html").read_text(encoding="utf-8")
+    assert "Payment.<wbr>Captured.<wbr>Ecom" in page and "</html>" in page
+    assert built and len(built[0]) > 20 and failing not in built[0]

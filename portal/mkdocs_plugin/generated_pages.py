@@ -37,6 +37,7 @@ from mkdocs.structure.toc import TableOfContents
 from pipeline.forking import fork_map
 from portal.mkdocs_plugin.html_stash import Stash, restore, search_entries, stash
 from portal.mkdocs_plugin.skeleton import ConvertedSkeleton, SkeletonConverter
+from portal.render import PageFolder
 
 PARALLEL_THRESHOLD = 200
 _PAGES_LOG = logging.getLogger("mkdocs.structure.pages")
@@ -171,10 +172,10 @@ class GeneratedPage(Page):
         the page's file."""
         assert self.markdown is not None, "read_source comes first"
         markdown = self.markdown
-        swapped, store = stash(markdown)
-        fast = self._html.skeletons(config).convert(swapped, store)
+        fast = self.convert_skeleton(config)
         if fast is not None:
-            return self._converted_skeleton(markdown, fast, store)
+            return fast
+        swapped, store = stash(markdown)
         self.markdown, self._converting = swapped, True
         try:
             super().render(config, files)
@@ -191,6 +192,14 @@ class GeneratedPage(Page):
         return Converted(markdown_digest(markdown), self.toc, title, anchors, links, search)
 
 
+    def convert_skeleton(self, config: MkDocsConfig) -> Converted | None:
+        """:meth:`convert` when the page is a skeleton (:mod:`.skeleton`), which needs none of MkDocs' files;
+        ``None`` (nothing done) otherwise."""
+        markdown = self.markdown or ""
+        swapped, store = stash(markdown)
+        fast = self._html.skeletons(config).convert(swapped, store)
+        return self._converted_skeleton(markdown, fast, store) if fast is not None else None
+
     def _converted_skeleton(self, markdown: str, fast: ConvertedSkeleton, store: Stash) -> Converted:
         self.content = fast.html
         self._loaded = fast.html  # for the title's fallbacks, which look at the content
@@ -198,11 +207,11 @@ class GeneratedPage(Page):
         title = self.title
         self._loaded = None
         self.present_anchor_ids = set(fast.anchors | store.anchor_ids())
-        # As MkDocs records links (only when anchors are validated): here, the headings' permalinks.
-        links = ({self.file.src_uri: dict(fast.self_links)} if fast.self_links else {}) \
-            if _PAGES_LOG.getEffectiveLevel() > logging.DEBUG else None
-        self.links_to_anchors = ({self.file: dict(fast.self_links)} if fast.self_links else {}) \
-            if links is not None else None
+        # As MkDocs records links, only when anchors are validated: here, the headings' permalinks to the page.
+        links: dict[str, dict[str, str]] | None = None
+        if _PAGES_LOG.getEffectiveLevel() > logging.DEBUG:
+            links = {self.file.src_uri: fast.self_links} if fast.self_links else {}
+            self.links_to_anchors = {self.file: fast.self_links} if fast.self_links else {}
         search = search_entries(fast.html, self.url, title or "") if self._index_search else None
         return Converted(markdown_digest(markdown), self.toc, title, frozenset(self.present_anchor_ids), links,
                          search)
@@ -214,17 +223,14 @@ class ConvertAhead:
     MkDocs' conversion. Only pages that are a skeleton (:mod:`.skeleton`) are taken; the others are converted
     with the rest (:func:`convert_pages`), when MkDocs' files are known."""
 
-    def __init__(self, config: MkDocsConfig, folder: Any, html: HtmlFiles, index_search: bool) -> None:
+    def __init__(self, config: MkDocsConfig, folder: PageFolder, html: HtmlFiles, index_search: bool) -> None:
         self.config, self.folder, self.html, self.index_search = config, folder, html, index_search
 
     def __call__(self, src_uri: str) -> Converted | None:
         file = File.generated(self.config, src_uri, abs_src_path=str(self.folder.path(src_uri)))
         page = GeneratedPage(file, self.config, self.html, index_search=self.index_search)
         page.read_source(self.config)
-        markdown = page.markdown or ""
-        swapped, store = stash(markdown)
-        fast = self.html.skeletons(self.config).convert(swapped, store)
-        return page._converted_skeleton(markdown, fast, store) if fast is not None else None
+        return page.convert_skeleton(self.config)
 
 
 def convert_pages(config: MkDocsConfig, files: Files, src_uris: Sequence[str], html: HtmlFiles, *,

@@ -192,7 +192,7 @@ class EventdeckPlugin(BasePlugin[EventdeckConfig]):
     def on_template_context(self, context: Any, *, template_name: str, config: MkDocsConfig) -> Any:
         # The theme's own templates (sitemap.xml) list every page, those built ahead too.
         if self._ahead is not None and not self._ahead.restored:
-            context["pages"] = self._ahead.template_pages()
+            context["pages"] = self._ahead.all_pages
         return context
 
     def on_page_context(self, context: Any, *, page: Page, config: MkDocsConfig, nav: Navigation) -> Any:

@@ -139,7 +139,7 @@ class SkeletonConverter:
         anchors: set[str] = set()
         self_links: dict[str, str] = {}
         title: str | None = None
-        for index, chunk in enumerate(skeleton.split("\n\n")):
+        for chunk in skeleton.split("\n\n"):
             if not chunk:
                 continue
             if is_placeholder(chunk):
@@ -148,7 +148,7 @@ class SkeletonConverter:
             heading = self.heading(chunk)
             if heading is None:
                 return None
-            if index == 0 or not pieces:
+            if not pieces:  # MkDocs' title: an h1 that opens the page
                 title = heading.title
             pieces += [heading.html, "\n"]
             tokens.extend(heading.tokens)

@@ -7,7 +7,7 @@ every other plugin's), :func:`build_ahead` builds the generated pages exactly as
 page active, MkDocs' template context, every plugin's ``on_page_context``, the page's template, every plugin's
 ``on_post_page``, the file written) in forked workers, replays here what they logged, and takes the pages out of
 the files MkDocs is about to build. The plugin puts them back in the list of pages the theme's own templates
-(``sitemap.xml``) see (:meth:`BuiltAhead.template_pages`), back among the files once MkDocs has chosen what to build,
+(``sitemap.xml``) see (:attr:`BuiltAhead.all_pages`), back among the files once MkDocs has chosen what to build,
 and validates their links to anchors as MkDocs would have.
 
 A plugin's ``on_page_context`` and ``on_post_page`` then see these pages in a worker, not in the build's own
@@ -50,9 +50,6 @@ class BuiltAhead:
     pages: list[Page] = field(default_factory=list)
     all_pages: list[File] = field(default_factory=list)  # what the theme's templates list, as before
     restored: bool = False
-
-    def template_pages(self) -> list[File]:
-        return self.all_pages
 
     def restore(self) -> None:
         """Put the pages back among the files (MkDocs' list of pages to build is made by then)."""
