@@ -279,3 +279,116 @@ def test_a_page_that_fails_in_a_worker_is_left_to_mkdocs_which_builds_it(
     page = (site / "events" / "Payment.Captured.Ecom" / "index.html").read_text(encoding="utf-8")
     assert "Payment.<wbr>Captured.<wbr>Ecom" in page and "</html>" in page
     assert built and len(built[0]) > 20 and failing not in built[0]
+
+
+def _every_page(site: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(site)): p.read_bytes() for p in sorted(site.rglob("*.html"))}
+
+
+def test_pages_built_with_the_navigation_rendered_once_are_byte_identical_to_pages_built_without(
+        tmp_path: Path, in_workers: list[int], monkeypatch: pytest.MonkeyPatch) -> None:
+    """mkdocs-material's navigation is rendered once per distinct set of relative links (nav_cache), and the
+    search plugin skipped where it would change nothing: every page of the site, at every depth, in the
+    navigation (shown open) or not, is what the theme renders for it page by page."""
+    from contextlib import nullcontext
+
+    import portal.mkdocs_plugin.nav_cache as nav_cache
+    import portal.mkdocs_plugin.theme_pages as theme_pages
+
+    built = _built_ahead(monkeypatch)
+    log = tmp_path / "nav.log"  # the workers are forked: they append what they did to a file
+    call = nav_cache._Cached.__call__
+
+    def logged(self: Any, context: Any) -> Any:
+        key = self.key(context)
+        with log.open("a", encoding="utf-8") as out:
+            out.write("open\n" if key is None else "reused\n" if key in self._outputs else "rendered\n")
+        return call(self, context)
+
+
+    monkeypatch.setattr(nav_cache._Cached, "__call__", logged)
+    cached = _every_page(_build(_copy_example(tmp_path / "cached", plugin=True)))
+    monkeypatch.setattr(theme_pages, "cached_navigation", lambda *args: nullcontext())
+    monkeypatch.setattr(theme_pages, "_search_skips_excluded_pages", lambda *args: nullcontext())
+    plain = _every_page(_build(_copy_example(tmp_path / "plain", plugin=True)))
+    assert len(built) == 2 and built[0] == built[1] and len(built[0]) > 20
+    assert {"events/Payment.Captured.Ecom.md", "events/domains/orders.md"} <= built[0]  # at two depths
+    uses = log.read_text(encoding="utf-8").split()
+    # One use per page, and one for the warm-up before the fork, whose navigation the workers inherit; rendered
+    # at most once per folder (what the links are relative to) in each of the two workers.
+    folders = {name.rpartition("/")[0] for name in built[0]}
+    assert len(uses) == len(built[0]) + 1 and uses.count("rendered") <= 2 * len(folders) < len(uses) // 2
+    assert cached.keys() == plain.keys()
+    for name, html in plain.items():
+        assert cached[name] == html, name
+
+
+def test_the_navigation_of_a_page_in_it_is_rendered_for_that_page(tmp_path: Path) -> None:
+    from mkdocs.config import load_config
+    from mkdocs.structure.files import get_files
+    from mkdocs.structure.nav import get_navigation
+
+    from portal.mkdocs_plugin.nav_cache import _Cached
+
+    config = load_config(str(_copy_example(tmp_path, plugin=True)))
+    files = get_files(config)
+    nav = get_navigation(files, config)
+    cache = _Cached(lambda context: iter(()), config, nav)
+    in_nav = nav.pages[1]
+    assert cache.key({"page": in_nav, "base_url": ".."}) is None  # shown open, with its table of contents
+    other = files.get_file_from_path("events/Basket.Abandoned.Eu.md").page  # not in the navigation
+    key = cache.key({"page": other, "base_url": "../.."})
+    assert key is not None and key[0][0] == "../.."  # links relative to the page (the home page)
+    in_nav.active = True
+    try:
+        assert cache.key({"page": other, "base_url": "."}) != key  # a section open is another navigation
+    finally:
+        in_nav.active = False
+
+
+def test_the_navigation_is_rendered_page_by_page_when_the_site_overrides_one_of_its_templates(
+        tmp_path: Path) -> None:
+    from mkdocs.config import load_config
+
+    from portal.mkdocs_plugin.nav_cache import NAV_TEMPLATES, _material_navigation
+
+    config_file = _copy_example(tmp_path, plugin=True)
+    assert _material_navigation(load_config(str(config_file)).theme.get_env()) is not None
+    for name in NAV_TEMPLATES:
+        settings = yaml.safe_load(config_file.read_text(encoding="utf-8"))
+        overrides = tmp_path / f"overrides-{name.replace('/', '-')}"
+        (overrides / "partials").mkdir(parents=True)
+        (overrides / name).write_text("{{ page.meta.anything }}", encoding="utf-8")
+        settings["theme"]["custom_dir"] = str(overrides)
+        config_file.write_text(yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
+        assert _material_navigation(load_config(str(config_file)).theme.get_env()) is None, name
+
+
+def test_the_search_plugin_is_skipped_only_for_an_excluded_page_it_would_leave_as_it_is(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mkdocs.config import load_config
+    from mkdocs.structure.files import File
+    from mkdocs.structure.pages import Page
+
+    from portal.mkdocs_plugin.theme_pages import _search_skips_excluded_pages
+
+    config = load_config(str(_copy_example(tmp_path, plugin=True)))
+    search = config.plugins["material/search"]
+    indexed: list[str] = []
+    monkeypatch.setattr(search.search_index, "add_entry_from_context", lambda page: indexed.append(page.url))
+    before = list(config.plugins.events["page_context"])
+
+    def built(content: str, *, exclude: bool) -> str:
+        page = Page("T", File("t.md", config.docs_dir, config.site_dir, True), config)
+        page.meta = {"search": {"exclude": True}} if exclude else {}
+        page.content = content
+        with _search_skips_excluded_pages(config):
+            config.plugins.on_page_context({}, page=page, config=config, nav=None)  # type: ignore[arg-type]
+        return page.content
+
+    plain = '<p class="x" data-search-exclude>Text</p>'
+    assert built(plain, exclude=True) == plain and indexed == []  # skipped: it would have changed nothing
+    assert built(plain, exclude=False) == plain and indexed == ["t/"]  # indexed
+    boosted = '<h2 id="a" data-search-boost="2">A</h2>'
+    assert built(boosted, exclude=True) == '<h2 id="a">A</h2>' and indexed == ["t/", "t/"]  # attribute removed
+    assert config.plugins.events["page_context"] == before

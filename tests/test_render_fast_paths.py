@@ -140,3 +140,13 @@ def test_tree_nodes_built_without_init_are_ordinary_frozen_dataclasses() -> None
             assert made == fact and hash(made) == hash(fact)
         with pytest.raises(dataclasses.FrozenInstanceError):
             node.name = "changed"  # type: ignore[misc]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(["\n", "\n" * 7, " ", "a", "\r", "\t"]), max_size=40).map("".join))
+def test_tidy_collapses_blank_runs_as_the_regular_expression_does(markdown: str) -> None:
+    import re
+
+    from portal.render.site import _tidy
+
+    assert _tidy(markdown) == re.sub(r"\n{3,}", "\n\n", markdown).strip() + "\n"

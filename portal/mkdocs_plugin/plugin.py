@@ -163,6 +163,7 @@ class EventdeckPlugin(BasePlugin[EventdeckConfig]):
         self._bytecode = _MemoryBytecodeCache()
         self._registry: dict[str, str] = {}  # schema file -> digest of what was written
         self.history: SiteHistory | None = None
+        self._site: tuple[Any, ...] | None = None  # what the loader, history and renderer were made for
         self._nav: Navigation | None = None
         self._converted_ahead: dict[str, Converted] = {}
         self._ahead: BuiltAhead | None = None
@@ -220,18 +221,18 @@ class EventdeckPlugin(BasePlugin[EventdeckConfig]):
         self._index_search = any(type(p).__module__.startswith("material.plugins.search")
                                  for p in config.plugins.values())
         options = options_from(self.config, site_url=config.site_url, directory_urls=config.use_directory_urls)
-        if self.loader is None:
-            # The plugin is an edge: the environment (specs cache, worker count) is read here and passed down.
-            self.loader = ContractLoader(allow_http=self.config.allow_http,
-                                         specs_settings=settings_from_environment(),
-                                         workers=workers_from_environment())
-        if self.history is None:
+        # The plugin is an edge: the environment (specs cache, worker count) is read here and passed down.
+        specs, workers = settings_from_environment(), workers_from_environment()
+        # MkDocs keeps this instance for the life of the process (it has on_startup), so one process may build
+        # several sites with it (MkDocs' API used directly, without on_shutdown): the loader, history and renderer,
+        # and their caches, serve one site with one configuration, and are made anew for another.
+        site = (_config_dir(config), dict(self.config), options, specs, workers)
+        if site != self._site or self.loader is None or self.history is None or self.renderer is None:
+            self._site = site
+            self.loader = ContractLoader(allow_http=self.config.allow_http, specs_settings=specs, workers=workers)
             self.history = SiteHistory(self.config, _config_dir(config), ContractLoader(
-                allow_http=self.config.allow_http, specs_settings=settings_from_environment()),
-                ref_root(self.config, _config_dir(config)))
-        if self.renderer is None or self.renderer.options != options:
-            self.renderer = SiteRenderer(options, workers=workers_from_environment(),
-                                         folder=PageFolder(self._folder() / "md"))
+                allow_http=self.config.allow_http, specs_settings=specs), ref_root(self.config, _config_dir(config)))
+            self.renderer = SiteRenderer(options, workers=workers, folder=PageFolder(self._folder() / "md"))
         stylesheet = options.section + "/assets/eventdeck.css" if options.section else "assets/eventdeck.css"
         if stylesheet not in [str(item) for item in config.extra_css]:
             config.extra_css.append(stylesheet)
