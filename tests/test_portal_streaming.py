@@ -392,3 +392,27 @@ def test_the_search_plugin_is_skipped_only_for_an_excluded_page_it_would_leave_a
     boosted = '<h2 id="a" data-search-boost="2">A</h2>'
     assert built(boosted, exclude=True) == '<h2 id="a">A</h2>' and indexed == ["t/", "t/"]  # attribute removed
     assert config.plugins.events["page_context"] == before
+
+
+def test_a_process_that_builds_two_sites_with_mkdocs_api_renders_the_second_afresh(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """MkDocs keeps a plugin that has on_startup for the life of the process, and its API builds without
+    on_startup/on_shutdown: the second site must not get the first one's rendered pages from the renderer's caches
+    (here, pages the first build rendered with a marker)."""
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    import portal.render.site as site
+
+    tidy = site._tidy
+    monkeypatch.setattr(site, "_tidy", lambda markdown: tidy(markdown + "\n\nFIRST-SITE-MARKER\n"))
+    first = load_config(str(_copy_example(tmp_path / "first", plugin=True)), site_dir=str(tmp_path / "first/site"))
+    build(first)
+    monkeypatch.setattr(site, "_tidy", tidy)
+    second = load_config(str(_copy_example(tmp_path / "second", plugin=True)),
+                         site_dir=str(tmp_path / "second/site"))
+    assert second.plugins["eventdeck"] is first.plugins["eventdeck"]  # the premise: one instance
+    build(second)
+    assert "FIRST-SITE-MARKER" in (tmp_path / "first/site/events/levels/Payment/index.html").read_text("utf-8")
+    pages = [p for p in (tmp_path / "second/site/events").rglob("*.html")]
+    assert len(pages) > 30 and not [p for p in pages if "FIRST-SITE-MARKER" in p.read_text(encoding="utf-8")]
