@@ -436,62 +436,102 @@ def _construct_fast(text: str) -> tuple[Any, dict[int, tuple[Position, Any]]] | 
             gc.enable()
 
 
+# Plain scalar text -> its value, for what :func:`_plain_value` accepts: a catalogue repeats the same plain words
+# (``string``, ``object``, ``true``, ``GBP``) hundreds of thousands of times, and one dictionary look-up replaces the
+# resolution of each. Values are immutable (str, int, float, bool, None), so sharing one object is invisible.
+_PLAIN_VALUES: dict[str, Any] = {}
+_PLAIN_VALUES_MAX = 100_000
+
+
 def _read_events(text: str) -> tuple[Any, dict[int, tuple[Position, Any]]] | None:
     loader = _BaseLoader(text)
     get = loader.get_event
     limit = MAX_NESTING_DEPTH
     positions: dict[int, tuple[Position, Any]] = {}
+    known = _PLAIN_VALUES
+    intern = _intern
+    scalar_kind = _SCALAR
+    mapping_kind = _MAPPING_START
+    sequence_kind = _SEQUENCE_START
     # The open containers: (container, its per-key/per-item positions, pending key). ``key`` is None between pairs.
     stack: list[tuple[Any, Any, Any]] = []
+    push = stack.append
+    pop = stack.pop
     container: Any = None
     where: Any = None
     key: str | None = None
+    in_mapping = False
     root: Any = None
+    missing = _MISSING
     try:
         for _ in range(2):  # StreamStart, DocumentStart
             get()
         while True:
             event = get()
             kind = event.__class__
-            if kind is _SCALAR:
+            if kind is scalar_kind:
                 if event.anchor is not None or event.tag is not None:
                     raise _Unusual
                 value = event.value
-                mark = event.start_mark
-                if container.__class__ is dict:
+                if in_mapping:
                     if key is None:
                         if value in container or value == "<<":
                             raise _Unusual
-                        key = _intern(value)
+                        mark = event.start_mark
+                        key = intern(value)
                         where[key] = (mark.line + 1, mark.column + 1)
                         continue
-                    container[key] = _plain_value(value) if event.implicit[0] else _quoted(value)
+                    if event.implicit[0]:
+                        built = known.get(value, missing)
+                        if built is missing:
+                            built = _plain_value(value)
+                            if len(value) < _INTERNED_LENGTH and len(known) < _PLAIN_VALUES_MAX:
+                                known[value] = built
+                        container[key] = built
+                    else:
+                        container[key] = intern(value) if len(value) < _INTERNED_LENGTH else value
                     key = None
                 elif container is not None:
-                    container.append(_plain_value(value) if event.implicit[0] else _quoted(value))
+                    if event.implicit[0]:
+                        built = known.get(value, missing)
+                        if built is missing:
+                            built = _plain_value(value)
+                            if len(value) < _INTERNED_LENGTH and len(known) < _PLAIN_VALUES_MAX:
+                                known[value] = built
+                        container.append(built)
+                    else:
+                        container.append(intern(value) if len(value) < _INTERNED_LENGTH else value)
+                    mark = event.start_mark
                     where.append((mark.line + 1, mark.column + 1))
                 else:
                     raise _Unusual  # a document that is a single scalar
-            elif kind is _MAPPING_START or kind is _SEQUENCE_START:
+            elif kind is mapping_kind or kind is sequence_kind:
                 if event.anchor is not None or event.tag is not None or len(stack) >= limit:
                     raise _Unusual
                 mark = event.start_mark
-                new: Any = {} if kind is _MAPPING_START else []
-                new_where: Any = {} if kind is _MAPPING_START else []
-                positions[id(new)] = ((mark.line + 1, mark.column + 1), new_where)
-                if container.__class__ is dict:
+                at = (mark.line + 1, mark.column + 1)
+                new: Any
+                new_where: Any
+                if kind is mapping_kind:
+                    new, new_where = {}, {}
+                else:
+                    new, new_where = [], []
+                positions[id(new)] = (at, new_where)
+                if in_mapping:
                     if key is None:
                         raise _Unusual  # a collection as a key
                     container[key] = new
                 elif container is not None:
                     container.append(new)
-                    where.append((mark.line + 1, mark.column + 1))
+                    where.append(at)
                 else:
                     root = new
-                stack.append((container, where, None))
+                push((container, where, None))
                 container, where, key = new, new_where, None
+                in_mapping = kind is mapping_kind
             elif kind in _ENDS:
-                container, where, key = stack.pop()
+                container, where, key = pop()
+                in_mapping = container.__class__ is dict
                 if not stack:
                     break
             else:
@@ -503,6 +543,9 @@ def _read_events(text: str) -> tuple[Any, dict[int, tuple[Position, Any]]] | Non
     finally:
         loader.dispose()
     return root, positions
+
+
+_MISSING: Any = object()
 
 
 def _construct(text: str, uri: str, *, max_depth: int | None = MAX_NESTING_DEPTH
