@@ -299,7 +299,7 @@ class Dereferencer:
         self._done: dict[Origin, Any] = {}
         self._heights: dict[int, int] = {}  # id(dereferenced container) -> levels of containers in it, itself too
         self._reach = 0  # the deepest level reached below the container being built
-        self._active: set[Origin] = set()
+        self._escaped: dict[str, str] = {}  # key -> "/" + its escaped JSON-pointer token
         self._reported: set[str] = set()
         self._admitted: set[str] = set()  # local files a $ref may name (inside the root, a YAML or JSON document)
         self._read: dict[str, SourceDocument] = {}  # what each file was when this document first read it
@@ -377,50 +377,61 @@ class Dereferencer:
         shared ``$ref`` target) by the height it was measured at. ``_reach`` is the deepest level reached below
         the container being built, so each container's height costs a few assignments, not another walk."""
         origin = (uri, pointer)
-        if origin in self._done:
-            done = self._done[origin]
+        done = self._done.get(origin)
+        if done is not None:
             height = self._heights.get(id(done), 0)
             if depth + height - 1 > MAX_NESTING_DEPTH:
                 self._too_deep_inside(done, depth, via)
             if depth + height - 1 > self._reach:
                 self._reach = depth + height - 1
             return done
-        if isinstance(value, dict):
+        kind = value.__class__
+        if kind is dict:
             ref = value.get("$ref")
-            if isinstance(ref, str):
+            if ref.__class__ is str:
                 return self._follow(ref, uri, pointer, value, depth)
             if depth > MAX_NESTING_DEPTH:
                 raise self._too_deep(origin, via)
             out: dict[str, Any] = {}
             self._done[origin] = out
             self.origins[id(out)] = origin
-            self._active.add(origin)
             outer, self._reach = self._reach, depth
+            deref, escaped = self._deref_at, self._escaped
             for key, child in value.items():
-                out[key] = self._deref_at(uri, f"{pointer}/{_escape(key)}", child, depth + 1) \
-                    if isinstance(child, dict | list) else child
+                if child.__class__ is dict or child.__class__ is list:
+                    token = escaped.get(key)
+                    if token is None:
+                        token = escaped[key] = "/" + _escape(key)
+                    out[key] = deref(uri, pointer + token, child, depth + 1)
+                else:
+                    out[key] = child
+            # Its height marks it as built (see _building).
             self._heights[id(out)] = self._reach - depth + 1
             if outer > self._reach:
                 self._reach = outer
-            self._active.discard(origin)
             return out
-        if isinstance(value, list):
+        if kind is list:
             if depth > MAX_NESTING_DEPTH:
                 raise self._too_deep(origin, via)
             items: list[Any] = []
             self._done[origin] = items
             self.origins[id(items)] = origin
-            self._active.add(origin)
             outer, self._reach = self._reach, depth
+            deref = self._deref_at
             for index, child in enumerate(value):
-                items.append(self._deref_at(uri, f"{pointer}/{index}", child, depth + 1)
-                             if isinstance(child, dict | list) else child)
+                items.append(deref(uri, f"{pointer}/{index}", child, depth + 1)
+                             if child.__class__ is dict or child.__class__ is list else child)
             self._heights[id(items)] = self._reach - depth + 1
             if outer > self._reach:
                 self._reach = outer
-            self._active.discard(origin)
             return items
         return value
+
+    def _building(self, origin: Origin) -> bool:
+        """Whether the container at ``origin`` is being built (reached again from inside itself): it is in
+        ``_done`` from its start, and has its height only once built."""
+        done = self._done.get(origin)
+        return done is not None and id(done) not in self._heights
 
     def _too_deep(self, origin: Origin, via: Origin | None) -> SourceError:
         return SourceError(TOO_DEEP + " with its $refs followed", self.locate(*(via or origin)))
@@ -456,7 +467,7 @@ class Dereferencer:
                 chain = " -> ".join(f"{Path(u).name}#{p}" for u, p in [*seen, target])
                 self.sink.error("ref-cycle", f"circular $ref made only of references: {chain}", self.locate(*at))
                 return raw
-            if target in self._active:
+            if self._building(target):
                 # A recursive structure (e.g. a schema that contains itself): keep the reference.
                 return raw
             if isinstance(value, dict) and isinstance(value.get("$ref"), str):

@@ -72,9 +72,10 @@ def _valid_keywords(root: dict[str, Any], schema: dict[str, Any], instance: Any,
         target = _target(root, ref)
         return target is not _MISSING and _valid(root, target, instance, depth + 1)
     dispatch = _DISPATCH or _dispatch()
+    ignored = _ignored
     for keyword, value in schema.items():
-        check = dispatch.get(keyword, _ignored)
-        if check is not _ignored and (check is None or not check(root, schema, value, instance, depth)):
+        check = dispatch.get(keyword, ignored)
+        if check is not ignored and (check is None or not check(root, schema, value, instance, depth)):
             return False
     return True
 
@@ -140,7 +141,13 @@ def _number(instance: Any) -> bool:
     return instance.__class__ is int or instance.__class__ is float
 
 
+# The classes a type name accepts outright (``integer`` also takes a float with an integral value: see :func:`_is`).
+_CLASSES: Final = {"string": str, "object": dict, "array": list, "integer": int, "boolean": bool}
+
+
 def _type(root: Any, schema: Any, types: Any, instance: Any, depth: int) -> bool:
+    if types.__class__ is str and _CLASSES.get(types) is instance.__class__:
+        return True  # the common case, decided by one look-up
     for name in [types] if types.__class__ is str else types if types.__class__ is list else [None]:
         found = _is(instance, name)
         if found is None:
@@ -155,13 +162,21 @@ def _properties(root: Any, schema: Any, properties: Any, instance: Any, depth: i
         return True
     if properties.__class__ is not dict:
         return False
-    return all(_valid(root, sub, instance[name], depth + 1) for name, sub in properties.items() if name in instance)
+    for name, sub in properties.items():  # a loop, not all(): no generator per object checked
+        if name in instance and not _valid(root, sub, instance[name], depth + 1):
+            return False
+    return True
 
 
 def _required(root: Any, schema: Any, required: Any, instance: Any, depth: int) -> bool:
     if instance.__class__ is not dict:
         return True
-    return required.__class__ is list and all(name in instance for name in required)
+    if required.__class__ is not list:
+        return False
+    for name in required:  # noqa: SIM110 (a loop: no generator per object checked)
+        if name not in instance:
+            return False
+    return True
 
 
 def _additional_properties(root: Any, schema: Any, extra: Any, instance: Any, depth: int) -> bool:
@@ -190,7 +205,15 @@ def _strictly_equal(one: Any, two: Any) -> bool:
 
 
 def _enum(root: Any, schema: Any, enum: Any, instance: Any, depth: int) -> bool:
-    return enum.__class__ is list and any(_strictly_equal(each, instance) for each in enum)
+    if enum.__class__ is not list:
+        return False
+    kind = instance.__class__
+    if kind is dict or kind is list:
+        return False
+    for each in enum:  # noqa: SIM110 (_strictly_equal, inline; no generator)
+        if each.__class__ is kind and each == instance:
+            return True
+    return False
 
 
 def _const(root: Any, schema: Any, const: Any, instance: Any, depth: int) -> bool:
