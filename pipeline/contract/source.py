@@ -380,7 +380,8 @@ def _quoted(value: str) -> str:
 
 
 def _plain_value(value: str) -> Any:
-    """A plain scalar's value under the YAML 1.2 core schema, or :class:`_Unusual` for what needs a diagnostic."""
+    """A plain scalar's value under the YAML 1.2 core schema, or :class:`_Unusual` for what needs a diagnostic.
+    (Its caller remembers the value of a short word, so the tag is not remembered here as well.)"""
     tag = _PLAIN_TAGS.get(value)
     if tag is None:
         tag = STR
@@ -388,8 +389,6 @@ def _plain_value(value: str) -> Any:
             if regexp.match(value):
                 tag = candidate
                 break
-        if len(_PLAIN_TAGS) < 100_000 and len(value) < 64:
-            _PLAIN_TAGS[value] = tag
     if tag is STR or tag == STR:
         return _quoted(value)
     if tag == INT:
@@ -486,7 +485,7 @@ def _read_events(text: str) -> tuple[Any, dict[int, tuple[Position, Any]]] | Non
                         if built is missing:
                             built = _plain_value(value)
                             if len(value) < _INTERNED_LENGTH and len(known) < _PLAIN_VALUES_MAX:
-                                known[value] = built
+                                known[intern(value)] = built  # the key is the (interned) value of a string
                         container[key] = built
                     else:
                         container[key] = intern(value) if len(value) < _INTERNED_LENGTH else value
@@ -497,7 +496,7 @@ def _read_events(text: str) -> tuple[Any, dict[int, tuple[Position, Any]]] | Non
                         if built is missing:
                             built = _plain_value(value)
                             if len(value) < _INTERNED_LENGTH and len(known) < _PLAIN_VALUES_MAX:
-                                known[value] = built
+                                known[intern(value)] = built  # the key is the (interned) value of a string
                         container.append(built)
                     else:
                         container.append(intern(value) if len(value) < _INTERNED_LENGTH else value)
