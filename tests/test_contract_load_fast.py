@@ -186,3 +186,44 @@ def test_non_finite_numbers_are_never_remembered_as_values() -> None:
         assert source_module._construct_fast(f"a: {text}\n") is None
         assert source_module._construct_fast(f"a: {text}\n") is None
         assert text not in source_module._PLAIN_VALUES
+
+
+def test_a_schema_example_that_breaks_its_own_schema_is_named_by_its_pointer(tmp_path: Path) -> None:
+    """The check of examples written inside a schema writes a node's pointer only when the node has examples;
+    the pointer is still the full path, through objects and arrays, and only invalid examples are reported."""
+    folder = tmp_path / "asyncapi"
+    folder.mkdir()
+    (folder / "orders.yaml").write_text(
+        "asyncapi: 3.0.0\n"
+        "info: {title: Orders, version: '1'}\n"
+        "channels:\n"
+        "  orders:\n"
+        "    address: orders\n"
+        "    messages:\n"
+        "      placed:\n"
+        "        name: Order.Placed.V1\n"
+        "        payload:\n"
+        "          type: object\n"
+        "          properties:\n"
+        "            lines:\n"
+        "              type: array\n"
+        "              items:\n"
+        "                type: object\n"
+        "                properties:\n"
+        "                  sku: {type: string, examples: ['A-1', 7]}\n"
+        "              examples: [[]]\n"
+        "            total:\n"
+        "              allOf:\n"
+        "                - {type: integer, examples: [3, 'three']}\n"
+        "operations:\n"
+        "  place:\n"
+        "    action: send\n"
+        "    channel: {$ref: '#/channels/orders'}\n", "utf-8")
+    catalogue = ContractLoader(workers=1).load([folder])
+    messages = sorted(d.message for d in catalogue.all_diagnostics if d.code == "schema-example-invalid")
+    assert messages == [
+        "schema example #1 of Order.Placed.V1 at '/properties/lines/items/properties/sku' is not valid against its "
+        "own schema: 7 is not of type 'string'",
+        "schema example #1 of Order.Placed.V1 at '/properties/total/allOf/0' is not valid against its own schema: "
+        "'three' is not of type 'integer'",
+    ]

@@ -188,9 +188,11 @@ def check_schema_examples(name: str, schema: Schema | None, sink: DiagnosticSink
     if schema is None or not schema.is_json_schema or not isinstance(schema.document, dict):
         return
     validator = None
-    stack: list[tuple[Any, str]] = [(schema.document, "")]
+    # Each node with the path to it as (path to its parent, its key): the pointer is written out only for a node
+    # that has examples, not for each of the thousands of nodes of a large payload schema.
+    stack: list[tuple[Any, Any]] = [(schema.document, None)]
     while stack:
-        node, pointer = stack.pop()
+        node, path = stack.pop()
         if isinstance(node, dict):
             examples = node.get("examples")
             if isinstance(examples, list) and examples and ("type" in node or "properties" in node
@@ -198,6 +200,7 @@ def check_schema_examples(name: str, schema: Schema | None, sink: DiagnosticSink
                 validator = validator or _safe_validator(schema, sink)
                 if validator is None:
                     return
+                pointer = _pointer(path)
                 sub = validator.evolve(schema=node)
                 for index, example in enumerate(examples):
                     if surely_valid_at(schema.document, node, example, schema.dialect):
@@ -213,10 +216,20 @@ def check_schema_examples(name: str, schema: Schema | None, sink: DiagnosticSink
                                    f"schema example #{index} of {name} at '{pointer or '/'}' is not valid against "
                                    f"its own schema: {error.message}", schema.location)
             for key, value in node.items():  # only containers can hold examples: no pointer for a scalar
-                if isinstance(value, dict | list) and key not in _NOT_SCHEMAS:
-                    stack.append((value, f"{pointer}/{key}"))
+                if isinstance(value, _CONTAINERS) and key not in _NOT_SCHEMAS:
+                    stack.append((value, (path, key)))
         elif isinstance(node, list):
-            stack.extend((item, f"{pointer}/{i}") for i, item in enumerate(node) if isinstance(item, dict | list))
+            stack.extend((item, (path, i)) for i, item in enumerate(node) if isinstance(item, _CONTAINERS))
+
+
+def _pointer(path: Any) -> str:
+    """``(…((None, k1), k2)…, kn)`` as ``/k1/k2/…/kn`` (keys as written, as this check has always shown them)."""
+    keys: list[str] = []
+    while path is not None:
+        path, key = path
+        keys.append(f"/{key}")
+    return "".join(reversed(keys))
 
 
 _NOT_SCHEMAS = frozenset({"examples", "example", "default", "const", "enum"})  # values, never schemas
+_CONTAINERS = (dict, list)
