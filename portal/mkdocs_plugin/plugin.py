@@ -45,7 +45,14 @@ from pipeline.contract.specs import settings_from_environment
 from pipeline.forking import workers_from_environment
 from portal.kit.errors import KitError
 from portal.kit.subscriptions import Subscription, load_subscriptions
-from portal.mkdocs_plugin.generated_pages import ConvertAhead, Converted, GeneratedPage, HtmlFiles, convert_pages
+from portal.mkdocs_plugin.generated_pages import (
+    ConvertAhead,
+    Converted,
+    GeneratedPage,
+    HtmlFiles,
+    convert_pages,
+    entries_json,
+)
 from portal.mkdocs_plugin.history import SiteHistory
 from portal.mkdocs_plugin.html_stash import Stash, restore, search_entries, stash
 from portal.mkdocs_plugin.theme_pages import BuiltAhead, build_ahead
@@ -157,11 +164,12 @@ class EventdeckPlugin(BasePlugin[EventdeckConfig]):
         self._cleanup: weakref.finalize | None = None
         self._html: HtmlFiles | None = None
         self._stashes: dict[str, Stash] = {}
-        self._search: dict[str, list[dict[str, Any]]] = {}
+        self._search: dict[str, str] = {}  # src_uri -> its entries of the search index (entries_json)
         self._index_search = False
         self._serving = False
         self._bytecode = _MemoryBytecodeCache()
-        self._registry: dict[str, str] = {}  # schema file -> digest of what was written
+        # schema file -> (what the content written was made from, its digest)
+        self._registry: dict[str, tuple[object, str]] = {}
         self.history: SiteHistory | None = None
         self._site: tuple[Any, ...] | None = None  # what the loader, history and renderer were made for
         self._nav: Navigation | None = None
@@ -264,7 +272,7 @@ class EventdeckPlugin(BasePlugin[EventdeckConfig]):
         self.site = self.renderer.render(catalogue, roots=[str(p) for p in paths], history=history,
                                          subscriptions=subscriptions)
         self.renderer.after_write = None
-        self._converted_ahead = dict(self.renderer.written)
+        self._converted_ahead, self.renderer.written = self.renderer.written, {}
 
     def on_serve(self, server: Any, *, config: MkDocsConfig, builder: Any) -> Any:
         for path in [*document_paths(self.config, _config_dir(config)),
@@ -346,7 +354,7 @@ class EventdeckPlugin(BasePlugin[EventdeckConfig]):
             page.present_anchor_ids |= store.anchor_ids()
         if self._index_search:
             page.meta["search"] = {**(page.meta.get("search") or {}), "exclude": True}
-            self._search[page.file.src_uri] = search_entries(content, page.url, page.title or "")
+            self._search[page.file.src_uri] = entries_json(search_entries(content, page.url, page.title or ""))
         return content
 
     @event_priority(-100)  # after every other plugin's look at the page
@@ -364,17 +372,22 @@ class EventdeckPlugin(BasePlugin[EventdeckConfig]):
         if self.site is None:
             return
         site_dir = Path(config.site_dir)
-        for src_uri, content in self.site.files.items():
+        files = self.site.files
+        for src_uri in files:
             if src_uri == self.site.stylesheet:
                 continue
             target = site_dir / src_uri
-            # A dirty build keeps the site folder: rewrite only the schemas that changed.
-            digest = hashlib.blake2b(content, digest_size=16).hexdigest()
-            if self._dirty and self._registry.get(src_uri) == digest and target.exists():
+            # A dirty build keeps the site folder: rewrite only the schemas that changed. A file made from what
+            # the last write was made from is unchanged without being made again.
+            source, written = files.source(src_uri), self._registry.get(src_uri)
+            if self._dirty and written is not None and written[0] is source and target.exists():
                 continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(content)
-            self._registry[src_uri] = digest
+            content = files[src_uri]
+            digest = hashlib.blake2b(content, digest_size=16).hexdigest()
+            if not (self._dirty and written is not None and written[1] == digest and target.exists()):
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(content)
+            self._registry[src_uri] = (source, digest)
         # What the plugin remembers between `mkdocs serve` rebuilds is bounded by the current site.
         self._registry = {k: v for k, v in self._registry.items() if k in self.site.files}
         self._search = {k: v for k, v in self._search.items() if k in self.site.pages}
@@ -388,8 +401,10 @@ class EventdeckPlugin(BasePlugin[EventdeckConfig]):
             return
         data = json.loads(index.read_text(encoding="utf-8"))
         current = set(self.site.pages)
-        data.setdefault("docs", []).extend(entry for src_uri, entries in self._search.items()
-                                           if src_uri in current for entry in entries)
+        docs = data.setdefault("docs", [])
+        for src_uri, entries in self._search.items():
+            if src_uri in current:
+                docs.extend(json.loads(entries))
         index.write_text(json.dumps(data, separators=(",", ":"), default=str), encoding="utf-8")
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -98,12 +98,59 @@ class PageFolder(Mapping[str, str]):
         return len(self._current)
 
 
+class SiteFiles(MutableMapping[str, bytes]):
+    """The site's static files by ``src_uri``: bytes, or made when asked for.
+
+    A registry schema's JSON is made when it is read (:meth:`set_made`), not when the site is rendered: a large
+    catalogue's schemas are megabytes that would otherwise be held from the render until MkDocs writes the site.
+    :meth:`source` says what a file is made from; the same source (``is``) gives the same bytes."""
+
+    def __init__(self) -> None:
+        self._values: dict[str, bytes | Callable[[], bytes]] = {}
+
+    def set_made(self, src_uri: str, make: Callable[[], bytes]) -> None:
+        self._values[src_uri] = make
+
+    def source(self, src_uri: str) -> object:
+        return self._values[src_uri]
+
+    def __getitem__(self, src_uri: str) -> bytes:
+        value = self._values[src_uri]
+        return value if isinstance(value, bytes) else value()
+
+    def __setitem__(self, src_uri: str, content: bytes) -> None:
+        self._values[src_uri] = content
+
+    def __delitem__(self, src_uri: str) -> None:
+        del self._values[src_uri]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __contains__(self, src_uri: object) -> bool:
+        return src_uri in self._values
+
+
+@dataclass(frozen=True, eq=False)
+class _SchemaJson:
+    """An event's published schema (:func:`registry_document`) as JSON, made when called."""
+
+    event: Event
+    url: str
+
+    def __call__(self) -> bytes:
+        return _json_bytes(registry_document(self.event, self.url))
+
+
 @dataclass(frozen=True)
 class RenderedSite:
     """Everything the catalogue adds to a site, keyed by ``src_uri`` (path below the docs folder)."""
 
     pages: Mapping[str, str]  # a dict, or the renderer's PageFolder
-    files: dict[str, bytes]
+    files: SiteFiles
     nav_pages: frozenset[str]
     paths: SitePaths
     event_pages: dict[str, str] = field(default_factory=dict)  # event key -> src_uri
@@ -201,8 +248,9 @@ class SiteRenderer:
         self.written: dict[str, Any] = {}
         # page -> what its template was given (document, group and level pages; compared by value)
         self._page_views: dict[str, Any] = {}
-        # event key -> (its payload schema object, URLs, name, the registry's two files)
-        self._schemas: dict[str, tuple[Any, str, str, str, bytes, bytes]] = {}
+        # event key -> (its payload schema object, URLs, name, the registry's two files; the same objects while
+        # nothing they show changes)
+        self._schemas: dict[str, tuple[Any, str, str, str, _SchemaJson, _SchemaJson]] = {}
         self._python_models = PythonModels()
 
     def render(self, catalogue: Catalogue, roots: Iterable[str] = (),
@@ -215,7 +263,7 @@ class SiteRenderer:
         env = _env()
         title = self.options.title
         pages: dict[str, str] = {}
-        files: dict[str, bytes] = {}
+        files = SiteFiles()
         nav: set[str] = set()
         common: dict[str, Any] = {"title": title, "directory_urls": self.options.directory_urls}
 
@@ -296,11 +344,10 @@ class SiteRenderer:
                     and cached[3] == event.name:
                 content, latest_content = cached[4:]
             else:  # the loader hands back the very same schema object for an unchanged document
-                content = _json_bytes(registry_document(event, url))
-                latest_content = _json_bytes(registry_document(event, latest))
+                content, latest_content = _SchemaJson(event, url), _SchemaJson(event, latest)
             self._schemas[event.key] = (event.payload.document, url, latest, event.name, content, latest_content)
-            files[paths.schema_file(event)] = content
-            files[paths.schema_latest(event)] = latest_content
+            files.set_made(paths.schema_file(event), content)
+            files.set_made(paths.schema_latest(event), latest_content)
         base = paths.layout.base_url
         pages[here] = env.get_template("registry.md.j2").render(**common, here=here,
                                                                 home=relative_link(here, paths.home),
