@@ -416,3 +416,68 @@ def test_a_process_that_builds_two_sites_with_mkdocs_api_renders_the_second_afre
     assert "FIRST-SITE-MARKER" in (tmp_path / "first/site/events/levels/Payment/index.html").read_text("utf-8")
     pages = [p for p in (tmp_path / "second/site/events").rglob("*.html")]
     assert len(pages) > 30 and not [p for p in pages if "FIRST-SITE-MARKER" in p.read_text(encoding="utf-8")]
+
+
+def test_links_to_anchors_of_generated_pages_are_checked_as_mkdocs_checks_them(
+        tmp_path: Path, in_workers: list[int], caplog: pytest.LogCaptureFixture) -> None:
+    """A page's anchors are held joined in one string and made a set only when a link to the page is checked; its
+    links to its own anchors that exist are not checked at all (they can only pass). A link to an anchor that is
+    not there is still reported, to another page or to the page itself."""
+    config_file = _copy_example(tmp_path, plugin=True)
+    settings = yaml.safe_load(config_file.read_text(encoding="utf-8"))
+    settings["validation"] = {"anchors": "warn"}
+    settings["nav"].append({"Links": "links.md"})
+    config_file.write_text(yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
+    (tmp_path / "docs" / "links.md").write_text(
+        "# Links\n\n[payload](events/Payment.Captured.Ecom.md#payload) "
+        "[missing](events/Payment.Captured.Ecom.md#no-such-anchor) [here](#links) [nowhere](#nowhere)\n",
+        encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="mkdocs"):
+        _build(config_file)
+    warnings = sorted(record.getMessage() for record in caplog.records if "anchor" in record.getMessage())
+    assert len(warnings) == 2, warnings
+    assert any("'events/Payment.Captured.Ecom.md' does not contain an anchor '#no-such-anchor'" in w for w in warnings)
+    assert any("'#nowhere'" in w and "no such anchor on this page" in w for w in warnings)
+
+
+def test_a_generated_page_checks_only_the_links_to_its_own_anchors_that_are_not_there() -> None:
+    from mkdocs.structure.files import File
+
+    from portal.mkdocs_plugin.generated_pages import _checkable, anchor_set, joined_anchors
+
+    own, other = File("a.md", "docs", "site", True), File("b.md", "docs", "site", True)
+    links = {own: {"x": "#x", "gone": "#gone"}, other: {"x": "b.md#x"}}
+    assert _checkable(links, own, {"x"}) == {own: {"gone": "#gone"}, other: {"x": "b.md#x"}}
+    assert _checkable({own: {"x": "#x"}}, own, {"x"}) == {}
+    assert anchor_set(joined_anchors({"b", "a-1", "c_2"})) == {"a-1", "b", "c_2"} and anchor_set("") == set()
+
+
+def test_registry_files_are_made_when_read_and_keep_their_source_while_their_schema_is_unchanged(
+        tmp_path: Path) -> None:
+    import json
+    import sys
+
+    from pipeline.contract import ContractLoader
+    from portal.render import SiteRenderer
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from synthetic_catalogue import write_catalogue
+
+    folder = tmp_path / "asyncapi"
+    write_catalogue(folder, 2, 3, realistic=True)
+    loader, renderer = ContractLoader(), SiteRenderer()
+    first = renderer.render(loader.load([folder]))
+    schemas = [src_uri for src_uri in first.files if src_uri.endswith(".json")]
+    assert len(schemas) == 12 and all(not isinstance(first.files.source(s), bytes) for s in schemas)
+    for src_uri in schemas:
+        published = json.loads(first.files[src_uri])
+        assert published["$id"].endswith(src_uri.rpartition("/")[2]) and published["type"] == "object"
+    path = sorted(folder.rglob("domain-*.yaml"))[0]
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    message = next(iter(document["components"]["messages"].values()))
+    message["payload"]["description"] = "Reworded for the test."
+    path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    again = renderer.render(loader.load([folder]))
+    same = [s for s in schemas if again.files.source(s) is first.files.source(s)]
+    assert 0 < len(same) < len(schemas)  # the other document's schemas: not made again, nor written again
+    assert dict(again.files) == dict(SiteRenderer().render(loader.load([folder])).files)

@@ -25,6 +25,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -216,9 +217,12 @@ class GeneratedPage(Page):
         finally:
             self.markdown, self._converting, self._loaded = markdown, False, None
         self.content = html
-        anchors = joined_anchors((self.present_anchor_ids or set()) | store.anchor_ids())
-        links = ({target.src_uri: anchors for target, anchors in self.links_to_anchors.items()}
-                 if self.links_to_anchors is not None else None)
+        ids = (self.present_anchor_ids or set()) | store.anchor_ids()
+        anchors = joined_anchors(ids)
+        links = None
+        if self.links_to_anchors is not None:
+            self.links_to_anchors = _checkable(self.links_to_anchors, self.file, ids)
+            links = {target.src_uri: anchors for target, anchors in self.links_to_anchors.items()}
         search = entries_json(search_entries(html, self.url, title or "")) if self._index_search else None
         return Converted(markdown_digest(markdown), self.toc, title, anchors, links, search)
 
@@ -237,15 +241,28 @@ class GeneratedPage(Page):
         self.toc, self._title_from_render = fast.toc, fast.title
         title = self.title
         self._loaded = None
-        anchors = joined_anchors(fast.anchors | store.anchor_ids())
+        ids = fast.anchors | store.anchor_ids()
+        anchors = joined_anchors(ids)
         self._anchor_set, self._anchors = None, anchors
         # As MkDocs records links, only when anchors are validated: here, the headings' permalinks to the page.
         links: dict[str, dict[str, str]] | None = None
         if _PAGES_LOG.getEffectiveLevel() > logging.DEBUG:
-            links = {self.file.src_uri: fast.self_links} if fast.self_links else {}
-            self.links_to_anchors = {self.file: fast.self_links} if fast.self_links else {}
+            self.links_to_anchors = _checkable({self.file: fast.self_links}, self.file, ids)
+            links = {target.src_uri: anchors for target, anchors in self.links_to_anchors.items()}
         search = entries_json(search_entries(fast.html, self.url, title or "")) if self._index_search else None
         return Converted(markdown_digest(markdown), self.toc, title, anchors, links, search)
+
+
+def _checkable(links: dict[File, dict[str, str]], own: File, ids: AbstractSet[str]) -> dict[File, dict[str, str]]:
+    """``links`` (MkDocs' ``links_to_anchors``) less the page's links to anchors it has: checking those can only
+    pass, and would make every page of a large site build its set of anchors (see ``joined_anchors``)."""
+    kept = {}
+    for target, anchors in links.items():
+        if target is own:
+            anchors = {anchor: link for anchor, link in anchors.items() if anchor not in ids}
+        if anchors:
+            kept[target] = anchors
+    return kept
 
 
 class ConvertAhead:
