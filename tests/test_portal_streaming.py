@@ -481,3 +481,59 @@ def test_registry_files_are_made_when_read_and_keep_their_source_while_their_sch
     same = [s for s in schemas if again.files.source(s) is first.files.source(s)]
     assert 0 < len(same) < len(schemas)  # the other document's schemas: not made again, nor written again
     assert dict(again.files) == dict(SiteRenderer().render(loader.load([folder])).files)
+
+
+def test_an_edit_to_one_event_renders_its_page_again_and_not_its_siblings(tmp_path: Path) -> None:
+    """The loader reads an edited document anew, so its other events come with new, equal objects: their pages are
+    not rendered (nor written) again."""
+    import sys
+
+    from pipeline.contract import ContractLoader
+    from portal.render import PageFolder, SiteRenderer
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from synthetic_catalogue import write_catalogue
+
+    folder = tmp_path / "asyncapi"
+    write_catalogue(folder, 2, 5, realistic=True)
+    loader, pages = ContractLoader(), PageFolder(tmp_path / "pages")
+    renderer = SiteRenderer(folder=pages)
+    renderer.render(loader.load([folder]))
+    before = {p: p.stat().st_mtime_ns for p in (pages.root / "events").glob("*.*.*.md")}  # the event pages
+    assert len(before) == 10
+    path = sorted(folder.rglob("domain-*.yaml"))[0]
+    text = path.read_text(encoding="utf-8")
+    message = next(iter(yaml.safe_load(text)["components"]["messages"].values()))
+    start = text.index("summary:", text.index("messages:"))  # the first message's one-line summary, in place
+    text = text[:start] + "summary: Reworded for the test." + text[text.index("\n", start):]
+    path.write_text(text, encoding="utf-8")
+    catalogue = loader.load([folder])
+    renderer.render(catalogue)
+    rewritten = [p.name for p, mtime in before.items() if p.stat().st_mtime_ns != mtime]
+    assert rewritten == [f"{message['name']}.md"]
+    assert dict(renderer.render(catalogue).pages) == dict(SiteRenderer().render(catalogue).pages)
+
+
+def test_parts_of_the_model_are_equal_only_when_they_are_the_same_value_of_the_same_types() -> None:
+    from portal.render.site import _exactly_equal
+
+    assert _exactly_equal({"a": [1, "x", None, 2.5]}, {"a": [1, "x", None, 2.5]})
+    for a, b in [({"v": 1}, {"v": True}), ({"v": 1}, {"v": 1.0}), ({"a": 1, "b": 2}, {"b": 2, "a": 1}),
+                 ([1, 2], (1, 2)), (frozenset({1}), frozenset({True})), ({"v": float("nan")}, {"v": float("nan")}),
+                 (object(), object())]:
+        assert not _exactly_equal(a, b), (a, b)
+    looped_a: dict[str, object] = {}
+    looped_a["self"] = looped_a
+    looped_b: dict[str, object] = {}
+    looped_b["self"] = looped_b
+    assert _exactly_equal(looped_a, looped_b)
+    shared_a: object = "leaf"  # a deep value whose parts are shared: compared once per pair, not 2**60 times
+    shared_b: object = "leaf"
+    for _ in range(60):
+        shared_a, shared_b = [shared_a, shared_a], [shared_b, shared_b]
+    assert _exactly_equal(shared_a, shared_b)
+    deep_a: object = "leaf"
+    deep_b: object = "leaf"
+    for _ in range(300):
+        deep_a, deep_b = [deep_a], [deep_b]
+    assert not _exactly_equal(deep_a, deep_b)  # beyond a sane depth: different (rendered again)

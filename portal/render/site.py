@@ -11,6 +11,7 @@ the catalogue's pages.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
@@ -399,10 +400,11 @@ class SiteRenderer:
             here = views.paths.event(event)
             key = _page_key(views, event, here, self.options)
             cached = self._event_cache.get(event.key)
-            if cached is not None and (cached[1] is not None or streamed) and cached[0][0] == key[0] and all(
-                    a is b for a, b in zip(cached[0][1:], key[1:], strict=True)):
+            if cached is not None and (cached[1] is not None or streamed) and _exactly_equal(cached[0], key):
                 if cached[1] is not None:
                     pages[here] = cached[1]
+                # An edit elsewhere in its document gives the event new, equal objects: remembered from now on.
+                self._event_cache[event.key] = (key, cached[1])
             else:
                 todo.append((event, here, key))
         jobs = [(event, here) for event, here, _ in todo]
@@ -427,6 +429,34 @@ class SiteRenderer:
         return pages
 
 
+def _exactly_equal(a: Any, b: Any, depth: int = 0, seen: set[tuple[int, int]] | None = None) -> bool:
+    """Whether two parts of the model are the same value, strictly: of the same types throughout (``1``, ``1.0``
+    and ``true`` differ, as they do on a page), mappings in the same order. Each pair of objects is compared once
+    (shared parts are not walked again, a value that contains itself ends); beyond a sane depth (a hostile
+    document) the two count as different."""
+    if a is b:
+        return True
+    if type(a) is not type(b) or depth > 200:
+        return False
+    if isinstance(a, (str, int, float, bytes, type(None))):
+        return bool(a == b)
+    seen = set() if seen is None else seen
+    if (id(a), id(b)) in seen:
+        return True  # compared already, or being compared further up
+    seen.add((id(a), id(b)))
+    if isinstance(a, dict):
+        return len(a) == len(b) and list(a) == list(b) and all(
+            _exactly_equal(value, b[name], depth + 1, seen) for name, value in a.items())
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(_exactly_equal(x, y, depth + 1, seen) for x, y in zip(a, b, strict=True))
+    if isinstance(a, frozenset):
+        return {(type(x), x) for x in a} == {(type(x), x) for x in b}
+    if dataclasses.is_dataclass(a) and not isinstance(a, type):
+        return all(_exactly_equal(getattr(a, f.name), getattr(b, f.name), depth + 1, seen)
+                   for f in dataclasses.fields(a))
+    return False  # anything else is compared by identity only
+
+
 def _same(cached: Any, view: Any) -> bool:
     """Whether a page's cached view equals its new one (a value that contains itself, which a hostile document can
     make, cannot be compared: it counts as changed)."""
@@ -437,9 +467,10 @@ def _same(cached: Any, view: Any) -> bool:
 
 
 def _page_key(views: CatalogueViews, event: Event, here: str, options: Options) -> tuple[Any, ...]:
-    """What an event page depends on: a comparable signature first, then objects compared by identity (the
-    loader hands back the same schema and extension objects for unchanged documents). Keeping the objects in the
-    cache entry keeps them alive, so an identity can never be reused by another object while it is cached."""
+    """What an event page depends on: a signature, then the schema and extension objects, all compared with
+    :func:`_exactly_equal` (the loader hands back the very same objects for an unchanged document, so most of it
+    is an identity; an edited document gives its other events new, equal ones). Keeping the objects in the cache
+    entry keeps them alive, so an identity can never be reused by another object while it is cached."""
     document = views.documents.get(event.document_id)
     superseded = event.lifecycle.superseded_by if event.lifecycle is not None else None
     signature = (
