@@ -150,3 +150,22 @@ def test_tidy_collapses_blank_runs_as_the_regular_expression_does(markdown: str)
     from portal.render.site import _tidy
 
     assert _tidy(markdown) == re.sub(r"\n{3,}", "\n\n", markdown).strip() + "\n"
+
+
+_PART = st.sampled_from(["a", "b", "events", "x.md", "index.md", "a.b", ".", "..", ""])
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_PART, min_size=1, max_size=4).map("/".join), st.lists(_PART, min_size=1, max_size=4).map("/".join))
+def test_relative_paths_between_site_paths_are_posixpath_relpath(path: str, start: str) -> None:
+    import posixpath
+
+    from portal.render.paths import _relpath
+
+    def outcome(function: Any) -> str:
+        try:
+            return str(function(path, start))
+        except ValueError as exc:
+            return f"ValueError: {exc}"
+
+    assert outcome(_relpath.__wrapped__) == outcome(posixpath.relpath)

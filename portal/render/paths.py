@@ -113,12 +113,28 @@ class SitePaths:
         return self.layout.latest_path(event)
 
 
+_UNUSUAL_PARTS = frozenset(("", ".", ".."))
+
+
 @lru_cache(maxsize=8192)
 def _relpath(path: str, start: str) -> str:
-    """``posixpath.relpath``, remembered: it asks the OS for the working directory on every call, and the pages of
-    one folder (every event page) link to the same few pages. The answer depends on the working directory only for
-    paths that climb above it (``..``), which site paths (``src_uri``) never do."""
-    return posixpath.relpath(path, start)
+    """``posixpath.relpath`` of site paths (``src_uri``), remembered: the pages of one folder (every event page)
+    link to the same few pages.
+
+    Two normalised relative paths (no empty, ``.`` or ``..`` part) are related by their common leading folders
+    alone; ``posixpath.relpath`` would make both absolute first, asking the OS for the working directory on every
+    call. Anything else goes to ``posixpath.relpath``. (For paths that climb above the working directory its answer
+    depends on it, which site paths never do.)"""
+    parts = path.split("/")
+    base = [] if start == "." else start.split("/")
+    if not path or _UNUSUAL_PARTS.intersection(parts) or _UNUSUAL_PARTS.intersection(base):
+        return posixpath.relpath(path, start)
+    common = 0
+    for mine, theirs in zip(parts, base, strict=False):
+        if mine != theirs:
+            break
+        common += 1
+    return "/".join([".."] * (len(base) - common) + parts[common:]) or "."
 
 
 def relative_link(from_page: str, to_path: str) -> str:

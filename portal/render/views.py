@@ -352,9 +352,15 @@ class CatalogueViews:
             else:
                 self.hierarchy[entity][middle_of(event)].append(event)
         self.tags: dict[str, list[Event]] = defaultdict(list)
+        # document id -> the events of other documents it receives, in catalogue order (one pass here, rather than
+        # one over every event for each document: that grew with the square of the catalogue)
+        self.consumed: dict[str, list[Event]] = defaultdict(list)
         for event in catalogue.events:
             for tag in event.tags:
                 self.tags[tag.name].append(event)
+            for consumer in event.consumers:
+                if consumer != event.document_id:
+                    self.consumed[consumer].append(event)
 
     # -------------------------------------------------------------------------------------------- shared
     def document_title(self, document_id: str) -> str:
@@ -555,7 +561,7 @@ class CatalogueViews:
 
     def document_graph(self, document: Document, here: str) -> Layout | None:
         defined = list(document.events)
-        consumed = [e for e in self.catalogue.events if document.id in e.consumers and e.document_id != document.id]
+        consumed = self.consumed.get(document.id, [])
         if (not defined and not consumed) or len(defined) + len(consumed) > MAX_GRAPH_EVENTS:
             return None
 
@@ -599,7 +605,7 @@ class CatalogueViews:
         security = tuple((name, str(scheme.get("type", "")) if isinstance(scheme, dict) else "",
                           description_html(scheme.get("description") if isinstance(scheme, dict) else None))
                          for name, scheme in document.security_schemes.items())
-        consumed = [e for e in self.catalogue.events if document.id in e.consumers and e.document_id != document.id]
+        consumed = self.consumed.get(document.id, [])
         diagnostics = [d for d in document.diagnostics if d.severity is not Severity.INFO]
         extensions = {**{k: v for k, v in document.info.extensions.items() if k not in KNOWN_INFO_EXTENSIONS},
                       **document.extensions}
