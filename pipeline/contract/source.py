@@ -480,30 +480,23 @@ def _read_events(text: str) -> tuple[Any, dict[int, tuple[Position, Any]]] | Non
                         key = intern(value)
                         where[key] = (mark.line + 1, mark.column + 1)
                         continue
-                    if event.implicit[0]:
-                        built = known.get(value, missing)
-                        if built is missing:
-                            built = _plain_value(value)
-                            if len(value) < _INTERNED_LENGTH and len(known) < _PLAIN_VALUES_MAX:
-                                known[intern(value)] = built  # the key is the (interned) value of a string
-                        container[key] = built
-                    else:
-                        container[key] = intern(value) if len(value) < _INTERNED_LENGTH else value
+                elif container is None:
+                    raise _Unusual  # a document that is a single scalar
+                if event.implicit[0]:
+                    built = known.get(value, missing)
+                    if built is missing:
+                        built = _plain_value(value)
+                        if len(value) < _INTERNED_LENGTH and len(known) < _PLAIN_VALUES_MAX:
+                            known[intern(value)] = built  # the key is the (interned) value of a string
+                else:
+                    built = intern(value) if len(value) < _INTERNED_LENGTH else value
+                if in_mapping:
+                    container[key] = built
                     key = None
-                elif container is not None:
-                    if event.implicit[0]:
-                        built = known.get(value, missing)
-                        if built is missing:
-                            built = _plain_value(value)
-                            if len(value) < _INTERNED_LENGTH and len(known) < _PLAIN_VALUES_MAX:
-                                known[intern(value)] = built  # the key is the (interned) value of a string
-                        container.append(built)
-                    else:
-                        container.append(intern(value) if len(value) < _INTERNED_LENGTH else value)
+                else:
+                    container.append(built)
                     mark = event.start_mark
                     where.append((mark.line + 1, mark.column + 1))
-                else:
-                    raise _Unusual  # a document that is a single scalar
             elif kind is mapping_kind or kind is sequence_kind:
                 if event.anchor is not None or event.tag is not None or len(stack) >= limit:
                     raise _Unusual
