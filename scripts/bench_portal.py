@@ -366,7 +366,9 @@ def _targets(events: int, ours: Build, bare: Build | None) -> list[str]:
     if events in TARGETS:
         seconds, mb = TARGETS[events]
         lines.append(f"         targets at {events:,}: <= {seconds:.0f} s ({_verdict(ours.seconds <= seconds)}), "
-                     f"<= {mb:,.0f} MB ({_verdict(ours.tree_rss_mb <= mb)} on tree RSS)")
+                     f"<= {mb:,.0f} MB ({_verdict(ours.tree_pss_mb <= mb)} on tree PSS, what the machine holds; "
+                     f"{_verdict(ours.tree_rss_mb <= mb)} on tree RSS, which counts the pages forked workers share "
+                     f"once per worker)")
     if bare is not None:
         speedup = bare.seconds / ours.seconds
         target = f" (target >= {SPEEDUP:.0f}x: {_verdict(speedup >= SPEEDUP)})" if events == 1000 else ""
