@@ -222,7 +222,7 @@ class GeneratedPage(Page):
         links = None
         if self.links_to_anchors is not None:
             self.links_to_anchors = _checkable(self.links_to_anchors, self.file, ids)
-            links = {target.src_uri: anchors for target, anchors in self.links_to_anchors.items()}
+            links = {target.src_uri: linked for target, linked in self.links_to_anchors.items()}
         search = entries_json(search_entries(html, self.url, title or "")) if self._index_search else None
         return Converted(markdown_digest(markdown), self.toc, title, anchors, links, search)
 
@@ -248,7 +248,7 @@ class GeneratedPage(Page):
         links: dict[str, dict[str, str]] | None = None
         if _PAGES_LOG.getEffectiveLevel() > logging.DEBUG:
             self.links_to_anchors = _checkable({self.file: fast.self_links}, self.file, ids)
-            links = {target.src_uri: anchors for target, anchors in self.links_to_anchors.items()}
+            links = {target.src_uri: linked for target, linked in self.links_to_anchors.items()}
         search = entries_json(search_entries(fast.html, self.url, title or "")) if self._index_search else None
         return Converted(markdown_digest(markdown), self.toc, title, anchors, links, search)
 
