@@ -483,11 +483,13 @@ def test_registry_files_are_made_when_read_and_keep_their_source_while_their_sch
     assert dict(again.files) == dict(SiteRenderer().render(loader.load([folder])).files)
 
 
-def test_an_edit_to_one_event_renders_its_page_again_and_not_its_siblings(tmp_path: Path) -> None:
+def test_an_edit_to_one_event_renders_its_page_again_and_not_its_siblings(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The loader reads an edited document anew, so its other events come with new, equal objects: their pages are
     not rendered (nor written) again."""
     import sys
 
+    import portal.render.site as site
     from pipeline.contract import ContractLoader
     from portal.render import PageFolder, SiteRenderer
 
@@ -508,9 +510,21 @@ def test_an_edit_to_one_event_renders_its_page_again_and_not_its_siblings(tmp_pa
     text = text[:start] + "summary: Reworded for the test." + text[text.index("\n", start):]
     path.write_text(text, encoding="utf-8")
     catalogue = loader.load([folder])
+    rendered: list[str] = []
+    render = site.Template.render
+
+    def counted(self: Any, *args: Any, **kwargs: Any) -> str:
+        rendered.append(str(kwargs.get("here")))
+        return str(render(self, *args, **kwargs))
+
+    monkeypatch.setattr(site.Template, "render", counted)
     renderer.render(catalogue)
+    monkeypatch.undo()
     rewritten = [p.name for p, mtime in before.items() if p.stat().st_mtime_ns != mtime]
     assert rewritten == [f"{message['name']}.md"]
+    # Document, group and level pages whose view is unchanged are not rendered again either.
+    views = [here for here in renderer._page_views if here not in rendered]
+    assert len(views) > len(renderer._page_views) // 2, rendered
     assert dict(renderer.render(catalogue).pages) == dict(SiteRenderer().render(catalogue).pages)
 
 

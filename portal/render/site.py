@@ -247,7 +247,7 @@ class SiteRenderer:
         caller can take the next step there, such as converting the page); its picklable results of the last render
         are in :attr:`written`."""
         self.written: dict[str, Any] = {}
-        # page -> what its template was given (document, group and level pages; compared by value)
+        # page -> what its template was given (document, group and level pages; compared with _exactly_equal)
         self._page_views: dict[str, Any] = {}
         # event key -> (its payload schema object, URLs, name, the registry's two files; the same objects while
         # nothing they show changes)
@@ -299,7 +299,7 @@ class SiteRenderer:
 
         def render_page(here: str, template: Template, **values: Any) -> None:
             view = (values, common)
-            if streamed and _same(known.get(here), view):
+            if streamed and _exactly_equal(known.get(here), view):
                 unchanged.append(here)
             else:
                 pages[here] = template.render(**common, here=here, **values)
@@ -455,15 +455,6 @@ def _exactly_equal(a: Any, b: Any, depth: int = 0, seen: set[tuple[int, int]] | 
         return all(_exactly_equal(getattr(a, f.name), getattr(b, f.name), depth + 1, seen)
                    for f in dataclasses.fields(a))
     return False  # anything else is compared by identity only
-
-
-def _same(cached: Any, view: Any) -> bool:
-    """Whether a page's cached view equals its new one (a value that contains itself, which a hostile document can
-    make, cannot be compared: it counts as changed)."""
-    try:
-        return bool(cached == view)
-    except RecursionError:
-        return False
 
 
 def _page_key(views: CatalogueViews, event: Event, here: str, options: Options) -> tuple[Any, ...]:
