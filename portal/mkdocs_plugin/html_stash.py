@@ -44,7 +44,30 @@ class Stash:
     blocks: list[str] = field(default_factory=list)
 
     def anchor_ids(self) -> set[str]:
-        return {html.unescape(found) for block in self.blocks for found in _ID.findall(block)}
+        """The ids of the blocks' elements: what ``_ID.findall`` finds in each block, unescaped."""
+        found: set[str] = set()
+        for block in self.blocks:
+            ids_of(block, found)
+        return found
+
+
+def ids_of(block: str, found: set[str]) -> None:
+    """Add to ``found`` the values ``_ID.findall(block)`` gives, unescaped; found from each ``id="`` with
+    ``str.find`` rather than by the regular expression, whose leading ``\\s`` costs it its fast scan: it tried every
+    character of a page's 100 KB of blocks (the test suite compares both on whole catalogues and odd markup)."""
+    find = block.find
+    position = 0  # where the regular expression would try next
+    while (start := find('id="', position + 1)) >= 0:
+        if block[start - 1].isspace():  # the same predicate as \s in a str pattern
+            close = find('"', start + 4)
+            if close > start + 4:  # [^"]+ takes at least one character
+                value = block[start + 4:close]
+                found.add(html.unescape(value) if "&" in value else value)
+                position = close + 1
+                continue
+            if close < 0:
+                return  # no closing quote further on: no later match either
+        position = start
 
 
 def _is_block(chunk: str) -> bool:

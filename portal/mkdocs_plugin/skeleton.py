@@ -36,6 +36,24 @@ from portal.mkdocs_plugin.html_stash import Stash, is_placeholder, placeholder_i
 _HEADING = re.compile(r"(#{1,6})[ \t]+[^\n]*?\{[^}\n]*#([^\s}]+)[^}\n]*\}[ \t]*")
 _ONE_HEADING = re.compile(r"<(h[1-6])\b[^>]*>.*</\1>")
 _HEADING_TAG = re.compile(r"<h[1-6]\b")
+#: A heading of plain words (letters and digits, joined by single spaces, hyphens or ``.<wbr>``: an event's name, an
+#: example's) with a plain explicit id: converted once per *shape*, its words and id put in afterwards
+#: (:meth:`SkeletonConverter.heading`). Every event page has a new one (its name), and a conversion costs more than
+#: the rest of the skeleton.
+_SHAPED = re.compile(r"(#{1,6}) ([A-Za-z0-9]+(?:(?: |-|\.<wbr>)[A-Za-z0-9]+){0,15}) \{ #([A-Za-z][A-Za-z0-9-]*) \}")
+_SEPARATOR = re.compile(r"( |-|\.<wbr>)")
+#: What the words and the id are replaced with in a shape (letters and digits too, found nowhere else in a heading's
+#: conversion), and how they are found again: in one pass, so that a word that reads like a placeholder stays itself.
+_WORD_STANDIN = "Edw{:02d}q"
+_ID_STANDIN = "edanchorq"
+_STANDINS = re.compile(r"Edw(\d\d)q|edanchorq")
+#: Extensions whose conversion of such a heading cannot depend on which words it has (none of them acts on plain
+#: letters and digits); with any other (``abbr``, ``pymdownx.smartsymbols``' ``1st``, ``pymdownx.magiclink``...)
+#: every heading is converted as it is. Each shape is checked once besides: its first heading is converted both ways.
+_WORD_BLIND = frozenset({
+    "admonition", "attr_list", "def_list", "fenced_code", "footnotes", "md_in_html", "meta", "sane_lists", "tables",
+    "toc", "codehilite", "pymdownx.details", "pymdownx.superfences", "pymdownx.highlight", "pymdownx.inlinehilite",
+    "pymdownx.tabbed", "pymdownx.tasklist"})
 _PROBE = ('<!-- probe -->\n\n<div class="p">a\n<b>b</b></div>\n\n# Probe { #probe-title }\n\n## Probe one '
           '{ #probe-one }\n\n<div class="p">c</div>\n\n<div class="p">d</div>\n\n### Probe `two` { #probe-two }'
           '\n\n<p class="p">e</p>\n\n</div>')
@@ -93,6 +111,27 @@ class _Capture(markdown.treeprocessors.Treeprocessor):
                 self.elsewhere = True
 
 
+def _filled(heading: Heading | None, values: dict[str, str]) -> Heading | None:
+    """A shape's conversion with its stand-ins replaced by ``values`` (the heading's words and id)."""
+    if heading is None:
+        return None
+
+    def fill(value: Any) -> Any:
+        if isinstance(value, str):
+            return _STANDINS.sub(lambda m: values[m.group(0)], value) if "Edw" in value or _ID_STANDIN in value \
+                else value
+        if isinstance(value, dict):
+            return {fill(key): fill(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [fill(item) for item in value]
+        if isinstance(value, tuple):
+            return tuple(fill(item) for item in value)
+        return value
+
+    return Heading(fill(heading.html), fill(heading.tokens), fill(heading.title),
+                   frozenset(fill(anchor) for anchor in heading.anchors), fill(heading.self_links))
+
+
 class SkeletonConverter:
     """Converts skeletons for one site configuration (one per process: its headings are remembered)."""
 
@@ -105,11 +144,39 @@ class SkeletonConverter:
         self._md.treeprocessors.register(self._capture, "eventdeck_skeleton_capture", priority=0.5)
         self._memo: dict[str, Heading | None] = {}
         self._works: bool | None = None
+        self._word_blind = all(isinstance(name, str) and name.removeprefix("markdown.extensions.") in _WORD_BLIND
+                               for name in self._extensions)
+        # A shape (the heading with stand-ins) -> its conversion, once its first heading converted the same both
+        # ways; None when it did not (then each heading of that shape is converted as it is).
+        self._shapes: dict[str, Heading | None] = {}
 
     def heading(self, line: str) -> Heading | None:
         """``line`` converted alone; ``None`` when its conversion could depend on the page."""
-        if line in self._memo:
-            return self._memo[line]
+        memo = self._memo
+        if line in memo:
+            return memo[line]
+        match = _SHAPED.fullmatch(line) if self._word_blind else None
+        result = self._converted(line) if match is None else self._from_shape(line, match)
+        memo[line] = result
+        return result
+
+    def _from_shape(self, line: str, match: re.Match[str]) -> Heading | None:
+        """``line`` (a plain heading, :data:`_SHAPED`) from the conversion of its shape, its words put back."""
+        parts = _SEPARATOR.split(match.group(2))  # word, separator, word...
+        words = parts[::2]
+        parts[::2] = [_WORD_STANDIN.format(n) for n in range(len(words))]
+        shape = f"{match.group(1)} {''.join(parts)} {{ #{_ID_STANDIN} }}"
+        values = {_ID_STANDIN: match.group(3), **{_WORD_STANDIN.format(n): word for n, word in enumerate(words)}}
+        if shape not in self._shapes:
+            converted = self._converted(line)
+            standin = self._converted(shape)
+            self._shapes[shape] = standin if _filled(standin, values) == converted else None
+            return converted
+        standin = self._shapes[shape]
+        return self._converted(line) if standin is None else _filled(standin, values)
+
+    def _converted(self, line: str) -> Heading | None:
+        """``line`` converted alone by Python-Markdown."""
         match = _HEADING.fullmatch(line)
         result: Heading | None = None
         if match is not None:
@@ -123,7 +190,6 @@ class SkeletonConverter:
             if shape_ok and not self._capture.elsewhere:
                 result = Heading(html, tokens, self._capture.title, frozenset(self._capture.anchors),
                                  tuple(self._capture.self_links))
-        self._memo[line] = result
         return result
 
     def convert(self, skeleton: str, store: Stash) -> ConvertedSkeleton | None:
