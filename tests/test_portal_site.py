@@ -336,6 +336,18 @@ def test_field_names_and_descriptions_are_in_the_search_index(site: Path) -> Non
     assert len({d["location"] for d in index["docs"]}) == len(index["docs"]), "no duplicate entries"
 
 
+
+def test_the_search_index_is_one_json_document_as_mkdocs_material_writes_it(site: Path) -> None:
+    # The generated pages' entries are spliced into mkdocs-material's index as JSON text, not parsed again: the
+    # result must still be exactly what json.dumps writes (ASCII, compact), with the theme's own pages in it too.
+    text = (site / "search" / "search_index.json").read_text(encoding="utf-8")
+    index = json.loads(text)
+    assert text == json.dumps(index, separators=(",", ":"))
+    assert list(index) == ["config", "docs"] and index["config"]["lang"]
+    locations = {d["location"] for d in index["docs"]}
+    assert "events/Payment.Declined.Ecom/" in locations  # a generated page
+    assert "reference/security/" in locations  # a hand-written page, indexed by mkdocs-material itself
+
 def test_event_pages_are_not_in_the_navigation(site: Path) -> None:
     nav = page(site, "events/Payment.Declined.Ecom").find(class_="md-nav--primary")
     assert "Payment.Declined.Ecom" not in nav.get_text()

@@ -98,8 +98,10 @@ def anchor_set(joined: str) -> set[str]:
 
 
 def entries_json(entries: list[dict[str, Any]]) -> str:
-    """Search entries as the JSON the index holds them in: a fifth of the memory of the dicts."""
-    return json.dumps(entries, ensure_ascii=False, separators=(",", ":"), default=str)
+    """Search entries as the JSON the index holds them in: a fifth of the memory of the dicts. ASCII (a lone
+    surrogate from a document is escaped, not an error when the index is written), and spliced into the index as
+    they are."""
+    return json.dumps(entries, separators=(",", ":"), default=str)
 
 
 def markdown_digest(markdown: str) -> str:

@@ -55,6 +55,7 @@ from portal.mkdocs_plugin.generated_pages import (
 )
 from portal.mkdocs_plugin.history import SiteHistory
 from portal.mkdocs_plugin.html_stash import Stash, restore, search_entries, stash
+from portal.mkdocs_plugin.theme_listing import Listing, keep_theme_listing
 from portal.mkdocs_plugin.theme_pages import BuiltAhead, build_ahead
 from portal.render import Options, PageFolder, RenderedSite, SiteRenderer
 
@@ -175,6 +176,7 @@ class EventdeckPlugin(BasePlugin[EventdeckConfig]):
         self._nav: Navigation | None = None
         self._converted_ahead: dict[str, Converted] = {}
         self._ahead: BuiltAhead | None = None
+        self._theme_listing: Listing = {}  # the installed theme's files, listed once per `mkdocs serve`
 
     # ------------------------------------------------------------------------------------------ lifecycle
     def on_startup(self, *, command: str, dirty: bool) -> None:
@@ -241,6 +243,8 @@ class EventdeckPlugin(BasePlugin[EventdeckConfig]):
             self.history = SiteHistory(self.config, _config_dir(config), ContractLoader(
                 allow_http=self.config.allow_http, specs_settings=specs), ref_root(self.config, _config_dir(config)))
             self.renderer = SiteRenderer(options, workers=workers, folder=PageFolder(self._folder() / "md"))
+        if self._serving:
+            keep_theme_listing(config, self._theme_listing)
         stylesheet = options.section + "/assets/eventdeck.css" if options.section else "assets/eventdeck.css"
         if stylesheet not in [str(item) for item in config.extra_css]:
             config.extra_css.append(stylesheet)
@@ -401,11 +405,14 @@ class EventdeckPlugin(BasePlugin[EventdeckConfig]):
             return
         data = json.loads(index.read_text(encoding="utf-8"))
         current = set(self.site.pages)
-        docs = data.setdefault("docs", [])
-        for src_uri, entries in self._search.items():
-            if src_uri in current:
-                docs.extend(json.loads(entries))
-        index.write_text(json.dumps(data, separators=(",", ":"), default=str), encoding="utf-8")
+        # The pages' entries are already JSON arrays (ASCII, as json.dumps writes by default): their items are
+        # spliced into the index's `docs` array as they are, not parsed and written again.
+        docs = [json.dumps(doc, separators=(",", ":"), default=str) for doc in data.pop("docs", [])]
+        docs += [entries[1:-1] for src_uri, entries in self._search.items()
+                 if src_uri in current and entries != "[]"]
+        data["docs"] = []  # last
+        text = json.dumps(data, separators=(",", ":"), default=str)
+        index.write_text(text[:-2] + ",".join(docs) + "]}", encoding="utf-8")
 
 
 class _MemoryBytecodeCache(BytecodeCache):
