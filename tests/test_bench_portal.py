@@ -4,6 +4,7 @@ served page shows. The benchmark itself (its figures) is not run in CI; nothing 
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 import time
@@ -91,3 +92,15 @@ def test_the_timed_edit_is_the_one_the_served_page_shows(tmp_path: Path) -> None
     (seconds,) = bench_portal.serve_rebuild(config, tmp_path, rounds=1)  # raises unless the page shows the edit
     assert seconds > 0
     assert f"{bench_portal.MARKER} 100." in path.read_text("utf-8")
+
+
+def test_time_targets_are_also_judged_on_this_machines_scale() -> None:
+    ours = bench_portal.Build(seconds=20.0, single_mb=100, tree_rss_mb=300, tree_pss_mb=200, pages=1, index_mb=1.5)
+    bare = bench_portal.Build(seconds=44.7, single_mb=40, tree_rss_mb=40, tree_pss_mb=40, pages=1, index_mb=0.1)
+    scale = bench_portal.machine_scale(bare)
+    assert scale == pytest.approx(3.0)
+    text = "\n".join(bench_portal._targets(1000, ours, bare, scale))
+    assert "<= 7 s (MISSES; scaled: <= 21.0 s (meets))" in text
+    slower = dataclasses.replace(ours, seconds=22.0)
+    assert "scaled: <= 21.0 s (MISSES)" in "\n".join(bench_portal._targets(1000, slower, bare, scale))
+    assert "scaled" not in "\n".join(bench_portal._targets(1000, ours, bare))  # no reference built: absolute only
