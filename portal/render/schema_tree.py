@@ -209,10 +209,30 @@ def _ref_name(ref: str) -> str:
     return ref.rsplit("/", 1)[-1].replace("~1", "/").replace("~0", "~")
 
 
+class Leaf:
+    """What a plain leaf schema shows, whichever field it is: the parts of its :class:`FieldNode` that depend
+    only on the schema (a dict with neither ``$ref`` nor ``allOf``: nothing of it depends on where it is used)."""
+
+    __slots__ = ("description", "enum", "examples", "facts", "flags", "format", "title", "type")
+
+    def __init__(self, type_: str, title: str | None, description: Markup, format_: str | None,
+                 facts: tuple[Fact, ...], enum: tuple[str, ...], examples: tuple[str, ...],
+                 flags: tuple[str, ...]) -> None:
+        self.type, self.title, self.description, self.format = type_, title, description, format_
+        self.facts, self.enum, self.examples, self.flags = facts, enum, examples, flags
+
+
+#: Leaves by the ``id`` of their schema dict, with the dict (which keeps its ``id`` from being reused), or ``None``
+#: for a dict that is no plain leaf. A catalogue's events share their definitions' dicts (a document's ``Money``,
+#: a shared ``$ref`` file's ``Address``): a view of the catalogue keeps one memo for all of its event pages.
+LeafMemo = dict[int, tuple[Any, "Leaf | None"]]
+
+
 class _Builder:
-    def __init__(self, document: Any, prefix: str) -> None:
+    def __init__(self, document: Any, prefix: str, leaves: LeafMemo | None = None) -> None:
         self.document = document
         self.prefix = prefix
+        self.leaves = leaves
         self.anchors: set[str] = set()
         self.count = 0
         self.truncated = False
@@ -407,6 +427,22 @@ class _Builder:
             anchors.add(anchor)
         self.count += 1
         start = self.count
+        leaves = self.leaves
+        plain = None  # the schema dict, when this field is one dict that could be a plain leaf
+        if leaves is not None and len(schemas) == 1 and type(schemas[0]) is dict:
+            plain = schemas[0]
+            known = leaves.get(id(plain))
+            if known is not None and known[0] is plain:
+                leaf = known[1]
+                if leaf is not None:
+                    return _field_node(anchor, name, role, leaf.type, required,
+                                       leaf.title if leaf.title and leaf.title != name else None, leaf.description,
+                                       None, leaf.format, leaf.facts, leaf.enum, leaf.examples, leaf.flags, None,
+                                       (), ())
+                plain = None  # known: no plain leaf
+            elif "$ref" in plain or "allOf" in plain:
+                leaves[id(plain)] = (plain, None)
+                plain = None
         flat = _Flat()
         visiting: set[str] = set()
         for schema in schemas:
@@ -433,8 +469,9 @@ class _Builder:
         enum = list(flat.enum or ())
         item_type = None
         ref_name = (flat.title or self.ref_title(refs[0])) if refs else None
-        if not (flat.properties or flat.patterns or flat.additional or flat.tuple_items or flat.alternatives
-                or flat.items):
+        is_leaf = not (flat.properties or flat.patterns or flat.additional or flat.tuple_items or flat.alternatives
+                       or flat.items)
+        if is_leaf:
             pass  # a leaf: nothing below it (the common case)
         elif depth >= MAX_DEPTH or self.count > MAX_NODES:
             if flat.properties or flat.items or flat.alternatives:
@@ -494,7 +531,7 @@ class _Builder:
         type_label = _type_label(flat, item_type)
         if type_label == "any" and link is not None and link.reason != "truncated":
             type_label = link.label
-        return _field_node(
+        result = _field_node(
             anchor, name, role, type_label, required,  # anchor, name, role, type, required
             flat.title if flat.title and flat.title != name and not refs else None,  # title
             description_html(flat.description), ref_name if ref_name != name else None,  # description, ref
@@ -502,6 +539,16 @@ class _Builder:
             tuple(map(json_inline, flat.examples[:5])), tuple(flat.flags), link,  # examples, flags, link
             tuple(children), tuple(alternatives),  # children, alternatives
         )
+        if plain is not None:
+            # Without $ref and allOf, the flat is this dict's keywords alone (no refs, no link); a leaf has
+            # nothing below it, so neither the stack, the depth nor the node budget changed anything but its anchor.
+            leaf = None
+            if is_leaf:
+                leaf = Leaf(type_label, flat.title, result.description, flat.format, result.facts, result.enum,
+                            result.examples, result.flags)
+            assert leaves is not None
+            leaves[id(plain)] = (plain, leaf)
+        return result
 
 
 def _type_label(flat: _Flat, item_type: str | None) -> str:
@@ -537,8 +584,9 @@ def _json_type(value: Any) -> str:
     return "array" if isinstance(value, list) else "object"
 
 
-def schema_tree(document: Any, prefix: str = "payload") -> SchemaTree:
-    """The tree of ``document`` (a bundled JSON Schema) with anchors under ``prefix``."""
-    builder = _Builder(document, prefix)
+def schema_tree(document: Any, prefix: str = "payload", leaves: LeafMemo | None = None) -> SchemaTree:
+    """The tree of ``document`` (a bundled JSON Schema) with anchors under ``prefix``. ``leaves``: a memo shared by
+    the trees of one catalogue (:data:`LeafMemo`); its schemas must not change while it is in use."""
+    builder = _Builder(document, prefix, leaves)
     root = builder.node(prefix, "root", [document], prefix, True, {"#": prefix}, 0)
     return SchemaTree(root, frozenset(builder.anchors), builder.truncated)

@@ -25,7 +25,7 @@ from .kit import KitView, KitViews, subscriber_label
 from .markup import JsonMemo, description_html, json_block, json_inline
 from .paths import SitePaths, relative_link, relative_url
 from .samples import sample
-from .schema_tree import SchemaTree, schema_tree
+from .schema_tree import LeafMemo, SchemaTree, schema_tree
 
 if TYPE_CHECKING:
     from portal.kit.subscriptions import Subscription
@@ -361,6 +361,9 @@ class CatalogueViews:
             for consumer in event.consumers:
                 if consumer != event.document_id:
                     self.consumed[consumer].append(event)
+        # The plain leaf schemas the events' payload trees have shown (their dicts are shared by many events); as
+        # the view, made again for each render, so an edited document's new dicts are new keys.
+        self.leaves: LeafMemo = {}
 
     # -------------------------------------------------------------------------------------------- shared
     def document_title(self, document_id: str) -> str:
@@ -419,12 +422,12 @@ class CatalogueViews:
         payload_tree = payload_raw = None
         if event.payload is not None:
             if event.payload.is_json_schema:
-                payload_tree = schema_tree(event.payload.document, "payload")
+                payload_tree = schema_tree(event.payload.document, "payload", self.leaves)
             else:
                 payload_raw = json_block(event.payload.document)
         headers_tree = None
         if event.headers is not None and event.headers.is_json_schema:
-            headers_tree = schema_tree(event.headers.document, "headers")
+            headers_tree = schema_tree(event.headers.document, "headers", self.leaves)
 
         has_registry = payload_tree is not None
         dataschema = self.options.dataschema(paths, event) if has_registry else None

@@ -1,0 +1,196 @@
+"""The fast paths of an event page's rendering and conversion give exactly what the slow ones give.
+
+Each shortcut that cut the CPU of an event page (a memo of plain leaf schemas shared by a catalogue's trees, ids
+found with ``str.find``, headings converted once per shape) is compared here with the code it stands in for: on the
+realistic synthetic catalogue, on the example documents, and on hostile input (markup in descriptions and names,
+words that read like the shortcut's own stand-ins, schemas shared at different depths and under different names).
+"""
+
+from __future__ import annotations
+
+import html
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from mkdocs.config import load_config
+
+from conftest import ROOT
+from pipeline.contract import load_catalogue
+from portal.mkdocs_plugin.html_stash import _ID, Stash, stash
+from portal.mkdocs_plugin.skeleton import SkeletonConverter
+from portal.render import Options
+from portal.render.schema_tree import MAX_DEPTH, MAX_ENUM, LeafMemo, schema_tree
+from portal.render.site import SiteRenderer
+
+sys.path.insert(0, str(ROOT / "scripts"))
+from synthetic_catalogue import write_catalogue
+
+
+@pytest.fixture(scope="module")
+def realistic(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("realistic")
+    write_catalogue(folder, 3, 10, realistic=True)
+    return folder
+
+
+# ------------------------------------------------------------------------------------------ the leaf memo
+
+
+def _trees_both_ways(schemas: list[tuple[Any, str]]) -> None:
+    """Every tree built with one memo shared by all (as a catalogue's view does) equals the tree built alone."""
+    memo: LeafMemo = {}
+    for document, prefix in schemas:
+        assert schema_tree(document, prefix, memo) == schema_tree(document, prefix)
+    for document, prefix in reversed(schemas):  # the memo full, in the other order
+        assert schema_tree(document, prefix, memo) == schema_tree(document, prefix)
+
+
+@pytest.mark.parametrize("folder", ["realistic", "examples"])
+def test_trees_with_the_leaf_memo_equal_trees_without_it_on_whole_catalogues(folder: str, realistic: Path) -> None:
+    catalogue = load_catalogue([realistic if folder == "realistic" else ROOT / "asyncapi"])
+    schemas = [(schema.document, prefix) for event in catalogue.events
+               for schema, prefix in ((event.payload, "payload"), (event.headers, "headers"))
+               if schema is not None and schema.is_json_schema]
+    assert len(schemas) >= len(catalogue.events)
+    _trees_both_ways(schemas)
+
+
+def test_a_shared_schema_is_shown_by_where_it_is_used() -> None:
+    # One dict under two names (its title is one of them), and one whose fields are only patternProperties, used
+    # once below the depth limit (not expanded there) and once near the root (expanded): a memo that took either
+    # for a plain leaf the first time would show it wrongly the second.
+    amount = {"type": "integer", "title": "amount", "description": "<script>x</script> *minor* units",
+              "minimum": 0, "x-unit": "cents", "enum": list(range(MAX_ENUM + 5))}
+    patterned = {"patternProperties": {"^[a-z]+$": {"type": "string"}}}
+    deep: dict[str, Any] = {"type": "object", "properties": {"tags": patterned, "amount": amount}}
+    nested = {}
+    for depth in range(MAX_DEPTH + 1):  # one of them puts "tags" at the depth limit
+        deep = {"type": "object", "properties": {"next": deep}}
+        nested[f"deep{depth}"] = deep
+    nested = dict(reversed(nested.items()))  # the deepest first: what the memo sees first
+    document = {"type": "object", "properties": {**nested, "total": amount, "amount": amount, "tags": patterned,
+                                                 "<b>odd name</b>": amount, "x.y": {"type": "array", "items": amount}}}
+    assert any(node.anchor.endswith(".tags") and not node.children and node.link is None
+               for node in schema_tree(document).root.walk())
+    shallow_first = {"type": "object", "properties": {"tags": patterned, "total": amount}}
+    _trees_both_ways([(document, "payload"), (shallow_first, "payload"), (document, "headers")])
+    _trees_both_ways([(shallow_first, "payload"), (document, "payload")])
+    tree = schema_tree(document, "payload", {})
+    shown = {node.anchor: node for node in tree.root.walk()}
+    assert shown["payload.total"].title == "amount" and shown["payload.amount"].title is None
+    assert shown["payload.tags"].children  # expanded near the root, whatever the memo saw deep down
+
+
+_NAMES = st.sampled_from(["id", "amount", "Amount", "a b", "<i>x</i>", "&amp;", "{x}", ""])
+_LEAVES = st.builds(
+    lambda kind, title, description, extra: {"type": kind, **({"title": title} if title is not None else {}),
+                                             "description": description, **extra},
+    st.sampled_from(["string", "integer", "number", "boolean"]), st.none() | _NAMES,
+    st.sampled_from(["plain", "<img src=x onerror=alert(1)>", "[a](javascript:b)", "**bold**\n\n- list"]),
+    st.sampled_from([{}, {"format": "date-time"}, {"enum": ["a", "<b>"]}, {"const": 3}, {"pattern": "^[a-z]$"},
+                     {"x-pii": True}, {"deprecated": True, "examples": ["e"]}, {"nullable": True}]))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_trees_with_the_leaf_memo_equal_trees_without_it_on_schemas_that_share_dicts(data: st.DataObject) -> None:
+    pool = data.draw(st.lists(_LEAVES, min_size=1, max_size=4))
+    pool.append({"patternProperties": {"^x": {"type": "string"}}})
+    pool.append({"$ref": "#/$defs/Shared"})
+    pool.append({"allOf": [{"$ref": "#/$defs/Shared"}, {"description": "more"}]})
+    shared = st.sampled_from(pool)  # the same dict objects, wherever they are drawn
+
+    def objects(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+        return st.dictionaries(_NAMES, inner, min_size=1, max_size=3).map(
+            lambda properties: {"type": "object", "properties": properties}) | inner.map(
+            lambda item: {"type": "array", "items": item})
+
+    documents = data.draw(st.lists(st.recursive(shared, objects, max_leaves=12), min_size=1, max_size=3))
+    shared_definition = data.draw(shared)
+    schemas = [({**document, "$defs": {"Shared": shared_definition}} if isinstance(document, dict) else document,
+                "payload") for document in documents]
+    _trees_both_ways(schemas)
+
+
+# --------------------------------------------------------------------------------------------- block ids
+
+_MARKUP = st.lists(st.sampled_from([" ", "\t", "\n", "\u2003", "\xa0", "x", "id=", '"', 'id="', "&amp;", "&lt;",
+                                    "<div", ">", "data-", "é"]), max_size=30).map("".join)
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(_MARKUP, min_size=1, max_size=3))
+def test_block_ids_are_what_the_regular_expression_finds(blocks: list[str]) -> None:
+    assert Stash(blocks).anchor_ids() == {html.unescape(found) for block in blocks for found in _ID.findall(block)}
+
+
+def test_block_ids_of_whole_event_pages_are_what_the_regular_expression_finds(realistic: Path) -> None:
+    pages = SiteRenderer(Options(), workers=1).render(load_catalogue([realistic]), ()).pages
+    count = 0
+    for text in pages.values():
+        blocks = stash(text)[1].blocks
+        found = Stash(blocks).anchor_ids()
+        assert found == {html.unescape(value) for block in blocks for value in _ID.findall(block)}
+        count += len(found)
+    assert count > 1000
+
+
+# ------------------------------------------------------------------------------------ headings by shape
+
+
+def _converter(folder: Path, extensions: list[Any]) -> SkeletonConverter:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "docs").mkdir(exist_ok=True)
+    (folder / "mkdocs.yml").write_text(yaml.safe_dump({"site_name": "x", "markdown_extensions": extensions}),
+                                       encoding="utf-8")
+    return SkeletonConverter(load_config(str(folder / "mkdocs.yml")))
+
+
+_WORDS = st.sampled_from(["Payment", "AuthorisedV2", "Ie7x15", "1", "21st", "Edw00q", "Edw01q", "edanchorq", "API",
+                          "x", "example"])
+_SEPARATORS = st.sampled_from([" ", "-", ".<wbr>"])
+_HEADINGS = st.builds(
+    lambda level, first, rest, anchor: f"{'#' * level} {first}{''.join(s + w for s, w in rest)} {{ #{anchor} }}",
+    st.integers(1, 6), _WORDS, st.lists(st.tuples(_SEPARATORS, _WORDS), max_size=4),
+    st.sampled_from(["a", "payment-authorised", "edanchorq", "Edw00q", "x1-2"]))
+_SITES = [["attr_list", {"toc": {"permalink": True}}], ["attr_list", {"toc": {"permalink": "#", "toc_depth": 2}}],
+          ["attr_list", "md_in_html", {"toc": {"anchorlink": True, "baselevel": 2}}], ["attr_list", "toc"],
+          ["attr_list", {"toc": {"permalink": True}}, "pymdownx.smartsymbols", "abbr"]]
+
+
+@pytest.mark.parametrize("site", range(len(_SITES)))
+def test_headings_converted_by_shape_are_headings_converted_alone(site: int, tmp_path: Path) -> None:
+    fast = _converter(tmp_path, _SITES[site])
+    assert fast._word_blind is (site < 4)  # smartsymbols writes 21st as 21<sup>st</sup>: every heading as it is
+
+    @settings(max_examples=150, deadline=None)
+    @given(st.lists(_HEADINGS, min_size=1, max_size=6))
+    def check(lines: list[str]) -> None:
+        for line in lines:
+            assert fast.heading(line) == fast._converted(line), line
+
+    check()
+    if site < 4:
+        assert fast._shapes and all(shape is not None for shape in fast._shapes.values())
+
+
+def test_an_event_page_skeleton_converts_the_same_with_headings_by_shape(realistic: Path, tmp_path: Path) -> None:
+    pages = SiteRenderer(Options(), workers=1).render(load_catalogue([realistic]), ()).pages
+    fast = _converter(tmp_path, ["attr_list", "md_in_html", "tables", {"toc": {"permalink": True}}, "admonition"])
+    slow = _converter(tmp_path / "slow", ["attr_list", "md_in_html", "tables", {"toc": {"permalink": True}},
+                                          "admonition"])
+    slow._word_blind = False
+    taken = 0
+    for where, text in pages.items():
+        one, other = fast.convert(*stash(text)), slow.convert(*stash(text))
+        assert (one is None) is (other is None), where
+        if one is not None and other is not None:
+            taken += 1
+            assert (one.html, one.title, one.anchors, one.self_links, one.toc.items == [] or str(one.toc)) == \
+                   (other.html, other.title, other.anchors, other.self_links, other.toc.items == [] or str(other.toc))
+    assert taken >= 30
