@@ -3,6 +3,8 @@ from the pre-rendered pages: same HTML, table of contents, titles, anchors and w
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import logging
 import shutil
 from collections.abc import Iterator
@@ -11,6 +13,9 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from markupsafe import Markup
 
 from conftest import ROOT
 from pipeline import forking
@@ -551,3 +556,51 @@ def test_parts_of_the_model_are_equal_only_when_they_are_the_same_value_of_the_s
     for _ in range(300):
         deep_a, deep_b = [deep_a], [deep_b]
     assert not _exactly_equal(deep_a, deep_b)  # beyond a sane depth: different (rendered again)
+
+
+def _reference_equal(a: Any, b: Any, depth: int = 0, seen: set[tuple[int, int]] | None = None) -> bool:
+    """The plain recursive definition `_exactly_equal` must agree with (each leaf by a call of its own)."""
+    if a is b:
+        return True
+    if type(a) is not type(b) or depth > 200:
+        return False
+    if isinstance(a, (str, int, float, bytes, type(None))):
+        return bool(a == b)
+    seen = set() if seen is None else seen
+    if (id(a), id(b)) in seen:
+        return True
+    seen.add((id(a), id(b)))
+    if isinstance(a, dict):
+        return len(a) == len(b) and list(a) == list(b) and all(
+            _reference_equal(value, b[name], depth + 1, seen) for name, value in a.items())
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(_reference_equal(x, y, depth + 1, seen) for x, y in zip(a, b, strict=True))
+    if isinstance(a, frozenset):
+        return {(type(x), x) for x in a} == {(type(x), x) for x in b}
+    if dataclasses.is_dataclass(a) and not isinstance(a, type):
+        return all(_reference_equal(getattr(a, f.name), getattr(b, f.name), depth + 1, seen)
+                   for f in dataclasses.fields(a))
+    return False
+
+
+@dataclasses.dataclass
+class _Pair:
+    left: Any
+    right: Any
+
+
+_leaves = st.one_of(st.none(), st.booleans(), st.integers(-2, 2), st.sampled_from([0.0, 1.0, float("nan")]),
+                    st.sampled_from(["", "a", "b"]), st.builds(Markup, st.sampled_from(["a", "<b>"])))
+_values = st.recursive(_leaves, lambda inner: st.one_of(
+    st.lists(inner, max_size=3), st.lists(inner, max_size=3).map(tuple),
+    st.dictionaries(st.sampled_from(["k", "l", "m"]), inner, max_size=3),
+    st.builds(_Pair, inner, inner)), max_leaves=12)
+
+
+@given(_values, _values)
+@settings(max_examples=400, deadline=None)
+def test_strict_equality_agrees_with_its_plain_definition(a: Any, b: Any) -> None:
+    from portal.render.site import _exactly_equal
+
+    assert _exactly_equal(a, b) == _reference_equal(a, b)
+    assert _exactly_equal(a, copy.deepcopy(a)) == _reference_equal(a, copy.deepcopy(a))

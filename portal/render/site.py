@@ -429,32 +429,57 @@ class SiteRenderer:
         return pages
 
 
+#: Leaf types compared with ``==`` once their types are the same (subclasses, such as Markup, go the long way).
+_PLAIN = frozenset({str, int, float, bool, bytes, type(None)})
+#: A dataclass's field names, per class (``dataclasses.fields`` builds a tuple on every call).
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 def _exactly_equal(a: Any, b: Any, depth: int = 0, seen: set[tuple[int, int]] | None = None) -> bool:
     """Whether two parts of the model are the same value, strictly: of the same types throughout (``1``, ``1.0``
     and ``true`` differ, as they do on a page), mappings in the same order. Each pair of objects is compared once
     (shared parts are not walked again, a value that contains itself ends); beyond a sane depth (a hostile
-    document) the two count as different."""
+    document) the two count as different. Plain leaves of a container are compared in its loop, not by a call
+    each: a serve rebuild compares every index page's view this way."""
     if a is b:
         return True
-    if type(a) is not type(b) or depth > 200:
+    kind = type(a)
+    if kind is not type(b) or depth > 200:
         return False
-    if isinstance(a, (str, int, float, bytes, type(None))):
+    if kind in _PLAIN or isinstance(a, (str, int, float, bytes)):
         return bool(a == b)
     seen = set() if seen is None else seen
     if (id(a), id(b)) in seen:
         return True  # compared already, or being compared further up
     seen.add((id(a), id(b)))
     if isinstance(a, dict):
-        return len(a) == len(b) and list(a) == list(b) and all(
-            _exactly_equal(value, b[name], depth + 1, seen) for name, value in a.items())
-    if isinstance(a, (list, tuple)):
-        return len(a) == len(b) and all(_exactly_equal(x, y, depth + 1, seen) for x, y in zip(a, b, strict=True))
-    if isinstance(a, frozenset):
+        if len(a) != len(b) or list(a) != list(b):
+            return False
+        pairs: Any = zip(a.values(), b.values(), strict=True)
+    elif isinstance(a, (list, tuple)):
+        if len(a) != len(b):
+            return False
+        pairs = zip(a, b, strict=True)
+    elif isinstance(a, frozenset):
         return {(type(x), x) for x in a} == {(type(x), x) for x in b}
-    if dataclasses.is_dataclass(a) and not isinstance(a, type):
-        return all(_exactly_equal(getattr(a, f.name), getattr(b, f.name), depth + 1, seen)
-                   for f in dataclasses.fields(a))
-    return False  # anything else is compared by identity only
+    elif dataclasses.is_dataclass(a) and not isinstance(a, type):
+        names = _FIELD_NAMES.get(kind)
+        if names is None:
+            names = _FIELD_NAMES[kind] = tuple(f.name for f in dataclasses.fields(a))
+        pairs = ((getattr(a, name), getattr(b, name)) for name in names)
+    else:
+        return False  # anything else is compared by identity only
+    depth += 1
+    for x, y in pairs:
+        if x is y:
+            continue
+        kind = type(x)
+        if kind in _PLAIN:
+            if kind is not type(y) or x != y:
+                return False
+        elif not _exactly_equal(x, y, depth, seen):
+            return False
+    return True
 
 
 def _page_key(views: CatalogueViews, event: Event, here: str, options: Options) -> tuple[Any, ...]:
