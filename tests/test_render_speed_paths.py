@@ -17,13 +17,17 @@ import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from markupsafe import Markup
 from mkdocs.config import load_config
+from mkdocs.utils.meta import get_data
 
 from conftest import ROOT
 from pipeline.contract import load_catalogue
+from portal.mkdocs_plugin.generated_pages import with_meta_data
 from portal.mkdocs_plugin.html_stash import _ID, Stash, stash
 from portal.mkdocs_plugin.skeleton import SkeletonConverter
 from portal.render import Options
+from portal.render.markup import converted_description, description_html
 from portal.render.schema_tree import MAX_DEPTH, MAX_ENUM, LeafMemo, schema_tree
 from portal.render.site import SiteRenderer
 
@@ -194,3 +198,54 @@ def test_an_event_page_skeleton_converts_the_same_with_headings_by_shape(realist
             assert (one.html, one.title, one.anchors, one.self_links, one.toc.items == [] or str(one.toc)) == \
                    (other.html, other.title, other.anchors, other.self_links, other.toc.items == [] or str(other.toc))
     assert taken >= 30
+
+
+# ----------------------------------------------------------------------------------------- page meta-data
+
+_LINES = st.lists(st.sampled_from(["---", "...", "title: x", "Title:", "  key: v", "    more", "\tmore", "", " ",
+                                   "\u2003", "<!-- Generated -->", "# Heading", "a: [1", "---x", "\r", "é"]),
+                  max_size=8)
+
+
+@settings(max_examples=600, deadline=None)
+@given(_LINES, st.sampled_from(["\n", "\r\n", "\r"]))
+def test_page_meta_data_is_what_mkdocs_reads(lines: list[str], newline: str) -> None:
+    text = newline.join(lines)
+    assert with_meta_data(text) == get_data(text)
+
+
+def test_meta_data_of_generated_pages_is_what_mkdocs_reads(realistic: Path, tmp_path: Path) -> None:
+    pages = SiteRenderer(Options(), workers=1).render(load_catalogue([realistic]), ()).pages
+    for text in [*pages.values(), "---\ntitle: T\n---\n# x\n", "title: T\n\n# x\n", "\n\n# x\r\n"]:
+        assert with_meta_data(text) == get_data(text)
+
+
+# --------------------------------------------------------------------------------------------- descriptions
+
+_PROSE_WORDS = st.lists(st.sampled_from(["Order", "é", "straße", "1", "2nd", "a", "x-y", "5%", "(ok)", "it's", "\"q\"",
+                                         "a/b", "c:", "d;", "e.", "f,", "g?", "=", "+", "-", "---", "*", "_x_", "<b>",
+                                         "&amp;", "[l](javascript:x)", "`c`", "|", "\xa0", "\u200b", "\t", "#", "1.",
+                                         "!", "~", "\\", "{x}", "\x01", "\ufeff"]),
+                        min_size=1, max_size=6)
+_PARAGRAPH = st.tuples(_PROSE_WORDS, st.sampled_from([" ", "  ", "\n", " \n"])).map(lambda p: p[1].join(p[0]))
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.lists(_PARAGRAPH, min_size=1, max_size=4), st.sampled_from(["\n\n", "\n\n\n", "\n \n", "\n"]),
+       st.sampled_from(["", " ", "\n"]))
+def test_descriptions_of_prose_paragraphs_are_what_markdown_and_the_sanitiser_write(
+        paragraphs: list[str], between: str, around: str) -> None:
+    text = around + between.join(paragraphs) + around
+    if "\n\n" in text.strip():  # (a single line of plain text has its own, older shortcut)
+        assert description_html.__wrapped__(text) == converted_description(text.strip())
+
+
+def test_descriptions_of_the_realistic_catalogue_are_what_markdown_and_the_sanitiser_write(realistic: Path) -> None:
+    texts = {text.strip() for event in load_catalogue([realistic]).events
+             for text in (event.description, event.summary) if text and text.strip()}
+    fast = sum(1 for text in texts if "\n\n" in text and description_html.__wrapped__(text) == Markup(
+        "<p>" + "</p>\n<p>".join(text.split("\n\n")) + "</p>"))
+    assert fast >= 10  # the catalogue's descriptions take the fast way
+    for text in texts:
+        if "\n\n" in text:
+            assert description_html.__wrapped__(text) == converted_description(text)

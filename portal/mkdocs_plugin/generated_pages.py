@@ -35,6 +35,7 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import TableOfContents
+from mkdocs.utils.meta import META_RE, get_data
 
 from pipeline.forking import fork_map
 from portal.mkdocs_plugin.html_stash import Stash, restore, search_entries, stash
@@ -108,6 +109,19 @@ def markdown_digest(markdown: str) -> str:
     return hashlib.blake2b(markdown.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
+def with_meta_data(text: str) -> tuple[str, dict[str, Any]]:
+    """``mkdocs.utils.meta.get_data(text)``: the page's Markdown and its meta-data. A text whose first line is
+    neither YAML's ``---`` nor a ``key: value`` line nor blank has none, and comes back as it is (without a
+    carriage return, which the reader would change); ``get_data`` would split the whole page into lines and join
+    them again to find that out."""
+    if "\r" not in text and not text.startswith("---"):
+        end = text.find("\n")
+        first = text if end < 0 else text[:end]
+        if first.strip() and META_RE.match(first) is None:
+            return text, {}
+    return get_data(text)
+
+
 class _InFile:
     """The page's Markdown is the text of its file."""
 
@@ -175,6 +189,21 @@ class GeneratedPage(Page):
         self._stored = value is not None
         if value is not None:
             self._html.write(self.file.src_uri, value)
+
+    def read_source(self, config: MkDocsConfig) -> None:
+        """:meth:`Page.read_source`, with MkDocs' meta-data reader skipped for a text that cannot start with meta-data
+        (:func:`with_meta_data`)."""
+        source = config.plugins.on_page_read_source(page=self, config=config)
+        if source is None:
+            try:
+                source = self.file.content_string
+            except OSError:
+                _PAGES_LOG.error(f"File not found: {self.file.src_path}")
+                raise
+            except ValueError:
+                _PAGES_LOG.error(f"Encoding error reading file: {self.file.src_path}")
+                raise
+        self.markdown, self.meta = with_meta_data(source)
 
     def release(self) -> None:
         """Forget the text read from the files (MkDocs has written the page)."""

@@ -90,6 +90,23 @@ def description_html(text: str | None) -> Markup:
     text = text.strip()
     if not _PLAIN.search(text):
         return Markup(f"<p>{_text(text)}</p>")
+    if "\n\n" in text:
+        paragraphs = text.split("\n\n")
+        if all(_PROSE.fullmatch(paragraph) for paragraph in paragraphs):
+            return Markup("<p>" + "</p>\n<p>".join(paragraphs) + "</p>")
+    return converted_description(text)
+
+
+#: A paragraph of prose: words of letters and digits, with a little punctuation that no Markdown extension of the
+#: converter reads, single spaces between them, a letter first (no list item, rule or heading can start it). A
+#: description of such paragraphs, a blank line apart (a common shape), is written without Python-Markdown or the
+#: sanitiser, exactly as they write it (the test suite compares both).
+_PROSE_CHAR = r"(?:[^\W_]|[,.;:'\"?()/%=@$+-])"
+_PROSE = re.compile(rf"[^\W\d_]{_PROSE_CHAR}*(?: {_PROSE_CHAR}+)*")
+
+
+def converted_description(text: str) -> Markup:
+    """``text`` (stripped) converted by Python-Markdown and sanitised: :func:`description_html` for any text."""
     md = _converter()
     try:
         html = md.convert(text)
@@ -147,8 +164,11 @@ def written(value: Any) -> str:
     """What ``{{ value }}`` writes in a template: :func:`inert` (``finalize``), then autoescape. A plain string is
     the common case, and comes down to one ``translate`` (or nothing): for markup written in Python (the payload
     tree, the graphs), where a template's call per value cost more than the value."""
-    if type(value) is str:
+    kind = type(value)
+    if kind is str:
         return value.translate(_ATTRIBUTE) if _NEEDS_ESCAPING.search(value) else value
+    if kind is Markup:
+        return value  # inert and escape hand markup back as it is (a field's description)
     return str(escape(inert(value)))
 
 
