@@ -26,8 +26,9 @@ from pipeline.contract import load_catalogue
 from portal.mkdocs_plugin.generated_pages import with_meta_data
 from portal.mkdocs_plugin.html_stash import _ID, Stash, stash
 from portal.mkdocs_plugin.skeleton import SkeletonConverter
-from portal.render import Options
+from portal.render import Options, schema_html
 from portal.render.markup import converted_description, description_html
+from portal.render.schema_html import tree_html
 from portal.render.schema_tree import MAX_DEPTH, MAX_ENUM, LeafMemo, schema_tree
 from portal.render.site import SiteRenderer
 
@@ -88,6 +89,36 @@ def test_a_shared_schema_is_shown_by_where_it_is_used() -> None:
     shown = {node.anchor: node for node in tree.root.walk()}
     assert shown["payload.total"].title == "amount" and shown["payload.amount"].title is None
     assert shown["payload.tags"].children  # expanded near the root, whatever the memo saw deep down
+
+
+@pytest.mark.parametrize("folder", ["realistic", "examples"])
+def test_tree_html_with_remembered_fact_lists_is_the_html_written_afresh(folder: str, realistic: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    catalogue = load_catalogue([realistic if folder == "realistic" else ROOT / "asyncapi"])
+    memo: LeafMemo = {}
+    trees = [schema_tree(event.payload.document, "payload", memo) for event in catalogue.events
+             if event.payload is not None and event.payload.is_json_schema]
+    schema_html._FACT_LISTS.clear()
+    remembered = [tree_html(tree) for tree in trees]
+    assert schema_html._FACT_LISTS  # shared leaves' lists were remembered...
+    again = [tree_html(tree) for tree in trees]  # ...and are now taken from there
+    monkeypatch.setattr(schema_html, "_FACT_LISTS_SIZE", 0)
+    schema_html._FACT_LISTS.clear()
+    afresh = [tree_html(tree) for tree in trees]
+    assert remembered == afresh and again == afresh
+
+
+def test_tree_html_of_hostile_facts_is_the_same_remembered_or_not(monkeypatch: pytest.MonkeyPatch) -> None:
+    shared = {"type": "string", "pattern": "<script>[a-z]{2}</script>", "enum": ["<b>", "`x`", "{y}", "&amp;"],
+              "examples": ["</li>"], "x-note": {"a": "<i>"}, "default": "|"}
+    document = {"type": "object", "properties": {name: shared for name in ("a", "<b>b</b>", "c&d", "e")}}
+    memo: LeafMemo = {}
+    trees = [schema_tree(document, prefix, memo) for prefix in ("payload", "headers", "payload")]
+    schema_html._FACT_LISTS.clear()
+    remembered = [tree_html(tree) for tree in trees]
+    monkeypatch.setattr(schema_html, "_FACT_LISTS_SIZE", 0)
+    assert remembered == [tree_html(tree) for tree in trees]
+    assert "<script>" not in remembered[0] and "&lt;script&gt;" in remembered[0]
 
 
 _NAMES = st.sampled_from(["id", "amount", "Amount", "a b", "<i>x</i>", "&amp;", "{x}", ""])

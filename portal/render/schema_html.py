@@ -59,20 +59,18 @@ def _body(node: Any, out: list[str]) -> None:
     if node.title:
         out += ('<p class="ed-field__title">', _text(node.title), "</p>")
     out.append(_text(node.description))
-    if node.facts or node.enum or node.examples:
-        out.append(_FACTS)
-        for fact in node.facts:
-            out += (_FACT, _text(fact.label))
-            if fact.value:
-                out += (" <code>", _text(fact.value), "</code></li>") if fact.code else (" ", _text(fact.value),
-                                                                                          "</li>")
-            else:
-                out.append("</li>")
-        if node.enum:
-            out += (_FACT, "one of ", _codes(node.enum), "</li>")
-        if node.examples:
-            out += (_FACT, "e.g. ", _codes(node.examples), "</li>")
-        out.append("</ul>")
+    facts, enum, examples = node.facts, node.enum, node.examples
+    if facts or enum or examples:
+        key = (id(facts), id(enum), id(examples))
+        known = _FACT_LISTS.get(key)
+        if known is not None and known[0] is facts and known[1] is enum and known[2] is examples:
+            out.append(known[3])
+        else:
+            out.append(_fact_list(facts, enum, examples))
+            if _FACT_LISTS_SIZE:
+                if len(_FACT_LISTS) >= _FACT_LISTS_SIZE:
+                    _FACT_LISTS.clear()
+                _FACT_LISTS[key] = (facts, enum, examples, out[-1])
     link = node.link
     if link:
         anchor, label = _text(link.anchor), _text(link.label)
@@ -84,6 +82,30 @@ def _body(node: Any, out: list[str]) -> None:
         else:
             text = f"Not expanded: {label}; see the JSON Schema file."
         out += ('<p class="ed-field__link">', text, "</p>")
+
+
+#: The facts lists written, by the identity of a field's facts, enum and examples (kept with them, so no identity
+#: is reused while remembered): the fields of a catalogue's shared leaf schemas share those tuples
+#: (:data:`.schema_tree.LeafMemo`), so each such list is written once per process. Bounded (a few megabytes):
+#: emptied when full; 0 turns it off.
+_FACT_LISTS: dict[tuple[int, int, int], tuple[Any, Any, Any, str]] = {}
+_FACT_LISTS_SIZE = 8192
+
+
+def _fact_list(facts: Any, enum: Any, examples: Any) -> str:
+    out = [_FACTS]
+    for fact in facts:
+        out += (_FACT, _text(fact.label))
+        if fact.value:
+            out += (" <code>", _text(fact.value), "</code></li>") if fact.code else (" ", _text(fact.value), "</li>")
+        else:
+            out.append("</li>")
+    if enum:
+        out += (_FACT, "one of ", _codes(enum), "</li>")
+    if examples:
+        out += (_FACT, "e.g. ", _codes(examples), "</li>")
+    out.append("</ul>")
+    return "".join(out)
 
 
 def _field(node: Any, out: list[str], *, open: bool = False) -> None:
