@@ -121,8 +121,11 @@ def test_pages_converted_and_built_in_workers_are_byte_identical_to_a_stock_buil
     got = _pages(plugin_site)
     assert len(got) > 30
     assert built and len(built[0]) > len(got) * 3 // 4  # the generated pages (not those an explicit nav names)
-    # Event pages were converted by the workers that rendered them; the index pages later, with MkDocs' files.
+    # Event pages, and the document, group and level pages, were converted by the workers that rendered them
+    # (pages that are no skeleton of headings and raw HTML blocks, later, with MkDocs' files).
     assert converted_later and "events/Payment.Captured.Ecom.md" not in converted_later
+    assert not [uri for uri in converted_later if uri.startswith("events/levels/")]
+    assert (plugin_site / "events" / "levels").is_dir()
     assert got.keys() == expected.keys()
     for name, text in expected.items():
         assert got[name] == text, name

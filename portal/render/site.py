@@ -297,10 +297,17 @@ class SiteRenderer:
         unchanged: list[str] = []  # pages whose file already holds what they show
         known, self._page_views = self._page_views, {}
 
+        # Streamed, the document, group and level pages' templates are rendered, and the pages written and
+        # converted, in the workers that render the event pages (their views are made here: a serve rebuild
+        # compares them with the last ones).
+        deferred: list[_IndexPage] = []
+
         def render_page(here: str, template: Template, **values: Any) -> None:
             view = (values, common)
             if streamed and _exactly_equal(known.get(here), view):
                 unchanged.append(here)
+            elif streamed:
+                deferred.append(_IndexPage(template, {**common, "here": here, **values}))
             else:
                 pages[here] = template.render(**common, here=here, **values)
             if streamed:
@@ -370,7 +377,7 @@ class SiteRenderer:
             render_page(here, template, view=views.kit.level_page(label, paths.home))
 
         event_pages = {event.key: paths.event(event) for event in catalogue.events}
-        pages.update(self._event_pages(views, catalogue.events, streamed=streamed))
+        pages.update(self._event_pages(views, catalogue.events, streamed=streamed, index_pages=deferred))
         if history is not None:
             add_history(pages, files, history, views, env, directory_urls=self.options.directory_urls)
         if self.options.python_models:
@@ -381,7 +388,8 @@ class SiteRenderer:
             site_pages = {path: _tidy(text) for path, text in pages.items()}
         else:
             self.folder.record({path: self.folder.write(path, _tidy(text)) for path, text in pages.items()})
-            self.folder.keep([*pages, *unchanged, *(event_pages.values() if streamed else ())])
+            self.folder.keep([*pages, *unchanged, *(page.here for page in deferred),
+                              *(event_pages.values() if streamed else ())])
             site_pages = self.folder
         return RenderedSite(pages=site_pages, files=files, nav_pages=frozenset(nav), paths=paths,
                             event_pages=event_pages)
@@ -390,9 +398,10 @@ class SiteRenderer:
     def _group_for(views: CatalogueViews, name: str, here: str) -> Any:
         return views.group(name, here)
 
-    def _event_pages(self, views: CatalogueViews, events: Iterable[Event], *, streamed: bool) -> dict[str, str]:
+    def _event_pages(self, views: CatalogueViews, events: Iterable[Event], *, streamed: bool,
+                     index_pages: Sequence[_IndexPage] = ()) -> dict[str, str]:
         """Every event's page; from the cache when nothing it shows has changed, in parallel when many are new.
-        ``streamed``: the pages are written, final, to the folder and not returned."""
+        ``streamed``: the pages are written, final, to the folder and not returned, with ``index_pages``."""
         pages: dict[str, str] = {}
         self.written = {}
         todo: list[tuple[Event, str, tuple[Any, ...]]] = []
@@ -407,10 +416,11 @@ class SiteRenderer:
                 self._event_cache[event.key] = (key, cached[1])
             else:
                 todo.append((event, here, key))
-        jobs = [(event, here) for event, here, _ in todo]
+        event_jobs = [(event, here) for event, here, _ in todo]
         _env().get_template("event.md.j2")  # compiled once here, not once in every worker
         if streamed:
             assert self.folder is not None
+            jobs: list[tuple[Event | _IndexPage, str]] = [*event_jobs, *((page, page.here) for page in index_pages)]
             results = fork_map(_write_slice, jobs, (views, self.options, self.folder, self.after_write),
                                min_items=PARALLEL_THRESHOLD, workers=self.workers)
             self.folder.record({here: digest for (_, here), (digest, _) in zip(jobs, results, strict=True)})
@@ -419,7 +429,7 @@ class SiteRenderer:
             for event, _here, key in todo:
                 self._event_cache[event.key] = (key, None)
         else:
-            texts = _render_events(views, jobs, self.options, self.workers)
+            texts = _render_events(views, event_jobs, self.options, self.workers)
             for (event, here, key), text in zip(todo, texts, strict=True):
                 self._event_cache[event.key] = (key, text)
                 pages[here] = text
@@ -519,14 +529,27 @@ def _render_slice(state: tuple[CatalogueViews, Options], jobs: Sequence[tuple[Ev
     return [_render_one(views, event, here, options) for event, here in jobs]
 
 
+@dataclass(frozen=True)
+class _IndexPage:
+    """A document, group or level page to render: its template and everything the template is given."""
+
+    template: Template
+    values: dict[str, Any]
+
+    @property
+    def here(self) -> str:
+        return str(self.values["here"])
+
+
 def _write_slice(state: tuple[CatalogueViews, Options, PageFolder, AfterWrite | None],
-                 jobs: Sequence[tuple[Event, str]]) -> list[tuple[str, Any]]:
+                 jobs: Sequence[tuple[Event | _IndexPage, str]]) -> list[tuple[str, Any]]:
     """Render and write pages (in a worker): only their digests travel back, not their text, and what
     ``after_write`` makes of them."""
     views, options, folder, after_write = state
     results = []
-    for event, here in jobs:
-        text = _tidy(_render_one(views, event, here, options))
+    for item, here in jobs:
+        text = _tidy(item.template.render(**item.values) if isinstance(item, _IndexPage)
+                     else _render_one(views, item, here, options))
         results.append((folder.write(here, text), after_write(here) if after_write is not None else None))
     return results
 
