@@ -121,6 +121,19 @@ def test_tree_html_of_hostile_facts_is_the_same_remembered_or_not(monkeypatch: p
     assert "<script>" not in remembered[0] and "&lt;script&gt;" in remembered[0]
 
 
+def test_the_leaf_memo_stays_within_its_bound_and_shows_the_same(realistic: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    catalogue = load_catalogue([realistic])
+    documents = [event.payload.document for event in catalogue.events if event.payload is not None]
+    expected = [schema_tree(document) for document in documents]
+    monkeypatch.setattr(sys.modules[schema_tree.__module__], "MAX_LEAVES", 5)
+    memo: LeafMemo = {}
+    for document, tree in zip(documents, expected, strict=True):
+        assert schema_tree(document, "payload", memo) == tree
+        assert len(memo) <= 6  # cleared when full, then one added
+    assert memo
+
+
 _NAMES = st.sampled_from(["id", "amount", "Amount", "a b", "<i>x</i>", "&amp;", "{x}", ""])
 _LEAVES = st.builds(
     lambda kind, title, description, extra: {"type": kind, **({"title": title} if title is not None else {}),

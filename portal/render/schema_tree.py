@@ -33,6 +33,7 @@ from .markup import description_html, json_inline
 MAX_NODES = 1500
 MAX_DEPTH = 16
 MAX_ENUM = 60
+MAX_LEAVES = 32768  # schema dicts a LeafMemo remembers (a few megabytes), then it starts again
 SMALL_DEFINITION = 12  # nodes: a definition this small is shown in full wherever it is used
 RANGE = "\u2013"  # an en dash between the bounds of a range
 _ANCHOR_UNSAFE = re.compile(r"[\s#%\"'<>`]+")
@@ -222,10 +223,10 @@ class Leaf:
         self.facts, self.enum, self.examples, self.flags = facts, enum, examples, flags
 
 
-#: Leaves by the ``id`` of their schema dict, with the dict (which keeps its ``id`` from being reused), or ``None``
-#: for a dict that is no plain leaf. A catalogue's events share their definitions' dicts (a document's ``Money``,
-#: a shared ``$ref`` file's ``Address``): a view of the catalogue keeps one memo for all of its event pages.
-LeafMemo = dict[int, tuple[Any, "Leaf | None"]]
+#: Plain leaves by the ``id`` of their schema dict, with the dict (which keeps its ``id`` from being reused). A
+#: catalogue's events share their definitions' dicts (a document's ``Money``, a shared ``$ref`` file's
+#: ``Address``): a view of the catalogue keeps one memo for all of its event pages (at most :data:`MAX_LEAVES`).
+LeafMemo = dict[int, tuple[Any, "Leaf"]]
 
 
 class _Builder:
@@ -434,15 +435,13 @@ class _Builder:
             known = leaves.get(id(plain))
             if known is not None and known[0] is plain:
                 leaf = known[1]
-                if leaf is not None:
-                    return _field_node(anchor, name, role, leaf.type, required,
-                                       leaf.title if leaf.title and leaf.title != name else None, leaf.description,
-                                       None, leaf.format, leaf.facts, leaf.enum, leaf.examples, leaf.flags, None,
-                                       (), ())
-                plain = None  # known: no plain leaf
+                return _field_node(anchor, name, role, leaf.type, required,
+                                   leaf.title if leaf.title and leaf.title != name else None, leaf.description,
+                                   None, leaf.format, leaf.facts, leaf.enum, leaf.examples, leaf.flags, None, (), ())
             elif "$ref" in plain or "allOf" in plain:
-                leaves[id(plain)] = (plain, None)
                 plain = None
+            elif len(leaves) >= MAX_LEAVES:
+                leaves.clear()  # a memory bound for a large catalogue (its events share mostly nearby)
         flat = _Flat()
         visiting: set[str] = set()
         for schema in schemas:
@@ -539,15 +538,12 @@ class _Builder:
             tuple(map(json_inline, flat.examples[:5])), tuple(flat.flags), link,  # examples, flags, link
             tuple(children), tuple(alternatives),  # children, alternatives
         )
-        if plain is not None:
+        if plain is not None and is_leaf:
             # Without $ref and allOf, the flat is this dict's keywords alone (no refs, no link); a leaf has
             # nothing below it, so neither the stack, the depth nor the node budget changed anything but its anchor.
-            leaf = None
-            if is_leaf:
-                leaf = Leaf(type_label, flat.title, result.description, flat.format, result.facts, result.enum,
-                            result.examples, result.flags)
             assert leaves is not None
-            leaves[id(plain)] = (plain, leaf)
+            leaves[id(plain)] = (plain, Leaf(type_label, flat.title, result.description, flat.format, result.facts,
+                                             result.enum, result.examples, result.flags))
         return result
 
 
