@@ -377,8 +377,10 @@ class EventdeckPlugin(BasePlugin[EventdeckConfig]):
             return
         site_dir = Path(config.site_dir)
         files = self.site.files
+        stylesheet = self.site.stylesheet
+        made: set[Path] = set()  # folders made here (an event's schemas share one)
         for src_uri in files:
-            if src_uri == self.site.stylesheet:
+            if src_uri == stylesheet:
                 continue
             target = site_dir / src_uri
             # A dirty build keeps the site folder: rewrite only the schemas that changed. A file made from what
@@ -389,7 +391,9 @@ class EventdeckPlugin(BasePlugin[EventdeckConfig]):
             content = files[src_uri]
             digest = hashlib.blake2b(content, digest_size=16).hexdigest()
             if not (self._dirty and written is not None and written[1] == digest and target.exists()):
-                target.parent.mkdir(parents=True, exist_ok=True)
+                if target.parent not in made:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    made.add(target.parent)
                 target.write_bytes(content)
             self._registry[src_uri] = (source, digest)
         # What the plugin remembers between `mkdocs serve` rebuilds is bounded by the current site.

@@ -274,44 +274,44 @@ class SiteRenderer:
                     "field_mapping": relative_link(here, paths.field_mapping),
                     "subscribe": relative_link(here, paths.subscribe)}
 
-        here = paths.home
-        groups, flat = views.groups(here)
-        pages[here] = env.get_template("home.md.j2").render(
-            **common, here=here, links=links(here), groups=groups, flat=flat, event_count=len(catalogue.events),
-            deprecated=sum(1 for e in catalogue.events if status_of(e) in ("deprecated", "retired")),
-            documents=[(d, relative_link(here, paths.document(d.id)), d.owner)
-                       for d in catalogue.documents],
-            problems=sum(1 for d in catalogue.all_diagnostics if d.severity is Severity.ERROR))
-        nav.add(here)
-
-        here = paths.domains_index
-        pages[here] = env.get_template("domains.md.j2").render(
-            **common, here=here, home=relative_link(here, paths.home),
-            documents=[(d, relative_link(here, paths.document(d.id)), d.backstage or Backstage(None))
-                       for d in catalogue.documents])
-        nav.add(here)
-
-        # Event pages go straight to the folder unless a later step still adds to them; so do the document, group
-        # and level pages, which are then also rendered again only when what they show has changed.
+        # Event pages go straight to the folder unless a later step still adds to them; so do the other pages,
+        # which are then also rendered again only when what they show has changed.
         streamed = self.folder is not None and history is None and not self.options.python_models
         unchanged: list[str] = []  # pages whose file already holds what they show
         known, self._page_views = self._page_views, {}
 
-        # Streamed, the document, group and level pages' templates are rendered, and the pages written and
-        # converted, in the workers that render the event pages (their views are made here: a serve rebuild
-        # compares them with the last ones).
+        # Streamed, their templates are rendered, and the pages written and converted, in the workers that render
+        # the event pages (what they are given is made here: a serve rebuild compares it with the last).
         deferred: list[_IndexPage] = []
 
-        def render_page(here: str, template: Template, **values: Any) -> None:
+        def render_page(here: str, template: Template, compared: bool = True, **values: Any) -> None:
+            """``compared``: the page is not rendered again while what it is given stays the same (the pages of
+            the whole catalogue are: comparing every document and event they are given costs more)."""
             view = (values, common)
-            if streamed and _exactly_equal(known.get(here), view):
+            if streamed and compared and _exactly_equal(known.get(here), view):
                 unchanged.append(here)
             elif streamed:
                 deferred.append(_IndexPage(template, {**common, "here": here, **values}))
             else:
                 pages[here] = template.render(**common, here=here, **values)
-            if streamed:
+            if streamed and compared:
                 self._page_views[here] = view
+
+        here = paths.home
+        groups, flat = views.groups(here)
+        render_page(here, env.get_template("home.md.j2"), compared=False,
+                    links=links(here), groups=groups, flat=flat, event_count=len(catalogue.events),
+                    deprecated=sum(1 for e in catalogue.events if status_of(e) in ("deprecated", "retired")),
+                    documents=[(d, relative_link(here, paths.document(d.id)), d.owner)
+                               for d in catalogue.documents],
+                    problems=sum(1 for d in catalogue.all_diagnostics if d.severity is Severity.ERROR))
+        nav.add(here)
+
+        here = paths.domains_index
+        render_page(here, env.get_template("domains.md.j2"), compared=False, home=relative_link(here, paths.home),
+                    documents=[(d, relative_link(here, paths.document(d.id)), d.backstage or Backstage(None))
+                               for d in catalogue.documents])
+        nav.add(here)
 
         template = env.get_template("document.md.j2")
         for document in catalogue.documents:
@@ -331,8 +331,8 @@ class SiteRenderer:
                 nav.add(here)
 
         here = paths.tags
-        pages[here] = env.get_template("tags.md.j2").render(**common, here=here, home=relative_link(here, paths.home),
-                                                            tags=views.tag_groups(here))
+        render_page(here, env.get_template("tags.md.j2"), compared=False, home=relative_link(here, paths.home),
+                    tags=views.tag_groups(here))
         nav.add(here)
 
         here = paths.registry
@@ -357,18 +357,16 @@ class SiteRenderer:
             files.set_made(paths.schema_file(event), content)
             files.set_made(paths.schema_latest(event), latest_content)
         base = paths.layout.base_url
-        pages[here] = env.get_template("registry.md.j2").render(**common, here=here,
-                                                                home=relative_link(here, paths.home),
-                                                                entries=entries, skipped=skipped, base=base)
+        render_page(here, env.get_template("registry.md.j2"), compared=False, home=relative_link(here, paths.home),
+                    entries=entries, skipped=skipped, base=base)
         nav.add(here)
 
         for name, target in (("field-mapping.md.j2", paths.field_mapping), ("subscribe.md.j2", paths.subscribe)):
-            pages[target] = env.get_template(name).render(
-                **common, here=target, home=relative_link(target, paths.home),
-                registry=relative_link(target, paths.registry),
-                field_mapping=relative_link(target, paths.field_mapping),
-                routings=[(d, relative_link(target, paths.document(d.id)), routing_of(d))
-                          for d in catalogue.documents])
+            render_page(target, env.get_template(name), compared=False, home=relative_link(target, paths.home),
+                        registry=relative_link(target, paths.registry),
+                        field_mapping=relative_link(target, paths.field_mapping),
+                        routings=[(d, relative_link(target, paths.document(d.id)), routing_of(d))
+                                  for d in catalogue.documents])
             nav.add(target)
 
         template = env.get_template("level.md.j2")
@@ -550,7 +548,9 @@ def _write_slice(state: tuple[CatalogueViews, Options, PageFolder, AfterWrite | 
     for item, here in jobs:
         text = _tidy(item.template.render(**item.values) if isinstance(item, _IndexPage)
                      else _render_one(views, item, here, options))
-        results.append((folder.write(here, text), after_write(here) if after_write is not None else None))
+        before, digest = folder.digest(here), folder.write(here, text)
+        # A page whose text is the same as before is not converted again (as --dirty does not rebuild it).
+        results.append((digest, after_write(here) if after_write is not None and digest != before else None))
     return results
 
 
