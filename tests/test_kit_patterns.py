@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 from cli_runner import Workspace, workspace
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import EXAMPLES
 from pipeline.contract import load_catalogue
@@ -124,3 +126,24 @@ def test_unknown_names_get_close_matches(catalogue: Catalogue) -> None:
         level_pattern(catalogue, "Shipment.*")
     with pytest.raises(KitError):
         level_pattern(catalogue, "*")
+
+
+_NAMES = st.lists(st.sampled_from(["A", "B", "Ab", ".", "*"]), min_size=1, max_size=6).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_NAMES, max_size=12), st.lists(st.one_of(_NAMES, _NAMES.map(lambda n: n + ".*")), max_size=8))
+def test_the_level_index_chooses_what_scanning_every_name_chooses(names: list[str], labels: list[str]) -> None:
+    from types import SimpleNamespace
+
+    from portal.kit.patterns import LevelIndex, levels
+
+    events = [SimpleNamespace(name=name, parts=tuple(name.split("."))) for name in names]
+    examples = [SimpleNamespace(event={"detail-type": name}) for name in names] + \
+        [SimpleNamespace(event={"detail-type": 7}), SimpleNamespace(event={})]
+    index = LevelIndex(SimpleNamespace(events=events), examples)  # type: ignore[arg-type]
+    for label in labels + [level for e in events for level in levels(e)]:  # type: ignore[arg-type]
+        exact, prefix = not label.endswith(".*"), label[:-1]
+        assert index.events(label) == [e for e in events if (e.name == label if exact else e.name.startswith(prefix))]
+        assert index.examples(label) == [x for x in examples if isinstance(x.event.get("detail-type"), str) and (
+            x.event["detail-type"] == label if exact else x.event["detail-type"].startswith(prefix))]

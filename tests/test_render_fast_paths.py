@@ -169,3 +169,35 @@ def test_relative_paths_between_site_paths_are_posixpath_relpath(path: str, star
             return f"ValueError: {exc}"
 
     assert outcome(_relpath.__wrapped__) == outcome(posixpath.relpath)
+
+
+_PAGE = st.lists(st.sampled_from(["a", "b", "events", "x.md", "index.md", "a.b", "y.json"]), min_size=1,
+                 max_size=4).map("/".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_PAGE, _PAGE, st.booleans())
+def test_final_urls_between_pages_are_what_posixpath_relpath_makes(here: str, target: str,
+                                                                   directory_urls: bool) -> None:
+    """relative_url hands _relpath directory URLs without their trailing slash (its fast path); the URL is the one
+    posixpath.relpath of the built paths gives."""
+    import posixpath
+
+    from portal.render.paths import relative_url
+
+    def built(path: str) -> str:
+        if not path.endswith(".md"):
+            return path
+        stem = path[:-3]
+        if not directory_urls:
+            return stem + ".html"
+        if posixpath.basename(stem) == "index":
+            return posixpath.dirname(stem) + "/" if posixpath.dirname(stem) else ""
+        return stem + "/"
+
+    source, goal = built(here), built(target)
+    source_dir = source if source.endswith("/") or source == "" else posixpath.dirname(source)
+    expected = posixpath.relpath(goal or ".", source_dir or ".")
+    if goal.endswith("/") or goal == "":
+        expected = expected.rstrip("/") + "/" if expected != "." else "./"
+    assert relative_url(here, target, directory_urls=directory_urls) == expected

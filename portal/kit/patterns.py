@@ -9,8 +9,10 @@ comparing names, so a pattern the kit prints is one that selects exactly the eve
 from __future__ import annotations
 
 import difflib
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from pipeline.contract.extensions import EventBridge
 from pipeline.contract.model import Catalogue, Event
@@ -18,6 +20,8 @@ from pipeline.patterns import compile_pattern
 from portal.kit.errors import KitError
 from portal.kit.examples import ExampleEvent, document_of, example_events
 from portal.kit.filters import FilterOffer, common_offer
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -71,14 +75,53 @@ def patterns_for(catalogue: Catalogue, event: Event, examples: list[ExampleEvent
     return [level_pattern(catalogue, label, examples) for label in levels(event)]
 
 
-def level_pattern(catalogue: Catalogue, label: str, examples: list[ExampleEvent] | None = None) -> KitPattern:
-    """The pattern for ``label``: an event name (exact) or a hierarchy level ``A.B.*``.
+class LevelIndex:
+    """The events, and the examples, at every level of a catalogue's names, found in one pass: looking them up
+    with ``startswith`` for each level of a catalogue scans every event once per level (at 10,000 events, 13,000
+    levels by 10,000 names). A level ``A.B.*`` holds the names that start with ``A.B.``: those whose dot-ended
+    prefixes include it."""
+
+    def __init__(self, catalogue: Catalogue, examples: Sequence[ExampleEvent]) -> None:
+        self._events = _by_level((event.name, event) for event in catalogue.events)
+        self._examples = _by_level((example.event.get("detail-type"), example) for example in examples)
+
+    def events(self, label: str) -> list[Event]:
+        """The events ``label`` chooses, in the catalogue's order."""
+        return list(self._events.get(_level_key(label), ()))
+
+    def examples(self, label: str) -> list[ExampleEvent]:
+        """The examples whose ``detail-type`` is the name or starts with the level's prefix, in their order."""
+        return list(self._examples.get(_level_key(label), ()))
+
+
+def _level_key(label: str) -> tuple[bool, str]:
+    return (True, label) if not label.endswith(".*") else (False, label[:-1])
+
+
+def _by_level(named: Iterable[tuple[Any, T]]) -> dict[tuple[bool, str], list[T]]:
+    found: dict[tuple[bool, str], list[T]] = defaultdict(list)
+    for name, item in named:
+        if not isinstance(name, str):
+            continue
+        found[True, name].append(item)
+        at = name.find(".")
+        while at >= 0:
+            found[False, name[:at + 1]].append(item)
+            at = name.find(".", at + 1)
+    return found
+
+
+def level_pattern(catalogue: Catalogue, label: str, examples: list[ExampleEvent] | None = None,
+                  index: LevelIndex | None = None) -> KitPattern:
+    """The pattern for ``label``: an event name (exact) or a hierarchy level ``A.B.*``. ``index``: the
+    catalogue's :class:`LevelIndex` (then ``examples`` need only hold those of the level).
 
     :raises KitError: when no event of the contract has that name or sits under that level."""
     examples = example_events(catalogue) if examples is None else examples
     exact = not label.endswith(".*")
     prefix = label[:-1]  # "Payment.Authorised." for "Payment.Authorised.*"
-    chosen = [e for e in catalogue.events if (e.name == label if exact else e.name.startswith(prefix))]
+    chosen = index.events(label) if index is not None else \
+        [e for e in catalogue.events if (e.name == label if exact else e.name.startswith(prefix))]
     if not chosen or label in ("*", ".*"):
         close = _close_levels(catalogue, label, exact)
         hint = f"; did you mean {', '.join(close)}?" if close else f"; the events are {_names(catalogue)}"

@@ -55,6 +55,7 @@ from portal.mkdocs_plugin.generated_pages import (
 )
 from portal.mkdocs_plugin.history import SiteHistory
 from portal.mkdocs_plugin.html_stash import Stash, restore, search_entries, stash
+from portal.mkdocs_plugin.serve_watch import SourceWatch
 from portal.mkdocs_plugin.theme_listing import Listing, keep_theme_listing
 from portal.mkdocs_plugin.theme_pages import BuiltAhead, build_ahead
 from portal.render import Options, PageFolder, RenderedSite, SiteRenderer
@@ -177,6 +178,7 @@ class EventdeckPlugin(BasePlugin[EventdeckConfig]):
         self._converted_ahead: dict[str, Converted] = {}
         self._ahead: BuiltAhead | None = None
         self._theme_listing: Listing = {}  # the installed theme's files, listed once per `mkdocs serve`
+        self._watch: SourceWatch | None = None  # the sources watched for `mkdocs serve`
 
     # ------------------------------------------------------------------------------------------ lifecycle
     def on_startup(self, *, command: str, dirty: bool) -> None:
@@ -212,6 +214,9 @@ class EventdeckPlugin(BasePlugin[EventdeckConfig]):
         return context
 
     def on_shutdown(self) -> None:
+        if self._watch is not None:
+            self._watch.stop()
+            self._watch = None
         if self._cleanup is not None:
             self._cleanup()
         self._cleanup = self._work_dir = self._html = None
@@ -279,9 +284,16 @@ class EventdeckPlugin(BasePlugin[EventdeckConfig]):
         self._converted_ahead, self.renderer.written = self.renderer.written, {}
 
     def on_serve(self, server: Any, *, config: MkDocsConfig, builder: Any) -> Any:
-        for path in [*document_paths(self.config, _config_dir(config)),
-                     subscriptions_folder(self.config, _config_dir(config))]:
-            if path is not None and path.exists():
+        paths = [path for path in [*document_paths(self.config, _config_dir(config)),
+                                   subscriptions_folder(self.config, _config_dir(config))]
+                 if path is not None and path.exists()]
+        if self._watch is not None:
+            self._watch.stop()
+        # Reported as they happen (serve_watch), else polled by MkDocs, as it polls the docs folder.
+        self._watch = SourceWatch(server, paths)
+        if not paths or not self._watch.start():
+            self._watch = None
+            for path in paths:
                 server.watch(str(path))
         return server
 

@@ -21,7 +21,7 @@ from markupsafe import Markup
 from pipeline.contract import Catalogue, Event
 from pipeline.errors import EventdeckError
 from portal.kit.examples import ExampleEvent, example_events
-from portal.kit.patterns import KitPattern, level_pattern, levels
+from portal.kit.patterns import KitPattern, LevelIndex, level_pattern, levels
 from portal.kit.snippets import snippets
 from portal.kit.specs import PLACEHOLDER_ACCOUNT, PLACEHOLDER_BUS, PLACEHOLDER_ENDPOINT, spec_for
 
@@ -107,6 +107,7 @@ class KitViews:
         self._examples: list[ExampleEvent] | None = None
         self._patterns: dict[str, KitPattern | str] = {}
         self._candidates: dict[str, list[ExampleEvent]] = {}
+        self._index: LevelIndex | None = None
 
     @property
     def examples(self) -> list[ExampleEvent]:
@@ -119,12 +120,12 @@ class KitViews:
         ``detail-type`` the pattern can accept are given to the pattern engine, which still decides."""
         found = self._patterns.get(label)
         if found is None:
-            prefix = label[:-1] if label.endswith(".*") else None
-            candidates = [e for e in self.examples if (e.event["detail-type"].startswith(prefix) if prefix
-                                                       else e.event["detail-type"] == label)]
+            if self._index is None:
+                self._index = LevelIndex(self.catalogue, self.examples)
+            candidates = self._index.examples(label)
             self._candidates[label] = candidates
             try:
-                found = level_pattern(self.catalogue, label, candidates)
+                found = level_pattern(self.catalogue, label, candidates, self._index)
             except EventdeckError as exc:
                 found = str(exc)
             self._patterns[label] = found

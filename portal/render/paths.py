@@ -163,7 +163,8 @@ def relative_url(from_page: str, to_path: str, *, directory_urls: bool = True) -
     source = built(from_page)
     source_dir = source if source.endswith("/") or source == "" else posixpath.dirname(source)
     target = built(to_path)
-    rel = _relpath(target or ".", source_dir or ".")
+    # relpath ignores a trailing slash; without it, _relpath's fast path takes directory URLs too.
+    rel = _relpath(target.rstrip("/") or ".", source_dir.rstrip("/") or ".")
     if target.endswith("/") or target == "":
         rel = rel.rstrip("/") + "/" if rel != "." else "./"
     return rel
