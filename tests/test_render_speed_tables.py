@@ -78,3 +78,48 @@ def test_hostile_rows_are_written_as_the_macro_wrote_them(views: CatalogueViews,
     rows.append(Row(model, Markup("<b>a.b</b>"), Markup("<i>x</i>"), "a&b", "deprecated"))
     old, new = _both(tuple(rows), with_domain)
     assert new == old
+
+
+#: The registry table's rows as the template wrote them.
+REGISTRY = """{% macro name(value) -%}
+{%- set text %}{{ value }}{% endset -%}
+{{ text|replace(".", ".<wbr>"|safe) }}
+{%- endmacro %}
+{% for e, link, file, latest, url in entries %}<tr><td><a href="{{ link|url }}">{{ name(e.name) }}</a></td><td>{{ e.version|code }}</td><td><a href="{{ file|url }}">{{ url|code }}</a></td><td><a href="{{ latest|url }}"><code>latest.json</code></a></td></tr>
+{% endfor %}"""  # noqa: E501
+
+
+def _registry_both(entries: Any, here: str, directory_urls: bool) -> tuple[str, str]:
+    env = _env()
+    values = {"entries": entries, "here": here, "directory_urls": directory_urls}
+    old = env.from_string(REGISTRY).render(**values)
+    new = env.from_string("{{ registry_rows(entries, here, directory_urls) }}").render(**values)
+    return old, new
+
+
+@pytest.mark.parametrize("directory_urls", [True, False])
+def test_the_registry_rows_of_the_examples_are_the_templates(views: CatalogueViews, directory_urls: bool) -> None:
+    from portal.render.paths import relative_link
+
+    paths, here = views.paths, views.paths.registry
+    entries = [(e, relative_link(here, paths.event(e)), relative_link(here, paths.schema_file(e)),
+                relative_link(here, paths.schema_latest(e)), paths.layout.url(e))
+               for e in views.catalogue.events if e.payload is not None]
+    assert len(entries) > 10
+    old, new = _registry_both(entries, here, directory_urls)
+    assert new == old and new.count("<tr>") == len(entries)
+
+
+_LINK = st.text(alphabet=st.sampled_from(list("ab./#?&<\"' :é")), max_size=10).map(lambda t: t + ".md")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(_TEXT, st.one_of(st.none(), _TEXT), _LINK, _LINK, _LINK, _TEXT), max_size=4),
+       st.sampled_from(["events/registry.md", "registry.md", "a/b/index.md"]), st.booleans())
+def test_hostile_registry_rows_are_written_as_the_template_wrote_them(
+        views: CatalogueViews, values: list[tuple[Any, ...]], here: str, directory_urls: bool) -> None:
+    model = views.catalogue.events[0]
+    entries = [(dataclasses.replace(model, name=name, version=version), link, file, latest, url)
+               for name, version, link, file, latest, url in values]
+    old, new = _registry_both(entries, here, directory_urls)
+    assert new == old

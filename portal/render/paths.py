@@ -143,8 +143,10 @@ def relative_link(from_page: str, to_path: str) -> str:
     return _relpath(to_path, posixpath.dirname(from_page) or ".")
 
 
+@lru_cache(maxsize=32768)
 def relative_url(from_page: str, to_path: str, *, directory_urls: bool = True) -> str:
-    """The final URL from the built page of ``from_page`` to the built page or file ``to_path``.
+    """The final URL from the built page of ``from_page`` to the built page or file ``to_path`` (remembered: a serve
+    rebuild asks again for every link of every index page).
 
     For raw HTML (SVG links), which MkDocs does not rewrite: it mirrors MkDocs' own mapping of ``a/b.md`` to
     ``a/b/`` (``use_directory_urls``) or ``a/b.html``.

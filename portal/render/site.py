@@ -33,7 +33,7 @@ from .models import PythonModels
 from .paths import SitePaths, final_url, relative_link
 from .schema_html import tree_html
 from .styles import badge_style, style
-from .tables import events_rows_html
+from .tables import events_rows_html, registry_rows_html
 from .views import CatalogueViews, Options, status_of
 
 if TYPE_CHECKING:
@@ -189,6 +189,7 @@ def environment() -> Environment:
     env.globals["heading_ids"] = HeadingIds  # explicit heading ids: a page converts heading by heading
     env.globals["tree_html"] = tree_html  # the payload tree, in Python: one macro call per field cost too much
     env.globals["events_rows"] = events_rows_html  # an events table's rows, in Python: the same reason
+    env.globals["registry_rows"] = registry_rows_html
     return env
 
 
