@@ -10,7 +10,7 @@ from typing import Any
 from mkdocs.livereload import LiveReloadServer
 
 from portal.mkdocs_plugin.plugin import EventdeckPlugin
-from portal.mkdocs_plugin.serve_watch import SourceWatch
+from portal.mkdocs_plugin.serve_watch import BURST_SECONDS, SourceWatch
 
 
 def _server(tmp_path: Path) -> LiveReloadServer:
@@ -33,7 +33,9 @@ def test_an_edit_asks_the_server_for_a_rebuild_and_reading_does_not(tmp_path: Pa
     document.write_text("asyncapi: 3.0.0\n", encoding="utf-8")
     server = _server(tmp_path)
     watch = SourceWatch(server, [folder])
+    assert server.build_delay == 0.1  # MkDocs' own, for polling
     assert watch.start()
+    assert server.build_delay == BURST_SECONDS
     try:
         time.sleep(0.2)  # the observer's watches are in place
         server._want_rebuild = False
