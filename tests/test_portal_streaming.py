@@ -607,3 +607,29 @@ def test_strict_equality_agrees_with_its_plain_definition(a: Any, b: Any) -> Non
 
     assert _exactly_equal(a, b) == _reference_equal(a, b)
     assert _exactly_equal(a, copy.deepcopy(a)) == _reference_equal(a, copy.deepcopy(a))
+
+
+def test_the_registry_written_by_forked_workers_is_the_one_written_here(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import portal.mkdocs_plugin.plugin as plugin
+
+    here = _build(_copy_example(tmp_path / "here", plugin=True))
+    monkeypatch.setattr(forking.threading, "active_count", lambda: 1)
+    monkeypatch.setattr(plugin, "REGISTRY_PARALLEL", 4)
+    monkeypatch.setenv(forking.WORKERS_ENV, "2")
+    forked: list[int] = []
+    count = forking.worker_count
+
+    def counted(items: int, min_items: int, workers: int | None = None) -> int:
+        if min_items == 4:
+            forked.append(count(items, min_items, workers))
+        return count(items, min_items, workers)
+
+    monkeypatch.setattr(forking, "worker_count", counted)
+    there = _build(_copy_example(tmp_path / "there", plugin=True))
+    assert forked == [2], "the registry was not written by two workers"
+
+    def schemas(site: Path) -> dict[str, bytes]:
+        return {str(p.relative_to(site)): p.read_bytes() for p in sorted((site / "schemas").rglob("*.json"))}
+
+    assert len(schemas(here)) > 20 and schemas(there) == schemas(here)
