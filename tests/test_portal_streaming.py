@@ -633,3 +633,21 @@ def test_the_registry_written_by_forked_workers_is_the_one_written_here(
         return {str(p.relative_to(site)): p.read_bytes() for p in sorted((site / "schemas").rglob("*.json"))}
 
     assert len(schemas(here)) > 20 and schemas(there) == schemas(here)
+
+
+def test_a_plugin_that_changes_a_generated_pages_markdown_gets_it_converted_again(tmp_path: Path) -> None:
+    # The conversion done ahead is used only while the Markdown is the very text of the page's file.
+    config_file = _copy_example(tmp_path, plugin=True)
+    (tmp_path / "hook.py").write_text(
+        "def on_page_markdown(markdown, page, **kwargs):\n"
+        "    if page.file.src_uri == 'events/Payment.Captured.Ecom.md':\n"
+        "        return markdown + '\\n\\nAdded by a hook: **bold**.\\n'\n"
+        "    return markdown\n", encoding="utf-8")
+    config = yaml.safe_load(config_file.read_text(encoding="utf-8"))
+    config["hooks"] = ["hook.py"]
+    config_file.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    site = _build(config_file)
+    page = (site / "events" / "Payment.Captured.Ecom" / "index.html").read_text(encoding="utf-8")
+    assert "Added by a hook: <strong>bold</strong>." in page
+    other = (site / "events" / "Payment.Declined.Ecom" / "index.html").read_text(encoding="utf-8")
+    assert "Added by a hook" not in other and "Payment.Declined.Ecom" in other

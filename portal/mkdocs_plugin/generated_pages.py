@@ -135,6 +135,7 @@ class GeneratedPage(Page):
         self._html = html
         self._index_search = index_search
         self._source_digest = source_digest
+        self._file_text: str | None = None  # the text read from the page's file, while it is the Markdown
         self._markdown: str | _InFile | None = None
         self._loaded_markdown: str | None = None
         self._stored = False  # the page's HTML is in its file
@@ -194,6 +195,7 @@ class GeneratedPage(Page):
         """:meth:`Page.read_source`, with MkDocs' meta-data reader skipped for a text that cannot start with meta-data
         (:func:`with_meta_data`)."""
         source = config.plugins.on_page_read_source(page=self, config=config)
+        from_file = source is None
         if source is None:
             try:
                 source = self.file.content_string
@@ -204,6 +206,8 @@ class GeneratedPage(Page):
                 _PAGES_LOG.error(f"Encoding error reading file: {self.file.src_path}")
                 raise
         self.markdown, self.meta = with_meta_data(source)
+        # The very text of the page's file, unless meta-data was taken off it: see render.
+        self._file_text = source if from_file and self._markdown is source else None
 
     def release(self) -> None:
         """Forget the text read from the files (MkDocs has written the page)."""
@@ -212,11 +216,15 @@ class GeneratedPage(Page):
     def render(self, config: MkDocsConfig, files: Files) -> None:
         assert self.markdown is not None, "read_source comes first"
         converted = self._html.converted.pop(self.file.src_uri, None)
-        digest = markdown_digest(self.markdown)
-        if converted is None or converted.digest != digest:
+        # What was converted ahead this build was converted from the page's file, which nothing writes until the
+        # next render: while the Markdown is still the very text read from that file (no plugin changed it), the
+        # conversion is its own, without hashing a hundred kilobytes again.
+        unchanged = self._file_text is not None and self._markdown is self._file_text
+        if converted is None or not (unchanged or converted.digest == markdown_digest(self.markdown)):
             converted = self.convert(config, files)
-        if digest == self._source_digest:
+        if unchanged or markdown_digest(self.markdown) == self._source_digest:
             self._markdown, self._loaded_markdown = _InFile(), None  # read again from the file when asked for
+        self._file_text = None
         self._stored, self._loaded = True, None
         self.toc = converted.toc
         # MkDocs' own title, so that asking for it never reads the HTML back just to see that there is some.
