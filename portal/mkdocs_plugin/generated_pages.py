@@ -42,7 +42,9 @@ from portal.mkdocs_plugin.html_stash import Stash, restore, search_entries, stas
 from portal.mkdocs_plugin.skeleton import ConvertedSkeleton, SkeletonConverter
 from portal.render import PageFolder
 
-PARALLEL_THRESHOLD = 200
+#: Pages converted together (convert_pages) by forked workers from this many: those left to convert then are the
+#: ones Python-Markdown converts, several milliseconds each, so a few dozen pay for the fork.
+PARALLEL_THRESHOLD = 32
 _PAGES_LOG = logging.getLogger("mkdocs.structure.pages")
 
 
