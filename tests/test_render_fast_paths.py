@@ -180,20 +180,16 @@ _PAGE = st.lists(st.sampled_from(["a", "b", "events", "x.md", "index.md", "a.b",
 def test_final_urls_between_pages_are_what_posixpath_relpath_makes(here: str, target: str,
                                                                    directory_urls: bool) -> None:
     """relative_url hands _relpath directory URLs without their trailing slash (its fast path); the URL is the one
-    posixpath.relpath of the built paths gives."""
+    posixpath.relpath gives between the pages' URLs as MkDocs makes them."""
     import posixpath
+
+    from mkdocs.structure.files import File
 
     from portal.render.paths import relative_url
 
     def built(path: str) -> str:
-        if not path.endswith(".md"):
-            return path
-        stem = path[:-3]
-        if not directory_urls:
-            return stem + ".html"
-        if posixpath.basename(stem) == "index":
-            return posixpath.dirname(stem) + "/" if posixpath.dirname(stem) else ""
-        return stem + "/"
+        url = File(path, "/docs", "/site", directory_urls).url
+        return "" if url == "./" else url
 
     source, goal = built(here), built(target)
     source_dir = source if source.endswith("/") or source == "" else posixpath.dirname(source)
