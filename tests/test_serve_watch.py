@@ -85,3 +85,12 @@ def test_a_server_that_cannot_be_asked_so_polls_the_folders_itself(tmp_path: Pat
     finally:
         plugin.on_shutdown()
     assert plugin._watch is None
+
+
+def test_a_folder_that_cannot_be_watched_leaves_the_server_as_it_was(tmp_path: Path) -> None:
+    # The observer cannot start (here: the folder is gone by then): nothing runs, MkDocs' own wait is kept, and the
+    # plugin hands the folder to the server's polling instead.
+    server = _server(tmp_path)
+    watch = SourceWatch(server, [tmp_path / "asyncapi-removed"])
+    assert watch.start() is False
+    assert watch._observer is None and server.build_delay == 0.1

@@ -222,9 +222,10 @@ class GeneratedPage(Page):
         # next render: while the Markdown is still the very text read from that file (no plugin changed it), the
         # conversion is its own, without hashing a hundred kilobytes again.
         unchanged = self._file_text is not None and self._markdown is self._file_text
-        if converted is None or not (unchanged or converted.digest == markdown_digest(self.markdown)):
+        digest = None if unchanged else markdown_digest(self.markdown)
+        if converted is None or (digest is not None and converted.digest != digest):
             converted = self.convert(config, files)
-        if unchanged or markdown_digest(self.markdown) == self._source_digest:
+        if unchanged or digest == self._source_digest:
             self._markdown, self._loaded_markdown = _InFile(), None  # read again from the file when asked for
         self._file_text = None
         self._stored, self._loaded = True, None

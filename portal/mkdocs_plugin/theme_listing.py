@@ -56,14 +56,14 @@ def keep_theme_listing(config: MkDocsConfig, cache: Listing, packages: tuple[str
                 return list_templates(extensions, filter_func)
             names: set[str] = set()
             for folder in loader.searchpath:
-                if not _is_installed(folder, packages):
-                    names.update(name for name in _names(folder) if filter_func(name))
-                    continue
                 # What the filter lets through depends on the theme's static templates (and MkDocs' constants).
                 key = (folder, tuple(theme.static_templates), filter_func.__code__)
-                if key not in cache:
-                    cache[key] = [name for name in _names(folder) if filter_func(name)]
-                names.update(cache[key])
+                found = cache.get(key)
+                if found is None:
+                    found = [name for name in _names(folder) if filter_func(name)]
+                    if _is_installed(folder, packages):
+                        cache[key] = found
+                names.update(found)
             return sorted(names)
 
         env.list_templates = listed  # type: ignore[method-assign]

@@ -532,7 +532,8 @@ def _render_slice(state: tuple[CatalogueViews, Options], jobs: Sequence[tuple[Ev
 
 @dataclass(frozen=True)
 class _IndexPage:
-    """A document, group or level page to render: its template and everything the template is given."""
+    """A page other than an event's (home, documents, groups, levels, tags, registry...) to render in the workers:
+    its template and everything the template is given."""
 
     template: Template
     values: dict[str, Any]
